@@ -1,0 +1,1 @@
+"""A Telegram bot that serializes one Chinese news article."""

@@ -1,0 +1,223 @@
+"""The composition root: every way an update can enter the bot is registered here."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+
+from telegram import BotCommand, BotCommandScopeAllGroupChats, LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    ContextTypes,
+    Defaults,
+    InlineQueryHandler,
+    MessageHandler,
+    filters,
+)
+from telegram.request import BaseRequest
+
+from bot import texts
+from bot.config import Settings
+from bot.content import Library, load_library
+from bot.delivery import Deliverer, DeliveryConfig
+from bot.handlers import callbacks, lookup, membership, reading, settings
+from bot.handlers.common import Services
+from bot.handlers.errors import on_error
+from bot.scripts import Script
+from bot.store import Store
+from bot.transport import AiohttpRequest
+
+log = logging.getLogger(__name__)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def build_application(
+    settings: Settings,
+    *,
+    request: BaseRequest | None = None,
+    get_updates_request: BaseRequest | None = None,
+    library: Library | None = None,
+    clock: Callable[[], datetime] = _utc_now,
+    run_jobs: bool = True,
+) -> Application:
+    """Build the bot: transport, rate limiter, store, handlers and the delivery job."""
+    library = library or load_library(settings.article_path)
+    store = Store.from_url(settings.database_url)
+    builder = (
+        ApplicationBuilder()
+        .token(settings.token)
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+                do_quote=False,
+            )
+        )
+        .request(request or AiohttpRequest(connection_pool_size=settings.concurrency + 8))
+        .get_updates_request(
+            get_updates_request or AiohttpRequest(connection_pool_size=2, read_timeout=40)
+        )
+        # Commands from different chats run concurrently; one slow chat never blocks others.
+        .concurrent_updates(64)
+    )
+    if settings.base_url:
+        builder = builder.base_url(settings.base_url)
+    if settings.rate_limit > 0:
+        builder = builder.rate_limiter(
+            AIORateLimiter(
+                overall_max_rate=settings.rate_limit,
+                overall_time_period=1,
+                group_max_rate=20,
+                group_time_period=60,
+                max_retries=3,
+            )
+        )
+    app = builder.build()
+    deliverer = Deliverer(
+        store,
+        library,
+        DeliveryConfig(
+            default_timezone=settings.timezone,
+            default_time=settings.delivery_time,
+            concurrency=settings.concurrency,
+            lease_seconds=settings.lease_seconds,
+            retry_base_seconds=settings.retry_base_seconds,
+            retry_max_seconds=settings.retry_max_seconds,
+        ),
+        bot_username=lambda: app.bot.username,
+    )
+    app.bot_data["services"] = Services(settings, library, store, deliverer, clock)
+    app.bot_data["run_jobs"] = run_jobs
+    _register(app)
+    return app
+
+
+def _register(app: Application) -> None:
+    # Order matters: group -1 sees every update first (membership and migrations must be
+    # recorded before any command reads the chat); group 0 answers, first match wins.
+    app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, membership.migrated), group=-1)
+    app.add_handler(
+        ChatMemberHandler(membership.my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER), group=-1
+    )
+
+    messages = filters.UpdateType.MESSAGE
+    channel = filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
+    commands: list[tuple[str, object, filters.BaseFilter]] = [
+        ("start", reading.start, messages),
+        ("help", reading.help_command, messages),
+        ("next", reading.next_section, messages),
+        ("toc", reading.toc, messages),
+        ("read", reading.read, messages),
+        ("quote", lookup.quote, messages),
+        ("date", lookup.date, messages),
+        ("progress", reading.progress, channel),
+        ("reset", reading.reset, messages),
+        ("script", settings.script, channel),
+        ("subscribe", settings.subscribe, channel),
+        ("unsubscribe", settings.unsubscribe, channel),
+        ("timezone", settings.timezone, channel),
+    ]
+    for name, callback, update_filter in commands:
+        app.add_handler(CommandHandler(name, callback, filters=update_filter))  # type: ignore[arg-type]
+    app.add_handler(CallbackQueryHandler(callbacks.on_button))
+    app.add_handler(InlineQueryHandler(lookup.inline_query))
+    # After every known command: unknown commands, free text, and everything else.
+    app.add_handler(MessageHandler(messages & filters.COMMAND, membership.unknown_command))
+    app.add_handler(
+        MessageHandler(
+            messages & filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND,
+            lookup.free_text,
+        )
+    )
+    app.add_handler(
+        MessageHandler(
+            messages & filters.ChatType.PRIVATE & ~filters.TEXT & ~filters.StatusUpdate.ALL,
+            membership.not_text,
+        )
+    )
+    app.add_error_handler(on_error)
+
+
+@asynccontextmanager
+async def running(
+    app: Application, *, poll: bool = True, poll_timeout: int = 30
+) -> AsyncIterator[Application]:
+    """Run the bot (long polling unless ``poll`` is false) until the block ends.
+
+    One lifecycle for production, the console and the tests.
+    """
+    svc: Services = app.bot_data["services"]
+    async with app:
+        await _startup(app)
+        await app.start()
+        try:
+            if poll and app.updater is not None:
+                await app.updater.start_polling(
+                    allowed_updates=Update.ALL_TYPES, timeout=poll_timeout, poll_interval=0
+                )
+            yield app
+        finally:
+            # Finish the messages in hand, not the whole digest run: the rest stays due.
+            svc.deliverer.stopping = True
+            if app.updater is not None and app.updater.running:
+                await app.updater.stop()
+            if app.running:
+                await app.stop()
+            await svc.store.close()
+
+
+async def _startup(app: Application) -> None:
+    svc: Services = app.bot_data["services"]
+    await svc.store.init()
+    await _publish_commands(app, svc.library)
+    if app.bot_data.get("run_jobs") and app.job_queue is not None:
+        # The schedule lives in the store; this job only wakes the deliverer up.
+        app.job_queue.run_repeating(
+            _delivery_job,
+            interval=svc.settings.tick_seconds,
+            first=0.5,
+            name="deliver-due",
+            job_kwargs={"max_instances": 2, "coalesce": True, "misfire_grace_time": None},
+        )
+
+
+async def _publish_commands(app: Application, library: Library) -> None:
+    """Register the command menu and description, both generated from texts.py."""
+    bot = app.bot
+    for script, language in ((Script.SIMPLIFIED, None), (Script.TRADITIONAL, "zh-hant")):
+        private = [BotCommand(c, texts.t(d, script)[:256]) for c, d, _ in texts.COMMANDS]
+        group = [BotCommand(c, texts.t(d, script)[:256]) for c, d, g in texts.COMMANDS if g]
+        kwargs = {"language_code": language} if language else {}
+        await bot.set_my_commands(private, **kwargs)
+        await bot.set_my_commands(group, scope=BotCommandScopeAllGroupChats(), **kwargs)
+        title = library.article(script).title
+        await bot.set_my_description(
+            texts.t(texts.BOT_DESCRIPTION, script, title=title)[:512], **kwargs
+        )
+        await bot.set_my_short_description(
+            texts.t(texts.BOT_SHORT_DESCRIPTION, script)[:120], **kwargs
+        )
+
+
+async def _delivery_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    svc: Services = context.application.bot_data["services"]
+    report = await svc.deliverer.run_due(context.bot, svc.clock())
+    if report.delivered or report.ended or report.deactivated or report.retried:
+        log.info(
+            "digest: %d sections, %d end messages, %d deactivated, %d to retry",
+            report.delivered,
+            report.ended,
+            report.deactivated,
+            report.retried,
+        )

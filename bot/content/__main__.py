@@ -1,0 +1,56 @@
+"""``python -m bot.content``: print the parsed article as an outline or as JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from bot.content.library import load_library
+from bot.content.parser import ArticleError
+from bot.scripts import Script
+
+DEFAULT_ARTICLE = Path(__file__).resolve().parents[2] / "content" / "article.txt"
+
+
+def _outline(library_article) -> str:  # type: ignore[no-untyped-def]
+    a = library_article
+    lines = [a.title, f"{a.byline} · {a.image_credit}".strip(" ·"), "", "Sections:"]
+    for s in a.sections:
+        lines.append(f"  {s.number}. {s.title} ({len(s.text)} chars, {len(s.paragraphs)} ¶)")
+    lines += ["", "Quotes:"]
+    for q in a.quotes:
+        lines.append(f"  {q.number:>2}. [{q.date.key}] {q.text}")
+    lines += ["", "Dates:"]
+    for d in a.dates:
+        lines.append(f"  {d.date.key}: {len(d.events)} events, quotes {list(d.quotes)}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot.content", description=__doc__)
+    parser.add_argument("--json", action="store_true", help="print the article as JSON")
+    parser.add_argument(
+        "--script",
+        choices=[s.value for s in Script],
+        default=Script.TRADITIONAL.value,
+        help="script of the output (default: traditional, as the article)",
+    )
+    parser.add_argument("--article", type=Path, default=DEFAULT_ARTICLE, help="article file")
+    args = parser.parse_args(argv)
+    try:
+        library = load_library(args.article)
+    except ArticleError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    article = library.article(Script(args.script))
+    if args.json:
+        print(json.dumps(article.to_json(), ensure_ascii=False, indent=2))
+    else:
+        print(_outline(article))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,226 @@
+"""The daily digest: claim due chats from the store, send each its next section, record it.
+
+The store is the source of truth; JobQueue only wakes this up. A delivery is recorded right
+after Telegram accepted it, in small batches, so a hard kill can repeat at most the messages
+in flight plus one unrecorded batch (both bounded by ``concurrency``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from telegram import Bot
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
+
+from bot import render, texts
+from bot.content import Library
+from bot.schedule import next_due_epoch, parse_stored_time, plan_delivery
+from bot.scripts import Script
+from bot.store import ChatState, Delivered, Store
+
+log = logging.getLogger(__name__)
+
+
+def is_chat_gone(error: BadRequest) -> bool:
+    """Tell whether a 400 means the chat no longer exists for the bot.
+
+    The Bot API gives no error codes beyond HTTP status, so this matches its description
+    text; it is the one place that does.
+    """
+    message = error.message.lower()
+    return (
+        "chat not found" in message
+        or "chat_write_forbidden" in message
+        or ("not enough rights" in message)
+    )
+
+
+def retry_seconds(error: RetryAfter) -> float:
+    """Return RetryAfter's wait in seconds (PTB 22 may give an int or a timedelta)."""
+    value = error.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+@dataclass
+class Report:
+    delivered: int = 0
+    ended: int = 0
+    deactivated: int = 0
+    retried: int = 0
+    migrated: int = 0
+    chats: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DeliveryConfig:
+    default_timezone: ZoneInfo
+    default_time: object  # datetime.time
+    concurrency: int = 32
+    batch: int = 500
+    lease_seconds: int = 120
+    retry_base_seconds: int = 5
+    retry_max_seconds: int = 300
+
+
+class Deliverer:
+    """Send what is due at ``now`` and move each chat's schedule forward."""
+
+    def __init__(
+        self,
+        store: Store,
+        library: Library,
+        config: DeliveryConfig,
+        *,
+        bot_username: Callable[[], str] = lambda: "",
+    ) -> None:
+        self.store = store
+        self.library = library
+        self.config = config
+        self._bot_username = bot_username
+        self._lock = asyncio.Lock()
+        self.stopping = False
+
+    async def run_due(self, bot: Bot, now: datetime) -> Report:
+        """Deliver to every chat due at ``now``; a run already under way makes this a no-op."""
+        report = Report()
+        if self._lock.locked():
+            return report
+        async with self._lock:
+            epoch = int(now.timestamp())
+            while not self.stopping:
+                claimed = await self.store.claim_due(
+                    epoch, limit=self.config.batch, lease=self.config.lease_seconds
+                )
+                if not claimed:
+                    break
+                await self._deliver_batch(bot, claimed, now, report)
+        return report
+
+    async def _deliver_batch(
+        self, bot: Bot, claimed: list[ChatState], now: datetime, report: Report
+    ) -> None:
+        pending: list[Delivered] = []
+        flush_at = max(1, self.config.concurrency)
+        semaphore = asyncio.Semaphore(self.config.concurrency)
+        flushing = asyncio.Lock()
+
+        async def flush() -> None:
+            async with flushing:
+                batch = pending[:]
+                del pending[: len(batch)]
+                await self.store.complete(batch)
+
+        async def one(state: ChatState) -> None:
+            async with semaphore:
+                done = await self._deliver_one(bot, state, now, report)
+            if done is not None:
+                pending.append(done)
+                if len(pending) >= flush_at:
+                    await flush()
+
+        await asyncio.gather(*(one(s) for s in claimed))
+        await flush()
+
+    def _next_due(self, state: ChatState, now: datetime) -> int:
+        tz = ZoneInfo(state.timezone) if state.timezone else self.config.default_timezone
+        at = parse_stored_time(state.delivery_time, self.config.default_time)  # type: ignore[arg-type]
+        return next_due_epoch(now, at, tz)
+
+    async def _deliver_one(
+        self, bot: Bot, state: ChatState, now: datetime, report: Report
+    ) -> Delivered | None:
+        assert state.claim_token is not None
+        plan = plan_delivery(state.progress, self.library.section_count)
+        script = Script(state.script) if state.script else Script.TRADITIONAL
+        chat_id = state.chat_id
+        for _attempt in range(2):  # the second attempt follows a migration only
+            try:
+                await self._send(bot, chat_id, state, plan.section, plan.finished, script)
+            except ChatMigrated as exc:
+                await self.store.migrate(chat_id, exc.new_chat_id)
+                log.info("chat %s migrated to %s; delivering there", chat_id, exc.new_chat_id)
+                chat_id = exc.new_chat_id
+                report.migrated += 1
+                continue
+            except Forbidden as exc:
+                await self._deactivate(chat_id, exc, report)
+                return None
+            except BadRequest as exc:
+                if is_chat_gone(exc):
+                    await self._deactivate(chat_id, exc, report)
+                    return None
+                log.error("delivery to chat %s rejected: %s", chat_id, exc.message)
+                await self._retry_later(chat_id, state, now, report)
+                return None
+            except RetryAfter as exc:
+                # The rate limiter already waited and retried; try again after the wait.
+                wait = int(retry_seconds(exc)) + 1
+                await self._retry_later(chat_id, state, now, report, at_least=wait)
+                return None
+            except NetworkError as exc:  # timeouts, 5xx, refused connections
+                log.warning("delivery to chat %s failed (%s); will retry", chat_id, exc)
+                await self._retry_later(chat_id, state, now, report)
+                return None
+            if plan.section:
+                report.delivered += 1
+            else:
+                report.ended += 1
+            report.chats.append(chat_id)
+            next_due = None if plan.finished else self._next_due(state, now)
+            return Delivered(chat_id, state.claim_token, plan.section, next_due, plan.finished)
+        return None
+
+    async def _send(
+        self,
+        bot: Bot,
+        chat_id: int,
+        state: ChatState,
+        section: int,
+        finished: bool,
+        script: Script,
+    ) -> None:
+        if section:
+            message = render.section(
+                self.library,
+                section,
+                script,
+                bot_username=self._bot_username(),
+                share_link=state.kind != "private",
+                end_note=finished,
+            )
+        else:
+            total = self.library.section_count
+            message = render.Rendered(texts.t(texts.END_OF_ARTICLE, script, total=total))
+        chunks = render.split_message(message.text)
+        for i, chunk in enumerate(chunks):
+            await bot.send_message(
+                chat_id,
+                chunk,
+                parse_mode=ParseMode.HTML,
+                reply_markup=message.markup if i == len(chunks) - 1 else None,
+                disable_notification=state.quiet,
+                message_thread_id=state.thread_id,
+            )
+
+    async def _deactivate(self, chat_id: int, exc: Exception, report: Report) -> None:
+        log.info("chat %s is no longer reachable (%s); subscription deactivated", chat_id, exc)
+        await self.store.deactivate(chat_id)
+        report.deactivated += 1
+
+    async def _retry_later(
+        self, chat_id: int, state: ChatState, now: datetime, report: Report, at_least: int = 0
+    ) -> None:
+        failures = state.failures + 1
+        delay = min(
+            self.config.retry_base_seconds * 2 ** (failures - 1), self.config.retry_max_seconds
+        )
+        retry_at = int(now.timestamp()) + max(delay, at_least)
+        assert state.claim_token is not None
+        await self.store.release(chat_id, state.claim_token, retry_at=retry_at, failures=failures)
+        report.retried += 1

@@ -1,0 +1,1 @@
+"""Thin PTB callbacks: parse arguments, call the domain, render, reply."""

@@ -1,0 +1,90 @@
+"""What is due when: pure functions of (settings, now), no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+
+def next_occurrence(after: datetime, at: time, tz: ZoneInfo) -> datetime:
+    """Return the first instant strictly after ``after`` whose wall time in ``tz`` is ``at``.
+
+    Days are stepped on the local calendar, so a DST change never shifts the wall time. A
+    wall time skipped by a spring-forward gap is delivered as the same offset past the gap
+    (02:30 becomes 03:30); a repeated one is delivered at its first occurrence.
+    """
+    if after.tzinfo is None:
+        raise ValueError("after must be timezone-aware")
+    local_day: date = after.astimezone(tz).date()
+    for offset in range(0, 3):
+        day = local_day + timedelta(days=offset)
+        candidate = datetime.combine(day, at, tzinfo=tz)
+        # Round-trip through UTC to settle times that fall in a DST gap.
+        instant = candidate.astimezone(UTC)
+        if instant > after:
+            return instant
+    raise AssertionError("unreachable: one of three consecutive days is after `after`")
+
+
+def next_due_epoch(now: datetime, at: time, tz: ZoneInfo) -> int:
+    return int(next_occurrence(now, at, tz).timestamp())
+
+
+def format_hhmm(at: time) -> str:
+    return f"{at.hour:02d}:{at.minute:02d}"
+
+
+def parse_stored_time(value: str | None, default: time) -> time:
+    if not value:
+        return default
+    hour, minute = value.split(":")
+    return time(int(hour), int(minute))
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What one delivery to a chat sends, decided from its progress alone."""
+
+    section: int  # the section to send; 0 when only the end message is due
+    finished: bool  # the chat has nothing left after this delivery
+
+
+def plan_delivery(progress: int, total: int) -> Plan:
+    """Return the next section due for a chat that has read ``progress`` sections."""
+    if progress >= total:
+        return Plan(section=0, finished=True)
+    section = progress + 1
+    return Plan(section=section, finished=section >= total)
+
+
+def local_time(now: datetime, tz: ZoneInfo) -> datetime:
+    return now.astimezone(tz)
+
+
+def resolve_zone(name: str) -> ZoneInfo | None:
+    """Return the IANA zone a user typed (case-insensitive), or None."""
+    from zoneinfo import ZoneInfoNotFoundError, available_timezones
+
+    cleaned = name.strip().replace(" ", "_")
+    if not cleaned or ".." in cleaned or cleaned.startswith("/"):
+        return None
+    try:
+        return ZoneInfo(cleaned)
+    except (ZoneInfoNotFoundError, ValueError):
+        pass
+    lowered = cleaned.lower()
+    for zone in _zones(available_timezones):
+        if zone.lower() == lowered:
+            return ZoneInfo(zone)
+    return None
+
+
+_ZONES: tuple[str, ...] | None = None
+
+
+def _zones(source) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
+    global _ZONES
+    if _ZONES is None:
+        _ZONES = tuple(sorted(source()))
+    return _ZONES

@@ -1,0 +1,91 @@
+"""Simplified and traditional script: the only module that knows OpenCC."""
+
+from __future__ import annotations
+
+import enum
+from functools import cache
+
+import opencc
+
+
+class Script(enum.StrEnum):
+    SIMPLIFIED = "simplified"
+    TRADITIONAL = "traditional"
+
+    @property
+    def other(self) -> Script:
+        return Script.TRADITIONAL if self is Script.SIMPLIFIED else Script.SIMPLIFIED
+
+    @property
+    def short(self) -> str:
+        """Return a one-letter code, used in compact callback data."""
+        return "s" if self is Script.SIMPLIFIED else "t"
+
+    @classmethod
+    def from_short(cls, code: str) -> Script | None:
+        return {"s": cls.SIMPLIFIED, "t": cls.TRADITIONAL}.get(code)
+
+
+# Words a user may type to pick a script (checked after lower-casing).
+_ALIASES: dict[str, Script] = {
+    "simplified": Script.SIMPLIFIED,
+    "simple": Script.SIMPLIFIED,
+    "s": Script.SIMPLIFIED,
+    "简": Script.SIMPLIFIED,
+    "簡": Script.SIMPLIFIED,
+    "简体": Script.SIMPLIFIED,
+    "簡體": Script.SIMPLIFIED,
+    "zh-hans": Script.SIMPLIFIED,
+    "traditional": Script.TRADITIONAL,
+    "t": Script.TRADITIONAL,
+    "繁": Script.TRADITIONAL,
+    "繁体": Script.TRADITIONAL,
+    "繁體": Script.TRADITIONAL,
+    "zh-hant": Script.TRADITIONAL,
+}
+
+
+def parse_script(word: str) -> Script | None:
+    """Return the script a user's word names, or None."""
+    return _ALIASES.get(word.strip().lower())
+
+
+# Telegram language codes whose readers expect simplified characters.
+_SIMPLIFIED_LANGUAGES = ("zh-hans", "zh-cn", "zh-sg", "zh-my")
+
+
+def script_for_language(language_code: str | None, default: Script) -> Script:
+    """Return the default script for a Telegram user's language code."""
+    code = (language_code or "").lower().replace("_", "-")
+    if code in _SIMPLIFIED_LANGUAGES or code.startswith(("zh-hans", "zh-cn", "zh-sg")):
+        return Script.SIMPLIFIED
+    return default
+
+
+@cache
+def _converter(config: str) -> opencc.OpenCC:
+    # Building a converter loads dictionaries from disk: do it once per configuration.
+    return opencc.OpenCC(config)
+
+
+def to_simplified(text: str) -> str:
+    """Convert article text (traditional) to simplified script."""
+    return _converter("t2s").convert(text)
+
+
+def to_traditional_ui(text: str) -> str:
+    """Convert UI text authored in simplified to Taiwan-standard traditional forms.
+
+    ``s2tw`` gives 為/眾/裡, matching the article's forms, where ``s2t`` gives 爲/衆/裏.
+    """
+    return _converter("s2tw").convert(text)
+
+
+def ui(text: str, script: Script) -> str:
+    """Return UI text (authored in simplified) in the reader's script."""
+    return text if script is Script.SIMPLIFIED else to_traditional_ui(text)
+
+
+def fold(text: str) -> str:
+    """Return a script-independent form of text for matching (its simplified form)."""
+    return to_simplified(text).casefold()

@@ -1,0 +1,148 @@
+"""Every UI string, once, authored in simplified Chinese; traditional readers get s2tw.
+
+``/help`` and the command menu are generated from COMMANDS.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from bot.scripts import Script, ui
+
+# (command, one-line description, shown in groups too)
+COMMANDS: tuple[tuple[str, str, bool], ...] = (
+    ("next", "阅读下一节", True),
+    ("toc", "目录：点按任一节打开", True),
+    ("read", "/read N 阅读第 N 节（不改变进度）", True),
+    ("quote", "/quote [N|关键词] 语录：随机、按编号或按关键词", True),
+    ("date", "/date [日期] 时间线，或某一天发生了什么", True),
+    ("progress", "阅读进度和下次推送时间", True),
+    ("subscribe", "/subscribe [HH:MM] [quiet] 每天定时推送下一节", True),
+    ("unsubscribe", "停止每日推送", True),
+    ("timezone", "/timezone 地区/城市 设置时区", True),
+    ("script", "/script [简|繁] 选择简体或繁体", True),
+    ("reset", "从头开始阅读", True),
+    ("help", "全部命令", True),
+    ("start", "开始", False),
+)
+
+BOT_DESCRIPTION = (
+    "逐节连载一篇新闻报道：《{title}》。每天推送一节，或随时用 /next 阅读下一节；"
+    "可查语录、查日期，简体繁体任选。"
+)
+BOT_SHORT_DESCRIPTION = "逐节连载一篇新闻报道，每天一节，简繁任选。"
+
+WELCOME = (
+    "你好！我会把这篇报道分成 {count} 节，一节一节地连载给你：\n"
+    "<b>{title}</b>\n\n"
+    "• /next 阅读下一节\n"
+    "• /subscribe 每天 {time} 自动推送下一节\n"
+    "• /quote 查看报道里的 {quotes} 条语录，/date 按日期查看事件\n"
+    "• /script 切换简体或繁体\n\n"
+    "现在用的是{script_name}。"
+)
+WELCOME_GROUP = (
+    "大家好！我会在这个群里逐节连载报道《{title}》（共 {count} 节）。\n"
+    "任何人都可以用 /next、/toc、/quote、/date 阅读；"
+    "管理员可以用 /subscribe HH:MM 让我每天定时推送下一节，用 /timezone 设置时区。"
+)
+SCRIPT_NAME = {Script.SIMPLIFIED: "简体", Script.TRADITIONAL: "繁体"}
+HELP_HEADER = "可用命令："
+HELP_FOOTER = "在任何聊天里输入 @{bot} 关键词，可以分享语录。"
+
+BTN_NEXT = "下一节 ▶"
+BTN_SWITCH = {Script.SIMPLIFIED: "简体", Script.TRADITIONAL: "繁體"}
+BTN_TOC = "目录"
+BTN_BEGIN = "开始阅读 ▶"
+BTN_SUBSCRIBE = "每天推送"
+BTN_QUOTES = "语录"
+BTN_TIMELINE = "时间线"
+BTN_SECTION = "第 {n} 节：{title}"
+BTN_QUOTE = "语录 {n}"
+BTN_DATE = "{label}"
+BTN_READ_PRIVATE = "私聊阅读这一节"
+BTN_RESET_YES = "确定，从头开始"
+BTN_RESET_NO = "取消"
+BTN_QUIET_ON = "静音推送"
+BTN_QUIET_OFF = "有声推送"
+
+SECTION_HEADER = "第 {n}/{total} 节 · {title}"
+SECTION_DATES = "本节提到的日期："
+END_OF_ARTICLE = "全文完。你已经读完全部 {total} 节。想从头再读，发送 /reset。"
+END_APPENDED = "—— 全文完。想从头再读，发送 /reset。"
+ALL_READ = "你已经读完全部 {total} 节了。想从头再读，发送 /reset；也可以用 /read N 重读某一节。"
+
+TOC_HEADER = "目录（✓ 已读）："
+READ_USAGE = "请给出节号，例如 /read 2（共 {total} 节）。"
+READ_RANGE = "没有第 {arg} 节。请输入 1 到 {total} 之间的数字。"
+
+QUOTE_LINE = "<b>语录 {n}</b>（{label}）\n{text}\n\n<i>{occasion}</i>"
+QUOTE_RANGE = "没有这条语录。请输入 1 到 {total} 之间的编号，或一个关键词。"
+QUOTE_NONE = "没有找到包含“{word}”的语录。试试别的关键词，或发送 /quote 随机看一条。"
+QUOTE_FOUND = "包含“{word}”的语录（{count} 条）："
+BTN_QUOTE_DATE = "当天：{label}"
+BTN_QUOTE_SECTION = "出处：第 {n} 节"
+
+TIMELINE_HEADER = "时间线（点按日期查看当天发生了什么）："
+DATE_HEADER = "<b>{label}</b>"
+DATE_QUOTES = "当天的语录："
+DATE_UNKNOWN = "报道里没有提到 {arg}。报道提到的日期：{known}。"
+DATE_NOT_A_DATE = "看不懂“{arg}”这个日期。可以这样写：2月16日、2/16、02-16、16日、Feb 16。报道提到的日期：{known}。"
+DATE_EVENT_SOURCE = "（第 {n} 节）"
+
+SCRIPT_CHOOSE = "请选择文字：现在用的是{script_name}。"
+SCRIPT_SET = "好的，以后用{script_name}回复你。"
+SCRIPT_SET_GROUP = "好的，本群的定时推送改用{script_name}。"
+SCRIPT_UNKNOWN = "看不懂“{arg}”。请发送 /script 简 或 /script 繁。"
+
+PROGRESS = "阅读进度：{done}/{total} 节\n{bar} {percent}%"
+PROGRESS_NEXT = "下次推送：{when}（{tz}）"
+PROGRESS_NOT_SUBSCRIBED = "尚未订阅每日推送，发送 /subscribe 开始。"
+PROGRESS_FINISHED = "已经读完，每日推送暂停；发送 /reset 从头开始。"
+
+RESET_CONFIRM = "确定要从头开始吗？阅读进度会清零。"
+RESET_DONE = "已从头开始。发送 /next 阅读第 1 节。"
+RESET_CANCELLED = "已取消，进度保持不变。"
+
+SUBSCRIBED = "已订阅：每天 {time}（{tz}）推送下一节{quiet}。下次推送：{when}。"
+SUBSCRIBED_QUIET = "，静音"
+SUBSCRIBE_BAD_TIME = (
+    "看不懂时间“{arg}”。请用 24 小时制 HH:MM，例如 /subscribe 08:00 或 /subscribe 21:30 quiet。"
+)
+UNSUBSCRIBED = "已停止每日推送。随时可以用 /subscribe 重新订阅。"
+NOT_SUBSCRIBED = "本来就没有订阅每日推送。"
+TIMEZONE_SET = "时区已设为 {tz}（现在当地时间 {local}）。{next}"
+TIMEZONE_CURRENT = "当前时区：{tz}（当地时间 {local}）。要更改，发送 /timezone 地区/城市，例如 /timezone Asia/Shanghai、/timezone America/New_York、/timezone Europe/London。"
+TIMEZONE_BAD = "“{arg}”不是有效的时区名。请用 IANA 时区名，例如 Asia/Shanghai、Asia/Taipei、Asia/Hong_Kong、America/New_York、Europe/London。"
+NEXT_DELIVERY = "下次推送：{when}。"
+
+ADMINS_ONLY = "抱歉，只有本群管理员可以更改这项设置。"
+UNKNOWN_COMMAND = "我不认识这个命令。发送 /help 查看全部命令。"
+NOT_TEXT = "我只看得懂命令。发送 /help 查看全部命令。"
+ERROR = "抱歉，出了点问题，请稍后再试。"
+
+INLINE_TITLE = "语录 {n}（{label}）"
+INLINE_NONE_TITLE = "没有找到语录"
+INLINE_SWITCH_PM = "打开机器人阅读全文"
+
+
+@lru_cache(maxsize=2048)
+def _converted(template: str, script: Script) -> str:
+    return ui(template, script)
+
+
+def t(template: str, script: Script, /, **values: object) -> str:
+    """Return a UI string in the reader's script, with values filled in unchanged.
+
+    Values (article text, numbers, names) are inserted after conversion, so they are never
+    converted twice and keep their own script.
+    """
+    text = _converted(template, script)
+    return text.format(**values) if values else text
+
+
+def help_text(script: Script, bot_username: str) -> str:
+    lines = [t(HELP_HEADER, script)]
+    lines += [f"/{cmd} — {t(desc, script)}" for cmd, desc, _ in COMMANDS]
+    lines += ["", t(HELP_FOOTER, script, bot=bot_username)]
+    return "\n".join(lines)

@@ -1,0 +1,767 @@
+"""Prove FakeTelegram is as strict as Telegram and talks real HTTP with PTB 22."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InlineQueryResultArticle,
+    InputTextMessageContent,
+    Update,
+)
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Conflict,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TimedOut,
+)
+from telegram.ext import Application, CommandHandler, ContextTypes
+
+from tests import updates as U
+from tests.fake_telegram import FakeTelegram, FakeTelegramClient, parse_html
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+USER = 5001
+GROUP = -4001
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    """Run a fake server with one known private chat and one group."""
+    async with FakeTelegram() as server:
+        server.add_chats([USER])
+        server.add_chats([GROUP], type="group")
+        yield server
+
+
+@pytest.fixture
+async def bot(fake: FakeTelegram) -> AsyncIterator[Bot]:
+    """Return an initialized PTB Bot pointed at the fake."""
+    async with Bot(fake.token, base_url=fake.base_url) as b:
+        yield b
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    """Return a raw HTTP session for requests PTB would pre-validate or shape."""
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+async def raw(
+    session: aiohttp.ClientSession, fake: FakeTelegram, method: str, **params: Any
+) -> tuple[int, dict[str, Any]]:
+    """POST a JSON body to the fake and return (status, body)."""
+    async with session.post(f"{fake.base_url}{fake.token}/{method}", json=params) as resp:
+        return resp.status, await resp.json()
+
+
+def keyboard(*buttons: InlineKeyboardButton) -> InlineKeyboardMarkup:
+    """Build a one-row inline keyboard."""
+    return InlineKeyboardMarkup([list(buttons)])
+
+
+# ------------------------------------------------------------------------------ basics
+
+
+async def test_get_me_and_tokens(
+    fake: FakeTelegram, bot: Bot, http: aiohttp.ClientSession
+) -> None:
+    """GetMe works; a wrong token is 401 and an unknown method 404."""
+    assert bot.username == "SerialBot"
+    assert bot.id == 123456
+    with pytest.raises(InvalidToken):
+        async with Bot("999:wrong", base_url=fake.base_url):
+            pass
+    status, body = await raw(http, fake, "noSuchMethod")
+    assert status == 404
+    assert body == {"ok": False, "error_code": 404, "description": "Not Found"}
+    async with http.post(f"{fake.base_url}999:wrong/getMe") as resp:
+        assert resp.status == 401
+        assert (await resp.json())["description"] == "Unauthorized"
+
+
+async def test_request_encodings(fake: FakeTelegram, http: aiohttp.ClientSession) -> None:
+    """JSON bodies, GET query strings and multipart forms are all understood."""
+    markup = {"inline_keyboard": [[{"text": "a", "callback_data": "1"}]]}
+    status, body = await raw(
+        http, fake, "sendMessage", chat_id=USER, text="1", reply_markup=markup
+    )
+    assert status == 200
+    assert body["result"]["reply_markup"] == markup
+    # "1" must stay a string although it looks like JSON.
+    assert fake.sent()[-1].text == "1"
+    url = f"{fake.base_url}{fake.token}/sendMessage"
+    async with http.get(url, params={"chat_id": str(USER), "text": "true"}) as resp:
+        assert resp.status == 200
+    assert fake.sent()[-1].text == "true"
+    form = aiohttp.FormData()
+    form.add_field("chat_id", str(USER))
+    form.add_field("text", "multi")
+    form.add_field("reply_markup", json.dumps(markup))
+    form.add_field("document", b"data", filename="x.txt")  # forces multipart encoding
+    async with http.post(url, data=form) as resp:
+        assert resp.status == 200, await resp.text()
+    assert fake.sent()[-1].reply_markup == markup
+    status, body = await raw(http, fake, "sendMessage", text="no chat")
+    assert (status, body["description"]) == (400, "Bad Request: chat_id is empty")
+    status, body = await raw(http, fake, "sendMessage", chat_id=USER, text="x", parse_mode="BB")
+    assert (status, body["description"]) == (400, "Bad Request: unsupported parse_mode")
+
+
+# ------------------------------------------------------------------------------ HTML strictness
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<div>x</div>",
+        "<b>unclosed",
+        "fish & chips",
+        "<a>no href</a>",
+        "&nbsp;",
+        "<b>x</i>",
+        "x</b>",
+        '<span class="x">s</span>',
+        "1 < 2",
+        "<br>",
+        "<b",
+        "<tg-emoji>x</tg-emoji>",
+    ],
+)
+async def test_invalid_html_rejected(bot: Bot, text: str) -> None:
+    """Anything Telegram's HTML parser rejects is a BadRequest "can't parse entities"."""
+    with pytest.raises(BadRequest, match="(?i)can't parse entities") as info:
+        await bot.send_message(USER, text, parse_mode="HTML")
+    assert "byte offset" in info.value.message or "end tag" in info.value.message
+
+
+async def test_byte_offset_is_utf8(bot: Bot) -> None:
+    """Error offsets count UTF-8 bytes, like Telegram's."""
+    with pytest.raises(BadRequest, match="(?i)at byte offset 6"):
+        await bot.send_message(USER, "中文<div>", parse_mode="HTML")
+
+
+async def test_valid_nested_html(fake: FakeTelegram, bot: Bot) -> None:
+    """All supported tags and entities parse, and plain_text is the visible text."""
+    html = (
+        '<b>bold <i>it &lt;3</i></b> <a href="https://x.y/?a=1&amp;b=2">link</a> '
+        '<tg-spoiler>s</tg-spoiler><span class="tg-spoiler">t</span> <u>u</u><ins>i</ins>'
+        "<s>s</s><strike>k</strike><del>d</del><em>e</em><strong>g</strong>"
+        "<blockquote expandable>q</blockquote><blockquote>r</blockquote>"
+        '<pre><code class="language-python">x = 1</code></pre> <code>c</code> '
+        '<tg-emoji emoji-id="5368324170671202286">👍</tg-emoji>'
+        "&#128512;&#x1F600;&quot;&gt;&amp;<B>upper</B>"
+    )
+    message = await bot.send_message(USER, html, parse_mode="HTML")
+    expected = "bold it <3 link st uisk" + "degqrx = 1 c 👍" + '😀😀">&upper'
+    assert message.text == expected
+    sent = fake.sent(USER)[-1]
+    assert sent.text == html
+    assert sent.plain_text == expected
+    assert sent.parse_mode == "HTML"
+
+
+def test_parse_html_entities() -> None:
+    """The parser reports entity spans over the plain text."""
+    plain, entities = parse_html('<b>a<i>b</i></b><a href="tg://user?id=1">c</a>')
+    assert plain == "abc"
+    assert entities == (
+        ("italic", 1, 2, None),
+        ("bold", 0, 2, None),
+        ("text_link", 2, 3, "tg://user?id=1"),
+    )
+
+
+async def test_markdown_is_plain(fake: FakeTelegram, bot: Bot) -> None:
+    """MarkdownV2 text is accepted as is."""
+    await bot.send_message(USER, "*bold* <x> &", parse_mode="MarkdownV2")
+    assert fake.sent()[-1].plain_text == "*bold* <x> &"
+
+
+async def test_length_counts_utf16(bot: Bot) -> None:
+    """4096 UTF-16 units pass, 4097 fail; a non-BMP char counts twice; tags don't count."""
+    await bot.send_message(USER, "a" * 4096)
+    await bot.send_message(USER, "<b>" + "a" * 4096 + "</b>", parse_mode="HTML")
+    emoji = "😀" * 2048  # 2048 code points, 4096 UTF-16 units
+    await bot.send_message(USER, emoji)
+    with pytest.raises(BadRequest, match="(?i)message is too long"):
+        await bot.send_message(USER, "a" * 4097)
+    with pytest.raises(BadRequest, match="(?i)message is too long"):
+        await bot.send_message(USER, emoji + "a")  # only 2049 code points
+
+
+@pytest.mark.parametrize(("text", "mode"), [("", None), ("  \n ", None), ("<b> </b>", "HTML")])
+async def test_empty_text(bot: Bot, text: str, mode: str | None) -> None:
+    """Empty or whitespace-only visible text is rejected."""
+    with pytest.raises(BadRequest, match="(?i)message text is empty"):
+        await bot.send_message(USER, text, parse_mode=mode)
+
+
+# ------------------------------------------------------------------------------ keyboards
+
+
+async def test_callback_data_limit(fake: FakeTelegram, bot: Bot) -> None:
+    """callback_data may be 64 UTF-8 bytes, not 65."""
+    ok = "é" * 32  # 64 bytes in 32 characters
+    await bot.send_message(
+        USER, "k", reply_markup=keyboard(InlineKeyboardButton("b", callback_data=ok))
+    )
+    assert fake.sent()[-1].reply_markup == {
+        "inline_keyboard": [[{"text": "b", "callback_data": ok}]]
+    }
+    for bad in (ok + "a", "x" * 65):
+        markup = keyboard(InlineKeyboardButton("b", callback_data=bad))
+        with pytest.raises(BadRequest, match="(?i)BUTTON_DATA_INVALID"):
+            await bot.send_message(USER, "k", reply_markup=markup)
+
+
+async def test_button_validation(fake: FakeTelegram, http: aiohttp.ClientSession) -> None:
+    """Buttons need text and exactly one action; URLs need a known scheme."""
+    cases = [
+        ([{"text": "a"}], "Text buttons are unallowed"),
+        ([{"callback_data": "x"}], 'Field "text"'),
+        ([{"text": "a", "callback_data": "x", "url": "https://x"}], "exactly one"),
+        ([{"text": "a", "callback_data": ""}], "BUTTON_DATA_INVALID"),
+        ([{"text": "a", "url": "ftp://x"}], "inline keyboard button URL 'ftp://x' is invalid"),
+    ]
+    for row, error in cases:
+        status, body = await raw(
+            http,
+            fake,
+            "sendMessage",
+            chat_id=USER,
+            text="t",
+            reply_markup={"inline_keyboard": [row]},
+        )
+        assert status == 400
+        assert error in body["description"]
+    status, _ = await raw(
+        http,
+        fake,
+        "sendMessage",
+        chat_id=USER,
+        text="t",
+        reply_markup={"inline_keyboard": [[{"text": "a", "url": "tg://resolve?domain=x"}]]},
+    )
+    assert status == 200
+
+
+# ------------------------------------------------------------------------------ edits
+
+
+async def test_edit_message(fake: FakeTelegram, bot: Bot) -> None:
+    """Edits update the stored message; identical edits and unknown ids fail."""
+    markup = keyboard(InlineKeyboardButton("next", callback_data="n"))
+    sent = await bot.send_message(USER, "<b>one</b>", parse_mode="HTML", reply_markup=markup)
+    with pytest.raises(BadRequest, match="(?i)message is not modified: specified new message"):
+        await bot.edit_message_text(
+            "<b>one</b>", USER, sent.message_id, parse_mode="HTML", reply_markup=markup
+        )
+    # Same visible text, different formatting: a real modification.
+    edited = await bot.edit_message_text(
+        "<i>one</i>", USER, sent.message_id, parse_mode="HTML", reply_markup=markup
+    )
+    assert edited.text == "one"
+    assert edited.edit_date is not None
+    # Leaving out reply_markup removes the keyboard, as on Telegram.
+    await bot.edit_message_text("two", USER, sent.message_id)
+    record = fake.messages[(USER, sent.message_id)]
+    assert (record.text, record.reply_markup) == ("two", None)
+    assert [v.text for v in record.history] == ["<b>one</b>", "<i>one</i>"]
+    assert fake.sent(USER) == [record]
+    await bot.edit_message_reply_markup(USER, sent.message_id, reply_markup=markup)
+    with pytest.raises(BadRequest, match="(?i)not modified"):
+        await bot.edit_message_reply_markup(USER, sent.message_id, reply_markup=markup)
+    with pytest.raises(BadRequest, match="(?i)message to edit not found"):
+        await bot.edit_message_text("x", USER, 999)
+    with pytest.raises(BadRequest, match="(?i)message to edit not found"):
+        await bot.edit_message_text("x", GROUP, sent.message_id)
+    with pytest.raises(BadRequest, match="(?i)can't parse entities"):
+        await bot.edit_message_text("<p>", USER, sent.message_id, parse_mode="HTML")
+    assert await bot.delete_message(USER, sent.message_id)
+    with pytest.raises(BadRequest, match="(?i)message to delete not found"):
+        await bot.delete_message(USER, sent.message_id)
+    with pytest.raises(BadRequest, match="(?i)message to edit not found"):
+        await bot.edit_message_text("three", USER, sent.message_id)
+
+
+async def test_inline_message_edit(fake: FakeTelegram, bot: Bot) -> None:
+    """Messages sent via inline mode are editable by the issued inline_message_id."""
+    update = U.chosen_inline_result(USER, "r1", "q")
+    inline_id = update["chosen_inline_result"]["inline_message_id"]
+    fake.push(update)
+    assert await bot.edit_message_text("<b>hi</b>", inline_message_id=inline_id, parse_mode="HTML")
+    with pytest.raises(BadRequest, match="(?i)not modified"):
+        await bot.edit_message_text("<b>hi</b>", inline_message_id=inline_id, parse_mode="HTML")
+    assert fake.inline_messages[inline_id].plain_text == "hi"
+    with pytest.raises(BadRequest, match="(?i)MESSAGE_ID_INVALID"):
+        await bot.edit_message_text("x", inline_message_id="nope")
+
+
+async def test_message_ids_shared_with_updates(fake: FakeTelegram, bot: Bot) -> None:
+    """User and bot messages in a chat draw from one counter, so ids never collide."""
+    fake.push(U.message(USER, USER, "hello"))
+    fake.push(U.message(USER, USER, "again"))
+    sent = await bot.send_message(USER, "reply", reply_to_message_id=2)
+    assert sent.message_id == 3
+    with pytest.raises(BadRequest, match="(?i)message to be replied not found"):
+        await bot.send_message(USER, "reply", reply_to_message_id=50)
+    with pytest.raises(BadRequest, match="(?i)message can't be edited"):
+        await bot.edit_message_text("mine now", USER, 1)
+
+
+# ------------------------------------------------------------------------------ chats
+
+
+async def test_unknown_blocked_kicked(fake: FakeTelegram, bot: Bot) -> None:
+    """Unknown chats are 400; blocked users and kicked groups are 403."""
+    with pytest.raises(BadRequest, match="(?i)chat not found"):
+        await bot.send_message(777, "hi")
+    fake.block(USER)
+    with pytest.raises(Forbidden, match="(?i)bot was blocked by the user"):
+        await bot.send_message(USER, "hi")
+    with pytest.raises(Forbidden):
+        await bot.send_chat_action(USER, "typing")
+    fake.unblock(USER)
+    await bot.send_message(USER, "back")
+    fake.kick(GROUP)
+    with pytest.raises(Forbidden, match="(?i)bot was kicked from the group chat"):
+        await bot.send_message(GROUP, "hi")
+
+
+async def test_my_chat_member_updates_world(fake: FakeTelegram, bot: Bot) -> None:
+    """A pushed "kicked" my_chat_member blocks the chat; "member" unblocks it."""
+    fake.push(U.my_chat_member(U.private_chat(42), 42, "member", "kicked"))
+    with pytest.raises(Forbidden, match="(?i)blocked"):
+        await bot.send_message(42, "hi")
+    fake.push(U.my_chat_member(U.private_chat(42), 42, "kicked", "member"))
+    await bot.send_message(42, "hi")
+
+
+async def test_open_chats() -> None:
+    """With open_chats any chat id is accepted."""
+    async with (
+        FakeTelegram(open_chats=True) as fake,
+        Bot(fake.token, base_url=fake.base_url) as bot,
+    ):
+        await bot.send_message(31337, "hi")
+        await bot.send_message(-1001234, "hi")
+        assert [m.chat_id for m in fake.sent()] == [31337, -1001234]
+
+
+async def test_migrated_group(fake: FakeTelegram, bot: Bot) -> None:
+    """Sending to a migrated group raises ChatMigrated carrying the new id."""
+    fake.migrate(GROUP, -1009999)
+    with pytest.raises(ChatMigrated) as info:
+        await bot.send_message(GROUP, "hi")
+    assert info.value.new_chat_id == -1009999
+    await bot.send_message(-1009999, "hi")
+    # Pushing the service message migrates too.
+    fake.add_chats([-77], type="group")
+    fake.push(U.migrate_message(U.group_chat(-77), -1007777))
+    with pytest.raises(ChatMigrated):
+        await bot.send_message(-77, "hi")
+
+
+async def test_chat_members(fake: FakeTelegram, bot: Bot) -> None:
+    """getChatMember follows set_member_status and calls are counted per user."""
+    channel = -1005555
+    fake.push(U.channel_post(U.channel_chat(channel, "News"), "post"))
+    assert (await bot.get_chat_member(GROUP, USER)).status == "member"
+    fake.set_member_status(GROUP, USER, "administrator")
+    member = await bot.get_chat_member(GROUP, USER)
+    assert member.status == "administrator"
+    assert member.can_delete_messages
+    for status in ("creator", "left", "kicked", "restricted"):
+        fake.set_member_status(GROUP, 9, status)
+        assert (await bot.get_chat_member(GROUP, 9)).status == status
+    assert (await bot.get_chat_member(channel, bot.id)).status == "administrator"
+    assert (await bot.get_chat_member(GROUP, bot.id)).status == "member"
+    assert fake.call_count("getChatMember") == 8
+    assert fake.call_count("getChatMember", chat_id=GROUP, user_id=USER) == 2
+    admins = await bot.get_chat_administrators(GROUP)
+    assert [a.user.id for a in admins] == [USER]
+    assert [a.user.id for a in await bot.get_chat_administrators(channel)] == [bot.id]
+    chat = await bot.get_chat(channel)
+    assert (chat.id, chat.type, chat.title) == (channel, "channel", "News")
+
+
+async def test_misc_methods(fake: FakeTelegram, bot: Bot) -> None:
+    """Commands, descriptions, menu button, reactions and chat actions behave."""
+    from telegram import BotCommand
+
+    await bot.set_my_commands([BotCommand("start", "開始"), BotCommand("next", "下一節")])
+    assert [c.command for c in await bot.get_my_commands()] == ["start", "next"]
+    await bot.delete_my_commands()
+    assert await bot.get_my_commands() == ()
+    with pytest.raises(BadRequest, match="(?i)BOT_COMMAND_INVALID"):
+        await bot.set_my_commands([BotCommand("Bad-Name", "x")])
+    assert await bot.set_my_description("d")
+    assert await bot.set_my_short_description("s")
+    assert await bot.set_chat_menu_button()
+    sent = await bot.send_message(USER, "react")
+    assert await bot.set_message_reaction(USER, sent.message_id, "👍")
+    with pytest.raises(BadRequest):
+        await bot.set_message_reaction(USER, 999, "👍")
+    assert await bot.send_chat_action(USER, "typing")
+    assert await bot.get_webhook_info()
+    assert await bot.delete_webhook()
+
+
+# ------------------------------------------------------------------------------ faults, flood
+
+
+async def test_fail_next(fake: FakeTelegram, bot: Bot) -> None:
+    """Injected failures hit the right method, chat and count."""
+    fake.fail_next("sendMessage", count=2, chat_id=USER)
+    await bot.send_message(GROUP, "other chat unaffected")
+    for _ in range(2):
+        with pytest.raises(NetworkError, match="(?i)Internal Server Error"):
+            await bot.send_message(USER, "hi")
+    await bot.send_message(USER, "hi")
+    fake.fail_next("sendMessage", retry_after=3)
+    with pytest.raises(RetryAfter) as info:
+        await bot.send_message(USER, "hi")
+    assert info.value.retry_after == 3
+    assert fake.http_429 == 1
+    fake.fail_next("*", status=400, description="Bad Request: injected")
+    with pytest.raises(BadRequest, match="(?i)injected"):
+        await bot.get_me()
+    # Sending again at once ignores the retry_after the fake asked for.
+    await bot.send_message(USER, "too early")
+    assert [v["chat_id"] for v in fake.retry_after_violations] == [USER]
+
+
+async def test_flood_control(fake: FakeTelegram, bot: Bot) -> None:
+    """Per-chat, per-group and global limits answer 429 with retry_after."""
+    fake.flood_control = True
+    await bot.send_message(USER, "1")
+    with pytest.raises(RetryAfter) as info:
+        await bot.send_message(USER, "2")
+    assert info.value.retry_after >= 1
+    assert fake.retry_after_violations == []
+    with pytest.raises(RetryAfter):
+        await bot.send_message(USER, "3")  # ignored the retry_after
+    assert len(fake.retry_after_violations) == 1
+    assert fake.http_429 == 2
+    fake.group_per_minute = 2
+    await bot.send_message(GROUP, "g1")
+    await bot.send_message(GROUP, "g2")
+    with pytest.raises(RetryAfter) as info:
+        await bot.send_message(GROUP, "g3")
+    assert info.value.retry_after >= 55
+    fake.global_rate = 5  # 3 sends already in this second
+    fake.add_chats(range(1, 10))
+    await bot.send_message(1, "a")
+    await bot.send_message(2, "b")
+    with pytest.raises(RetryAfter):
+        await bot.send_message(3, "c")
+    call = fake.calls_for("sendMessage")[-1]
+    assert call.status == 429
+    assert call.response["parameters"]["retry_after"] >= 1
+    assert call.response["description"].startswith("Too Many Requests: retry after ")
+
+
+async def test_delay_times_out(fake: FakeTelegram, bot: Bot) -> None:
+    """A delayed method makes the client time out."""
+    fake.delay("getChat", 0.3)
+    with pytest.raises(TimedOut):
+        await bot.get_chat(USER, read_timeout=0.05)
+    fake.delay("getChat", None)
+    assert (await bot.get_chat(USER)).id == USER
+
+
+async def test_stop_start_keeps_port(fake: FakeTelegram, bot: Bot) -> None:
+    """An outage refuses connections; restarting rebinds the same port."""
+    port = fake.port
+    async with fake.outage():
+        assert not fake.running
+        with pytest.raises(NetworkError):
+            await bot.send_message(USER, "during outage")
+    assert fake.port == port
+    await bot.send_message(USER, "after outage")
+    await fake.stop()
+    await fake.start()
+    assert fake.port == port
+    assert (await bot.get_me()).id == bot.id
+
+
+# ------------------------------------------------------------------------------ updates
+
+
+async def test_long_poll_wakes_on_push(fake: FakeTelegram, bot: Bot) -> None:
+    """getUpdates parks until an update is pushed, then returns at once."""
+    started = time.perf_counter()
+    poll = asyncio.create_task(bot.get_updates(timeout=10))
+    await fake.wait_for(lambda: fake.polling, timeout=5)
+    uid = fake.push(U.command("start", user_id=USER))
+    result = await asyncio.wait_for(poll, 5)
+    assert time.perf_counter() - started < 5
+    assert [u.update_id for u in result] == [uid]
+    assert result[0].message.text == "/start"
+    assert fake.handed_out_at[uid] <= time.perf_counter()
+    # Without confirmation the update is handed out again, but the first time is kept.
+    first = fake.handed_out_at[uid]
+    assert [u.update_id for u in await bot.get_updates()] == [uid]
+    assert fake.handed_out_at[uid] == first
+    assert await bot.get_updates(offset=uid + 1) == ()
+    assert fake.pending_updates == 0
+
+
+async def test_timeout_and_limit(fake: FakeTelegram, bot: Bot) -> None:
+    """An empty long poll ends after its timeout; limit caps a batch."""
+    started = time.perf_counter()
+    assert await bot.get_updates(timeout=0.2) == ()
+    assert 0.15 < time.perf_counter() - started < 3
+    ids = fake.push_many([U.message(USER, USER, str(i)) for i in range(5)])
+    assert [u.update_id for u in await bot.get_updates(limit=2)] == ids[:2]
+    assert [u.update_id for u in await bot.get_updates(offset=ids[3])] == ids[3:]
+
+
+async def test_second_poll_conflicts(fake: FakeTelegram, bot: Bot) -> None:
+    """A newer getUpdates terminates the older one with 409, like Telegram."""
+    first = asyncio.create_task(bot.get_updates(timeout=10))
+    await fake.wait_for(lambda: fake.polling, timeout=5)
+    second = asyncio.create_task(bot.get_updates(timeout=0))
+    with pytest.raises(Conflict, match="(?i)terminated by other getUpdates"):
+        await first
+    assert await second == ()
+
+
+async def test_every_factory_parses(fake: FakeTelegram, bot: Bot) -> None:
+    """Updates from every factory are accepted by PTB's Update.de_json."""
+    sent = await bot.send_message(
+        USER,
+        "<b>Section 1</b>",
+        parse_mode="HTML",
+        reply_markup=keyboard(InlineKeyboardButton("next", callback_data="next:2")),
+    )
+    forum = U.supergroup_chat(-1003333, "Forum", is_forum=True)
+    channel = U.channel_chat(-1004444, "News", username="news")
+    factories: dict[str, dict[str, Any]] = {
+        "message": U.message(U.private_chat(USER), U.user(USER), "hi"),
+        "command": U.command("/start@SerialBot chapter", user_id=USER),
+        "group": U.message(U.group_chat(GROUP), U.user(USER), "/next@SerialBot"),
+        "topic": U.message(forum, U.user(USER), "/start", message_thread_id=7),
+        "anonymous": U.message(forum, None, "anon", sender_chat=forum),
+        "edited": U.edited_message(USER, USER, "fixed", 1),
+        "channel_post": U.channel_post(channel, "post"),
+        "callback": U.callback_query(U.user(USER), (USER, sent.message_id), "next:2"),
+        "callback_gone": U.callback_query(USER, (USER, 999), "x"),
+        "callback_dict": U.callback_query(USER, U.message(USER, USER, "given"), "y"),
+        "inline_query": U.inline_query(U.user(USER), "search"),
+        "chosen": U.chosen_inline_result(USER, "r1", "search"),
+        "my_chat_member": U.my_chat_member(U.group_chat(-55), USER, "left", "member"),
+        "restricted": U.my_chat_member(U.group_chat(-56), USER, "member", "restricted"),
+        "admin": U.my_chat_member(channel, USER, "member", "administrator"),
+        "chat_member": U.chat_member_updated(GROUP, USER, 77, "member", "kicked"),
+        "migrate": U.migrate_message(U.group_chat(-66), -1006666),
+        "migrate_from": U.migrate_from_message(U.supergroup_chat(-1006666), -66),
+        "sticker": U.sticker_message(USER, USER),
+        "photo": U.photo_message(U.private_chat(USER), U.user(USER), caption="pic"),
+    }
+    ids = {name: fake.push(update) for name, update in factories.items()}
+    result = {u.update_id: u for u in await bot.get_updates(allowed_updates=Update.ALL_TYPES)}
+    assert set(result) == set(ids.values())
+    by_name = {name: result[uid] for name, uid in ids.items()}
+    command = by_name["command"].message
+    assert command.entities[0].type == "bot_command"
+    assert command.entities[0].length == len("/start@SerialBot")
+    assert command.text.split()[1] == "chapter"
+    topic = by_name["topic"].message
+    assert (topic.message_thread_id, topic.is_topic_message) == (7, True)
+    assert by_name["edited"].edited_message.text == "fixed"
+    assert by_name["channel_post"].channel_post.sender_chat.id == channel["id"]
+    callback = by_name["callback"].callback_query
+    assert callback.message.text == "Section 1"
+    assert callback.message.reply_markup.inline_keyboard[0][0].callback_data == "next:2"
+    assert not by_name["callback_gone"].callback_query.message.is_accessible
+    assert by_name["callback_dict"].callback_query.message.text == "given"
+    assert by_name["inline_query"].inline_query.query == "search"
+    assert by_name["chosen"].chosen_inline_result.inline_message_id
+    assert by_name["my_chat_member"].my_chat_member.new_chat_member.status == "member"
+    assert by_name["restricted"].my_chat_member.new_chat_member.status == "restricted"
+    assert by_name["admin"].my_chat_member.new_chat_member.status == "administrator"
+    assert by_name["chat_member"].chat_member.new_chat_member.status == "kicked"
+    assert by_name["migrate"].message.migrate_to_chat_id == -1006666
+    assert by_name["sticker"].message.sticker.emoji == "👍"
+    assert by_name["photo"].message.photo[-1].width == 800
+    assert by_name["photo"].message.caption == "pic"
+    # Message ids of pushed messages are allocated and distinct per chat.
+    private_ids = [
+        by_name[n].effective_message.message_id for n in ("message", "command", "sticker")
+    ]
+    assert len(set(private_ids)) == 3
+    assert sent.message_id not in private_ids
+    # Chats mentioned in updates became known.
+    await bot.send_message(-1003333, "forum reply", message_thread_id=7)
+    assert fake.sent(-1003333)[0].message_thread_id == 7
+    await bot.send_message("@news", "by username")
+    assert fake.sent(channel["id"])[0].plain_text == "by username"
+
+
+async def test_allowed_updates(fake: FakeTelegram, bot: Bot) -> None:
+    """chat_member updates are only delivered when explicitly allowed."""
+    member_uid = fake.push(U.chat_member_updated(GROUP, USER, 77, "member", "left"))
+    message_uid = fake.push(U.message(USER, USER, "hi"))
+    assert [u.update_id for u in await bot.get_updates()] == [message_uid]
+    got = await bot.get_updates(allowed_updates=["chat_member"])
+    assert [u.update_id for u in got] == [member_uid]
+
+
+async def test_callback_answers(fake: FakeTelegram, bot: Bot) -> None:
+    """Callback queries can be answered once, with at most 200 chars."""
+    query_id = U.callback_query(USER, (USER, 1), "x")["callback_query"]["id"]
+    with pytest.raises(BadRequest, match="(?i)query is too old"):
+        await bot.answer_callback_query(query_id)
+    fake.push(U.callback_query(USER, (USER, 1), "x", query_id=query_id))
+    with pytest.raises(BadRequest):
+        await bot.answer_callback_query(query_id, "x" * 201)
+    assert await bot.answer_callback_query(query_id, "好" * 200)
+    assert fake.callback_answers[query_id]["text"] == "好" * 200
+    with pytest.raises(BadRequest, match="(?i)query is too old"):
+        await bot.answer_callback_query(query_id)
+
+
+async def test_inline_answers(fake: FakeTelegram, bot: Bot, http: aiohttp.ClientSession) -> None:
+    """answerInlineQuery checks ids, counts and message_text, and records the answer."""
+
+    def article(rid: str, text: str = "<b>ok</b>") -> InlineQueryResultArticle:
+        return InlineQueryResultArticle(
+            rid, "title", InputTextMessageContent(text, parse_mode="HTML")
+        )
+
+    query_id = U.inline_query(USER, "q")["inline_query"]["id"]
+    fake.push(U.inline_query(USER, "q", query_id=query_id))
+    bad_cases = [
+        ([article(str(i)) for i in range(51)], "RESULTS_TOO_MUCH"),
+        ([article("a"), article("a")], "RESULT_ID_DUPLICATE"),
+        ([article("x" * 65)], "RESULT_ID_INVALID"),
+        ([article("a", "<div>")], "can't parse entities"),
+        ([article("a", "x" * 4097)], "message is too long"),
+    ]
+    for results, error in bad_cases:
+        with pytest.raises(BadRequest, match="(?i)" + error):
+            await bot.answer_inline_query(query_id, results)
+    status, body = await raw(
+        http, fake, "answerInlineQuery", inline_query_id=query_id, results=[{"type": "article"}]
+    )
+    assert (status, body["description"]) == (400, "Bad Request: RESULT_ID_INVALID")
+    results = [article(str(i)) for i in range(50)]
+    assert await bot.answer_inline_query(query_id, results, cache_time=0, is_personal=True)
+    answer = fake.inline_answers[query_id]
+    assert (len(answer.results), answer.cache_time, answer.is_personal) == (50, 0, True)
+    assert answer.results[0]["input_message_content"]["message_text"] == "<b>ok</b>"
+    with pytest.raises(BadRequest, match="(?i)query is too old"):
+        await bot.answer_inline_query(query_id, results)
+
+
+# ------------------------------------------------------------------------------ recording
+
+
+async def test_wait_helpers(fake: FakeTelegram, bot: Bot) -> None:
+    """wait_sent wakes on new messages; wait_for times out with the last calls."""
+    waiter = asyncio.create_task(fake.wait_sent(2, chat_id=USER, timeout=5))
+    await bot.send_message(USER, "a")
+    await bot.send_message(GROUP, "g")
+    assert not waiter.done()
+    await bot.send_message(USER, "b")
+    assert [m.text for m in await waiter] == ["a", "b"]
+    with pytest.raises(TimeoutError, match="(?i)sendMessage 200"):
+        await fake.wait_for(lambda: False, timeout=0.05)
+    fake.reset_records()
+    assert (fake.calls, fake.sent(), fake.call_count("sendMessage")) == ([], [], 0)
+    # Message state survives a records reset, so later edits still work.
+    assert (USER, 1) in fake.messages
+
+
+async def test_application_end_to_end(fake: FakeTelegram) -> None:
+    """A real PTB Application polling the fake answers a pushed command."""
+
+    async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.effective_message is not None
+        await update.effective_message.reply_html("<b>歡迎</b>")
+
+    app = Application.builder().token(fake.token).base_url(fake.base_url).build()
+    app.add_handler(CommandHandler("start", start))
+    async with app:
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(poll_interval=0, timeout=5)
+        fake.push(U.command("/start", user_id=USER))
+        sent = await fake.wait_sent(1, chat_id=USER, timeout=5)
+        assert sent[0].plain_text == "歡迎"
+        await app.updater.stop()
+        await app.stop()
+
+
+async def test_standalone_process() -> None:
+    """``python -m tests.fake_telegram`` prints READY and obeys its control API."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tests.fake_telegram",
+        "--port",
+        "0",
+        cwd=PROJECT_ROOT,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert proc.stdout is not None
+        line = (await asyncio.wait_for(proc.stdout.readline(), 10)).decode().split()
+        assert line[0] == "READY"
+        port = int(line[1])
+        base_url = f"http://127.0.0.1:{port}/bot"
+        async with (
+            FakeTelegramClient(port) as client,
+            Bot("123456:TEST-token", base_url=base_url) as bot,
+        ):
+            await client.add_chats([USER, 2])
+            ids = await client.push(U.command("start", user_id=USER))
+            assert [u.update_id for u in await bot.get_updates()] == ids
+            assert set(await client.handed_out()) == set(ids)
+            await bot.send_message(USER, "<b>hi</b>", parse_mode="HTML")
+            assert await client.wait_sent(1, chat_id=USER, timeout=5) == 1
+            sent = await client.sent(USER)
+            assert sent[0]["plain_text"] == "hi"
+            await client.block(2)
+            with pytest.raises(Forbidden):
+                await bot.send_message(2, "x")
+            await client.migrate(-3, -1003)
+            with pytest.raises(ChatMigrated):
+                await bot.send_message(-3, "x")
+            await client.fail_next("sendMessage", retry_after=2)
+            with pytest.raises(RetryAfter):
+                await bot.send_message(USER, "x")
+            await client.flood(True, per_chat_interval=60)
+            await bot.send_message(USER, "1")
+            with pytest.raises(RetryAfter):
+                await bot.send_message(USER, "2")
+            stats = await client.stats()
+            assert stats["http_429"] == 2
+            assert stats["sent_count"] == 2
+            assert stats["calls"]["sendMessage"] == 6
+            assert len(stats["retry_after_violations"]) == 1
+            with pytest.raises(TimeoutError):
+                await client.wait_sent(10, timeout=0.05)
+            await client.reset()
+            assert (await client.stats())["sent_count"] == 0
+    finally:
+        proc.terminate()
+        assert await asyncio.wait_for(proc.wait(), 10) is not None
