@@ -6,6 +6,7 @@ import asyncio
 import json
 import sys
 import time
+from datetime import timedelta
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,16 @@ async def bot(fake: FakeTelegram) -> AsyncIterator[Bot]:
     """Return an initialized PTB Bot pointed at the fake."""
     async with Bot(fake.token, base_url=fake.base_url) as b:
         yield b
+
+
+@pytest.fixture
+def ptb_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Opt in to PTB's timedelta retry_after.
+
+    Without it, constructing RetryAfter emits PTBDeprecationWarning, which
+    filterwarnings=error turns into the exception raised instead of RetryAfter.
+    """
+    monkeypatch.setenv("PTB_TIMEDELTA", "1")
 
 
 @pytest.fixture
@@ -427,7 +438,7 @@ async def test_misc_methods(fake: FakeTelegram, bot: Bot) -> None:
 # ------------------------------------------------------------------------------ faults, flood
 
 
-async def test_fail_next(fake: FakeTelegram, bot: Bot) -> None:
+async def test_fail_next(fake: FakeTelegram, bot: Bot, ptb_timedelta: None) -> None:
     """Injected failures hit the right method, chat and count."""
     fake.fail_next("sendMessage", count=2, chat_id=USER)
     await bot.send_message(GROUP, "other chat unaffected")
@@ -438,7 +449,7 @@ async def test_fail_next(fake: FakeTelegram, bot: Bot) -> None:
     fake.fail_next("sendMessage", retry_after=3)
     with pytest.raises(RetryAfter) as info:
         await bot.send_message(USER, "hi")
-    assert info.value.retry_after == 3
+    assert info.value.retry_after == timedelta(seconds=3)
     assert fake.http_429 == 1
     fake.fail_next("*", status=400, description="Bad Request: injected")
     with pytest.raises(BadRequest, match="(?i)injected"):
@@ -448,13 +459,13 @@ async def test_fail_next(fake: FakeTelegram, bot: Bot) -> None:
     assert [v["chat_id"] for v in fake.retry_after_violations] == [USER]
 
 
-async def test_flood_control(fake: FakeTelegram, bot: Bot) -> None:
+async def test_flood_control(fake: FakeTelegram, bot: Bot, ptb_timedelta: None) -> None:
     """Per-chat, per-group and global limits answer 429 with retry_after."""
     fake.flood_control = True
     await bot.send_message(USER, "1")
     with pytest.raises(RetryAfter) as info:
         await bot.send_message(USER, "2")
-    assert info.value.retry_after >= 1
+    assert info.value.retry_after >= timedelta(seconds=1)
     assert fake.retry_after_violations == []
     with pytest.raises(RetryAfter):
         await bot.send_message(USER, "3")  # ignored the retry_after
@@ -465,7 +476,7 @@ async def test_flood_control(fake: FakeTelegram, bot: Bot) -> None:
     await bot.send_message(GROUP, "g2")
     with pytest.raises(RetryAfter) as info:
         await bot.send_message(GROUP, "g3")
-    assert info.value.retry_after >= 55
+    assert info.value.retry_after >= timedelta(seconds=55)
     fake.global_rate = 5  # 3 sends already in this second
     fake.add_chats(range(1, 10))
     await bot.send_message(1, "a")
@@ -535,13 +546,14 @@ async def test_timeout_and_limit(fake: FakeTelegram, bot: Bot) -> None:
 
 
 async def test_second_poll_conflicts(fake: FakeTelegram, bot: Bot) -> None:
-    """A newer getUpdates terminates the older one with 409, like Telegram."""
+    """A newer getUpdates (second bot instance) ends the older one with 409, like Telegram."""
     first = asyncio.create_task(bot.get_updates(timeout=10))
     await fake.wait_for(lambda: fake.polling, timeout=5)
-    second = asyncio.create_task(bot.get_updates(timeout=0))
+    # PTB's getUpdates connection pool has size 1, so the rival must be another Bot.
+    async with Bot(fake.token, base_url=fake.base_url) as rival:
+        assert await rival.get_updates(timeout=0) == ()
     with pytest.raises(Conflict, match="(?i)terminated by other getUpdates"):
         await first
-    assert await second == ()
 
 
 async def test_every_factory_parses(fake: FakeTelegram, bot: Bot) -> None:
@@ -711,7 +723,7 @@ async def test_application_end_to_end(fake: FakeTelegram) -> None:
         await app.stop()
 
 
-async def test_standalone_process() -> None:
+async def test_standalone_process(ptb_timedelta: None) -> None:
     """``python -m tests.fake_telegram`` prints READY and obeys its control API."""
     proc = await asyncio.create_subprocess_exec(
         sys.executable,

@@ -344,6 +344,7 @@ def chat_member(member: JSON, status: str, *, until_date: int = 0) -> JSON:
             can_pin_messages=False,
             can_manage_topics=False,
             can_edit_tag=False,
+            can_react_to_messages=True,
             until_date=until_date,
         )
     elif status == "kicked":

@@ -1,0 +1,168 @@
+"""Fixtures: a strict fake Bot API on 127.0.0.1 and the real Application polling it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from telegram import Update
+from telegram.ext import Application, ContextTypes, TypeHandler
+
+from bot.app import build_application, running
+from bot.config import Settings, load_settings
+from bot.content import Library, load_library
+from bot.handlers.common import Services
+from tests import updates as u
+from tests.fake_telegram import FakeTelegram, SentMessage
+
+ARTICLE = Path(__file__).resolve().parents[1] / "content" / "article.txt"
+
+
+@pytest.fixture(scope="session")
+def library() -> Library:
+    return load_library(ARTICLE)
+
+
+class Clock:
+    """An injectable clock: tests move time instead of waiting for it."""
+
+    def __init__(self, now: datetime | None = None) -> None:
+        self.now = now or datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram() as server:
+        yield server
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path, fake: FakeTelegram) -> Callable[..., Settings]:
+    """Settings pointing at the fake server and a fresh SQLite file; overrides by env name."""
+
+    def make(**env: str) -> Settings:
+        values = {
+            "TELEGRAM_BOT_TOKEN": fake.token,
+            "TELEGRAM_BASE_URL": fake.base_url,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
+            "DELIVERY_TICK_SECONDS": "1",
+            "DELIVERY_RETRY_BASE_SECONDS": "1",
+            "DELIVERY_RETRY_MAX_SECONDS": "2",
+            "LOG_LEVEL": "DEBUG",
+        }
+        values.update(env)
+        return load_settings(values, env_file=tmp_path / "no.env")
+
+    return make
+
+
+@dataclass
+class Harness:
+    """The running bot, the fake server it talks to, and what went wrong in handlers."""
+
+    app: Application
+    fake: FakeTelegram
+    errors: list[BaseException] = field(default_factory=list)
+
+    @property
+    def services(self) -> Services:
+        return self.app.bot_data["services"]  # type: ignore[no-any-return]
+
+    async def send(
+        self,
+        update: dict[str, Any],
+        replies: int = 1,
+        timeout: float = 10.0,
+        chat_id: int | None = None,
+    ) -> list[SentMessage]:
+        """Push an update and return the ``replies`` messages the bot sends in answer."""
+        target = chat_id if chat_id is not None else _chat_of(update)
+        before = self.fake.sent_count(target)
+        self.fake.push(update)
+        await self.fake.wait_sent(before + replies, target, timeout)
+        return self.fake.sent(target)[before:]
+
+    async def command(
+        self, text: str, user_id: int = u.DEFAULT_USER_ID, replies: int = 1, **kw: Any
+    ) -> list[SentMessage]:
+        return await self.send(u.command(text, user_id, **kw), replies)
+
+    done: set[int] = field(default_factory=set)
+    _changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def processed(self, update: dict[str, Any], timeout: float = 10.0) -> None:
+        """Push an update and wait until every handler group has finished with it."""
+        update_id = self.fake.push(update)
+        async with asyncio.timeout(timeout):
+            while update_id not in self.done:
+                self._changed.clear()
+                await self._changed.wait()
+
+    async def _mark_done(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        self.done.add(update.update_id)
+        self._changed.set()
+
+
+def _chat_of(update: dict[str, Any]) -> int:
+    for key in ("message", "edited_message", "channel_post"):
+        if key in update:
+            return int(update[key]["chat"]["id"])
+    if "callback_query" in update:
+        message = update["callback_query"].get("message", {})
+        if "chat" in message:
+            return int(message["chat"]["id"])
+        return int(message[u.MESSAGE_REF_KEY][0])
+    if "my_chat_member" in update:
+        return int(update["my_chat_member"]["chat"]["id"])
+    raise ValueError("update has no chat")
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+async def start_bot(
+    fake: FakeTelegram, make_settings: Callable[..., Settings], library: Library, clock: Clock
+) -> AsyncIterator[Callable[..., Any]]:
+    """Start the real Application against the fake; stopped (and checked) at test end."""
+    from contextlib import AsyncExitStack
+
+    stack = AsyncExitStack()
+    harnesses: list[Harness] = []
+
+    async def start(run_jobs: bool = False, **env: str) -> Harness:
+        settings = make_settings(**env)
+        app = build_application(settings, library=library, clock=clock, run_jobs=run_jobs)
+        harness = Harness(app, fake)
+
+        async def collect(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+            assert context.error is not None
+            harness.errors.append(context.error)
+
+        app.add_error_handler(collect)
+        # Runs after every other handler group: marks the update as fully handled.
+        app.add_handler(TypeHandler(Update, harness._mark_done), group=1000)
+        await stack.enter_async_context(running(app, poll_timeout=1))
+        harnesses.append(harness)
+        return harness
+
+    yield start
+    await stack.aclose()
+    for harness in harnesses:
+        assert not harness.errors, f"handlers raised: {harness.errors!r}"
+
+
+@pytest.fixture
+async def bot(start_bot: Callable[..., Any]) -> Harness:
+    """The bot, running, with the delivery job off (tests that need it start their own)."""
+    return await start_bot()
