@@ -52,6 +52,8 @@ def _cn_number(text: str) -> str:
         if "十" not in s:
             return "".join(str(_CN_DIGITS[c]) for c in s)
         tens, _, ones = s.partition("十")
+        if len(tens) > 1 or len(ones) > 1 or "十" in ones:
+            return s  # not a number we read (十十, 一二十): left for the patterns to reject
         return str((_CN_DIGITS[tens] if tens else 1) * 10 + (_CN_DIGITS[ones] if ones else 0))
 
     return re.sub(r"[〇零一二两兩三四五六七八九十]+", convert, text)

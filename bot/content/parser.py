@@ -144,25 +144,19 @@ def _split_header(paragraphs: list[str], title: str) -> tuple[str, str, list[str
 
 def _sections(body: list[str], title: str) -> list[_Draft]:
     caption = to_simplified(title)
-    body = list(body)  # a number alone on its line is merged into the next paragraph
     drafts = [_Draft(OPENING_TITLE, SectionKind.OPENING)]
     for i, p in enumerate(body):
         if p.startswith(_FOOTER_START):
             break  # the footer (tip-off notice, share links) ends the article
-        # Caption lines left where images stood repeat the title in simplified script.
-        if p != title and p == caption:
+        # Caption lines left where images stood repeat the title in simplified script
+        # (identical to it when the title has no traditional-only characters).
+        if p in (caption, title):
             continue
         followed = i + 1 < len(body) and not body[i + 1].startswith(_FOOTER_START)
         if _is_heading(p) and followed:
             drafts.append(_Draft(p, SectionKind.PART))
             continue
-        number = _NUMBERED.match(p)
-        current = drafts[-1]
-        if number and not number.group(2) and i + 1 < len(body):
-            # A number alone on its line: the item's text is the next paragraph.
-            body[i + 1] = p + body[i + 1]
-            continue
-        current.paragraphs.append(p)
+        drafts[-1].paragraphs.append(p)
     for draft in drafts:
         items = sum(1 for p in draft.paragraphs if _NUMBERED.match(p))
         if draft.kind is SectionKind.PART and items and items * 2 >= len(draft.paragraphs) - 1:
@@ -213,30 +207,37 @@ def _shift(day: MonthDay, days: int) -> MonthDay:
     return MonthDay(moved.month, moved.day)
 
 
-def _index_dates(drafts: list[_Draft]) -> dict[MonthDay, list[Event]]:
-    """Resolve every date mention of the body sections to the sentence that carries it."""
+def _index_dates(
+    drafts: list[_Draft],
+) -> tuple[dict[MonthDay, list[Event]], dict[int, int | None]]:
+    """Resolve every date mention of the body to the sentence that carries it.
+
+    Relative words (當天, 一天後 …) take the nearest date before them in the same section; bare days (16日) take the month in force. Also return the month in force at
+    the start of each section, for the quote list's attributions.
+    """
     events: dict[MonthDay, list[Event]] = {}
     month: int | None = None
-    previous_explicit: MonthDay | None = None  # the last explicit date of the paragraph before
+    months: dict[int, int | None] = {}
     for number, draft in enumerate(drafts, start=1):
+        months[number] = month
+        anchor: MonthDay | None = None  # the last explicit date seen in this section
         for paragraph in draft.paragraphs:
             mentions, month = _mentions(paragraph, month)
             sentences = split_sentences(paragraph)
-            last_explicit: MonthDay | None = None
             for mention in mentions:
                 if mention.day is not None:
-                    day = last_explicit = mention.day
+                    day = anchor = mention.day
+                elif anchor is not None and mention.offset is not None:
+                    # A resolved relative date is the reference for the next one
+                    # (一天後 … 同一天 is the later day).
+                    day = anchor = _shift(anchor, mention.offset)
                 else:
-                    anchor = last_explicit or previous_explicit
-                    if anchor is None or mention.offset is None:
-                        continue
-                    day = _shift(anchor, mention.offset)
+                    continue
                 if draft.kind is SectionKind.QUOTES:
                     continue  # quotes are indexed with their attribution instead
                 excerpt = _sentence_at(sentences, mention.start)
                 _add_event(events.setdefault(day, []), Event(excerpt, number))
-            previous_explicit = last_explicit
-    return events
+    return events, months
 
 
 def _add_event(bucket: list[Event], event: Event) -> None:
@@ -261,6 +262,11 @@ def _sentence_at(sentences: list[str], position: int) -> str:
     return sentences[-1]
 
 
+def _lone_number(paragraph: str) -> bool:
+    item = _NUMBERED.match(paragraph)
+    return bool(item) and not item.group(2).strip()  # type: ignore[union-attr]
+
+
 def _bigrams(text: str) -> set[str]:
     """Return the character pairs of text's letters, for matching a quote inside the body."""
     letters = "".join(ch for ch in to_simplified(text) if ch.isalnum())
@@ -282,7 +288,9 @@ def _home_section(text: str, body: list[tuple[int, list[set[str]]]]) -> int | No
     return best
 
 
-def _quotes(drafts: list[_Draft], events: dict[MonthDay, list[Event]]) -> list[Quote]:
+def _quotes(
+    drafts: list[_Draft], events: dict[MonthDay, list[Event]], months: dict[int, int | None]
+) -> list[Quote]:
     quotes: list[Quote] = []
     body = [
         (n, [_bigrams(s) for p in d.paragraphs for s in split_sentences(p)])
@@ -293,12 +301,19 @@ def _quotes(drafts: list[_Draft], events: dict[MonthDay, list[Event]]) -> list[Q
         if draft.kind is not SectionKind.QUOTES:
             continue
         pending: list[tuple[int, str]] = []
-        month: int | None = None
-        for paragraph in draft.paragraphs:
+        month = months.get(list_number)
+        paragraphs = draft.paragraphs
+        for i, paragraph in enumerate(paragraphs):
             item = _NUMBERED.match(paragraph)
             attribution = _ATTRIBUTION.match(paragraph)
             if item:
-                pending.append((int(item.group(1)), item.group(2).strip()))
+                text = item.group(2).strip()
+                if not text and i + 1 < len(paragraphs):
+                    # A number alone on its line: the item's text is the next paragraph.
+                    text = paragraphs[i + 1]
+                pending.append((int(item.group(1)), text))
+            elif i > 0 and _lone_number(paragraphs[i - 1]):
+                continue  # already taken as the text of the number above it
             elif attribution and pending:
                 rest = attribution.group(1)
                 mentions, month = _mentions(rest, month)
@@ -332,8 +347,8 @@ def parse(text: str) -> Article:
             "no section headings found (a heading is a short line without "
             "sentence-final punctuation standing between paragraphs)"
         )
-    events = _index_dates(drafts)
-    quotes = _quotes(drafts, events)
+    events, months = _index_dates(drafts)
+    quotes = _quotes(drafts, events, months)
     by_day: dict[MonthDay, list[int]] = {}
     for quote in quotes:
         by_day.setdefault(quote.date, []).append(quote.number)
