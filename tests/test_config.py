@@ -1,0 +1,100 @@
+"""Settings: read once, validated, with clear messages; the token never printed."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import time
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, load_settings, parse_hhmm
+
+ROOT = Path(__file__).resolve().parents[1]
+TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+
+
+def test_defaults(tmp_path: Path) -> None:
+    s = load_settings({"TELEGRAM_BOT_TOKEN": TOKEN}, env_file=tmp_path / "none")
+    assert s.database_url == "sqlite:///data/bot.db"
+    assert s.timezone.key == "Asia/Shanghai"
+    assert s.delivery_time == time(8, 0)
+    assert s.base_url is None
+    assert TOKEN not in repr(s)
+
+
+def test_env_file_is_read_and_environment_wins(tmp_path: Path) -> None:
+    env = tmp_path / ".env"
+    env.write_text(f"TELEGRAM_BOT_TOKEN={TOKEN}\nDELIVERY_TIME=07:30\nBOT_TIMEZONE=Asia/Taipei\n")
+    s = load_settings({"DELIVERY_TIME": "21:05"}, env_file=env)
+    assert s.delivery_time == time(21, 5)
+    assert s.timezone.key == "Asia/Taipei"
+
+
+@pytest.mark.parametrize(
+    ("env", "fragment"),
+    [
+        ({}, "@BotFather"),
+        ({"TELEGRAM_BOT_TOKEN": "not a token"}, "does not look like"),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN, "BOT_TIMEZONE": "Mars/Base"}, "IANA"),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN, "DELIVERY_TIME": "25:00"}, "HH:MM"),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN, "LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_BASE_URL": "ftp://x"}, "http://"),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN, "DELIVERY_CONCURRENCY": "0"}, "at least 1"),
+    ],
+)
+def test_bad_settings_name_the_fix(tmp_path: Path, env: dict[str, str], fragment: str) -> None:
+    with pytest.raises(ConfigError, match=fragment):
+        load_settings(env, env_file=tmp_path / "none")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("08:00", time(8)),
+        ("8:05", time(8, 5)),
+        ("2130", time(21, 30)),
+        ("7点", time(7)),
+        ("24:00", None),
+        ("12:60", None),
+        ("soon", None),
+        ("", None),
+    ],
+)
+def test_parse_hhmm(text: str, expected: time | None) -> None:
+    assert parse_hhmm(text) == expected
+
+
+@pytest.mark.parametrize("token", ["", "malformed"])
+def test_main_without_a_usable_token_says_how_to_get_one(tmp_path: Path, token: str) -> None:
+    env = {"PATH": "/usr/bin:/bin", "TELEGRAM_BOT_TOKEN": token}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot"],
+        cwd=tmp_path,
+        env=env | {"PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "TELEGRAM_BOT_TOKEN" in lines[0] and "@BotFather" in lines[0]
+
+
+def test_console_mode_answers_commands(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "--console"],
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "TELEGRAM_BOT_TOKEN": ""},
+        input="/next\n/quote 4\n",
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "1/5" in result.stdout  # the first section
+    assert "細節決定成敗" in result.stdout
+    assert "[1]" in result.stdout  # buttons are listed
+    assert (tmp_path / "data" / "console.db").exists()  # the same store as the bot
