@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -52,6 +53,9 @@ def build_application(
     run_jobs: bool = True,
 ) -> Application:
     """Build the bot: transport, rate limiter, store, handlers and the delivery job."""
+    # Opt in to PTB's timedelta RetryAfter.retry_after now (delivery handles both forms);
+    # without it every 429 also raises a deprecation warning.
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
     library = library or load_library(settings.article_path)
     store = Store.from_url(settings.database_url)
     builder = (

@@ -6,8 +6,8 @@ import asyncio
 import json
 import sys
 import time
-from datetime import timedelta
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -157,14 +157,14 @@ async def test_request_encodings(fake: FakeTelegram, http: aiohttp.ClientSession
 )
 async def test_invalid_html_rejected(bot: Bot, text: str) -> None:
     """Anything Telegram's HTML parser rejects is a BadRequest "can't parse entities"."""
-    with pytest.raises(BadRequest, match="(?i)can't parse entities") as info:
+    with pytest.raises(BadRequest, match=r"(?i)can't parse entities") as info:
         await bot.send_message(USER, text, parse_mode="HTML")
     assert "byte offset" in info.value.message or "end tag" in info.value.message
 
 
 async def test_byte_offset_is_utf8(bot: Bot) -> None:
     """Error offsets count UTF-8 bytes, like Telegram's."""
-    with pytest.raises(BadRequest, match="(?i)at byte offset 6"):
+    with pytest.raises(BadRequest, match=r"(?i)at byte offset 6"):
         await bot.send_message(USER, "中文<div>", parse_mode="HTML")
 
 
@@ -182,10 +182,25 @@ async def test_valid_nested_html(fake: FakeTelegram, bot: Bot) -> None:
     message = await bot.send_message(USER, html, parse_mode="HTML")
     expected = "bold it <3 link st uisk" + "degqrx = 1 c 👍" + '😀😀">&upper'
     assert message.text == expected
+    kinds = {e.type for e in message.entities}
+    assert kinds >= {"bold", "italic", "text_link", "spoiler", "pre", "custom_emoji"}
+    assert {"expandable_blockquote", "blockquote", "underline", "code"} <= kinds
+    pre = next(e for e in message.entities if e.type == "pre")
+    assert (pre.language, message.parse_entity(pre)) == ("python", "x = 1")
+    link = next(e for e in message.entities if e.type == "text_link")
+    assert link.url == "https://x.y/?a=1&b=2"
     sent = fake.sent(USER)[-1]
     assert sent.text == html
     assert sent.plain_text == expected
     assert sent.parse_mode == "HTML"
+
+
+async def test_entity_offsets_are_utf16(bot: Bot) -> None:
+    """Returned entities use UTF-16 offsets, so PTB rebuilds the same HTML."""
+    message = await bot.send_message(USER, "😀 <b>粗體</b> x", parse_mode="HTML")
+    [bold] = message.entities
+    assert (bold.offset, bold.length) == (3, 2)
+    assert message.text_html == "😀 <b>粗體</b> x"
 
 
 def test_parse_html_entities() -> None:
@@ -211,16 +226,16 @@ async def test_length_counts_utf16(bot: Bot) -> None:
     await bot.send_message(USER, "<b>" + "a" * 4096 + "</b>", parse_mode="HTML")
     emoji = "😀" * 2048  # 2048 code points, 4096 UTF-16 units
     await bot.send_message(USER, emoji)
-    with pytest.raises(BadRequest, match="(?i)message is too long"):
+    with pytest.raises(BadRequest, match=r"(?i)message is too long"):
         await bot.send_message(USER, "a" * 4097)
-    with pytest.raises(BadRequest, match="(?i)message is too long"):
+    with pytest.raises(BadRequest, match=r"(?i)message is too long"):
         await bot.send_message(USER, emoji + "a")  # only 2049 code points
 
 
 @pytest.mark.parametrize(("text", "mode"), [("", None), ("  \n ", None), ("<b> </b>", "HTML")])
 async def test_empty_text(bot: Bot, text: str, mode: str | None) -> None:
     """Empty or whitespace-only visible text is rejected."""
-    with pytest.raises(BadRequest, match="(?i)message text is empty"):
+    with pytest.raises(BadRequest, match=r"(?i)message text is empty"):
         await bot.send_message(USER, text, parse_mode=mode)
 
 
@@ -238,7 +253,7 @@ async def test_callback_data_limit(fake: FakeTelegram, bot: Bot) -> None:
     }
     for bad in (ok + "a", "x" * 65):
         markup = keyboard(InlineKeyboardButton("b", callback_data=bad))
-        with pytest.raises(BadRequest, match="(?i)BUTTON_DATA_INVALID"):
+        with pytest.raises(BadRequest, match=r"(?i)BUTTON_DATA_INVALID"):
             await bot.send_message(USER, "k", reply_markup=markup)
 
 
@@ -280,7 +295,7 @@ async def test_edit_message(fake: FakeTelegram, bot: Bot) -> None:
     """Edits update the stored message; identical edits and unknown ids fail."""
     markup = keyboard(InlineKeyboardButton("next", callback_data="n"))
     sent = await bot.send_message(USER, "<b>one</b>", parse_mode="HTML", reply_markup=markup)
-    with pytest.raises(BadRequest, match="(?i)message is not modified: specified new message"):
+    with pytest.raises(BadRequest, match=r"(?i)message is not modified: specified new message"):
         await bot.edit_message_text(
             "<b>one</b>", USER, sent.message_id, parse_mode="HTML", reply_markup=markup
         )
@@ -297,18 +312,18 @@ async def test_edit_message(fake: FakeTelegram, bot: Bot) -> None:
     assert [v.text for v in record.history] == ["<b>one</b>", "<i>one</i>"]
     assert fake.sent(USER) == [record]
     await bot.edit_message_reply_markup(USER, sent.message_id, reply_markup=markup)
-    with pytest.raises(BadRequest, match="(?i)not modified"):
+    with pytest.raises(BadRequest, match=r"(?i)not modified"):
         await bot.edit_message_reply_markup(USER, sent.message_id, reply_markup=markup)
-    with pytest.raises(BadRequest, match="(?i)message to edit not found"):
+    with pytest.raises(BadRequest, match=r"(?i)message to edit not found"):
         await bot.edit_message_text("x", USER, 999)
-    with pytest.raises(BadRequest, match="(?i)message to edit not found"):
+    with pytest.raises(BadRequest, match=r"(?i)message to edit not found"):
         await bot.edit_message_text("x", GROUP, sent.message_id)
-    with pytest.raises(BadRequest, match="(?i)can't parse entities"):
+    with pytest.raises(BadRequest, match=r"(?i)can't parse entities"):
         await bot.edit_message_text("<p>", USER, sent.message_id, parse_mode="HTML")
     assert await bot.delete_message(USER, sent.message_id)
-    with pytest.raises(BadRequest, match="(?i)message to delete not found"):
+    with pytest.raises(BadRequest, match=r"(?i)message to delete not found"):
         await bot.delete_message(USER, sent.message_id)
-    with pytest.raises(BadRequest, match="(?i)message to edit not found"):
+    with pytest.raises(BadRequest, match=r"(?i)message to edit not found"):
         await bot.edit_message_text("three", USER, sent.message_id)
 
 
@@ -318,10 +333,10 @@ async def test_inline_message_edit(fake: FakeTelegram, bot: Bot) -> None:
     inline_id = update["chosen_inline_result"]["inline_message_id"]
     fake.push(update)
     assert await bot.edit_message_text("<b>hi</b>", inline_message_id=inline_id, parse_mode="HTML")
-    with pytest.raises(BadRequest, match="(?i)not modified"):
+    with pytest.raises(BadRequest, match=r"(?i)not modified"):
         await bot.edit_message_text("<b>hi</b>", inline_message_id=inline_id, parse_mode="HTML")
     assert fake.inline_messages[inline_id].plain_text == "hi"
-    with pytest.raises(BadRequest, match="(?i)MESSAGE_ID_INVALID"):
+    with pytest.raises(BadRequest, match=r"(?i)MESSAGE_ID_INVALID"):
         await bot.edit_message_text("x", inline_message_id="nope")
 
 
@@ -331,9 +346,9 @@ async def test_message_ids_shared_with_updates(fake: FakeTelegram, bot: Bot) -> 
     fake.push(U.message(USER, USER, "again"))
     sent = await bot.send_message(USER, "reply", reply_to_message_id=2)
     assert sent.message_id == 3
-    with pytest.raises(BadRequest, match="(?i)message to be replied not found"):
+    with pytest.raises(BadRequest, match=r"(?i)message to be replied not found"):
         await bot.send_message(USER, "reply", reply_to_message_id=50)
-    with pytest.raises(BadRequest, match="(?i)message can't be edited"):
+    with pytest.raises(BadRequest, match=r"(?i)message can't be edited"):
         await bot.edit_message_text("mine now", USER, 1)
 
 
@@ -342,24 +357,24 @@ async def test_message_ids_shared_with_updates(fake: FakeTelegram, bot: Bot) -> 
 
 async def test_unknown_blocked_kicked(fake: FakeTelegram, bot: Bot) -> None:
     """Unknown chats are 400; blocked users and kicked groups are 403."""
-    with pytest.raises(BadRequest, match="(?i)chat not found"):
+    with pytest.raises(BadRequest, match=r"(?i)chat not found"):
         await bot.send_message(777, "hi")
     fake.block(USER)
-    with pytest.raises(Forbidden, match="(?i)bot was blocked by the user"):
+    with pytest.raises(Forbidden, match=r"(?i)bot was blocked by the user"):
         await bot.send_message(USER, "hi")
     with pytest.raises(Forbidden):
         await bot.send_chat_action(USER, "typing")
     fake.unblock(USER)
     await bot.send_message(USER, "back")
     fake.kick(GROUP)
-    with pytest.raises(Forbidden, match="(?i)bot was kicked from the group chat"):
+    with pytest.raises(Forbidden, match=r"(?i)bot was kicked from the group chat"):
         await bot.send_message(GROUP, "hi")
 
 
 async def test_my_chat_member_updates_world(fake: FakeTelegram, bot: Bot) -> None:
     """A pushed "kicked" my_chat_member blocks the chat; "member" unblocks it."""
     fake.push(U.my_chat_member(U.private_chat(42), 42, "member", "kicked"))
-    with pytest.raises(Forbidden, match="(?i)blocked"):
+    with pytest.raises(Forbidden, match=r"(?i)blocked"):
         await bot.send_message(42, "hi")
     fake.push(U.my_chat_member(U.private_chat(42), 42, "kicked", "member"))
     await bot.send_message(42, "hi")
@@ -421,7 +436,7 @@ async def test_misc_methods(fake: FakeTelegram, bot: Bot) -> None:
     assert [c.command for c in await bot.get_my_commands()] == ["start", "next"]
     await bot.delete_my_commands()
     assert await bot.get_my_commands() == ()
-    with pytest.raises(BadRequest, match="(?i)BOT_COMMAND_INVALID"):
+    with pytest.raises(BadRequest, match=r"(?i)BOT_COMMAND_INVALID"):
         await bot.set_my_commands([BotCommand("Bad-Name", "x")])
     assert await bot.set_my_description("d")
     assert await bot.set_my_short_description("s")
@@ -443,7 +458,7 @@ async def test_fail_next(fake: FakeTelegram, bot: Bot, ptb_timedelta: None) -> N
     fake.fail_next("sendMessage", count=2, chat_id=USER)
     await bot.send_message(GROUP, "other chat unaffected")
     for _ in range(2):
-        with pytest.raises(NetworkError, match="(?i)Internal Server Error"):
+        with pytest.raises(NetworkError, match=r"(?i)Internal Server Error"):
             await bot.send_message(USER, "hi")
     await bot.send_message(USER, "hi")
     fake.fail_next("sendMessage", retry_after=3)
@@ -452,7 +467,7 @@ async def test_fail_next(fake: FakeTelegram, bot: Bot, ptb_timedelta: None) -> N
     assert info.value.retry_after == timedelta(seconds=3)
     assert fake.http_429 == 1
     fake.fail_next("*", status=400, description="Bad Request: injected")
-    with pytest.raises(BadRequest, match="(?i)injected"):
+    with pytest.raises(BadRequest, match=r"(?i)injected"):
         await bot.get_me()
     # Sending again at once ignores the retry_after the fake asked for.
     await bot.send_message(USER, "too early")
@@ -552,7 +567,7 @@ async def test_second_poll_conflicts(fake: FakeTelegram, bot: Bot) -> None:
     # PTB's getUpdates connection pool has size 1, so the rival must be another Bot.
     async with Bot(fake.token, base_url=fake.base_url) as rival:
         assert await rival.get_updates(timeout=0) == ()
-    with pytest.raises(Conflict, match="(?i)terminated by other getUpdates"):
+    with pytest.raises(Conflict, match=r"(?i)terminated by other getUpdates"):
         await first
 
 
@@ -640,14 +655,14 @@ async def test_allowed_updates(fake: FakeTelegram, bot: Bot) -> None:
 async def test_callback_answers(fake: FakeTelegram, bot: Bot) -> None:
     """Callback queries can be answered once, with at most 200 chars."""
     query_id = U.callback_query(USER, (USER, 1), "x")["callback_query"]["id"]
-    with pytest.raises(BadRequest, match="(?i)query is too old"):
+    with pytest.raises(BadRequest, match=r"(?i)query is too old"):
         await bot.answer_callback_query(query_id)
     fake.push(U.callback_query(USER, (USER, 1), "x", query_id=query_id))
     with pytest.raises(BadRequest):
         await bot.answer_callback_query(query_id, "x" * 201)
     assert await bot.answer_callback_query(query_id, "好" * 200)
     assert fake.callback_answers[query_id]["text"] == "好" * 200
-    with pytest.raises(BadRequest, match="(?i)query is too old"):
+    with pytest.raises(BadRequest, match=r"(?i)query is too old"):
         await bot.answer_callback_query(query_id)
 
 
@@ -669,7 +684,7 @@ async def test_inline_answers(fake: FakeTelegram, bot: Bot, http: aiohttp.Client
         ([article("a", "x" * 4097)], "message is too long"),
     ]
     for results, error in bad_cases:
-        with pytest.raises(BadRequest, match="(?i)" + error):
+        with pytest.raises(BadRequest, match=r"(?i)" + error):
             await bot.answer_inline_query(query_id, results)
     status, body = await raw(
         http, fake, "answerInlineQuery", inline_query_id=query_id, results=[{"type": "article"}]
@@ -680,7 +695,7 @@ async def test_inline_answers(fake: FakeTelegram, bot: Bot, http: aiohttp.Client
     answer = fake.inline_answers[query_id]
     assert (len(answer.results), answer.cache_time, answer.is_personal) == (50, 0, True)
     assert answer.results[0]["input_message_content"]["message_text"] == "<b>ok</b>"
-    with pytest.raises(BadRequest, match="(?i)query is too old"):
+    with pytest.raises(BadRequest, match=r"(?i)query is too old"):
         await bot.answer_inline_query(query_id, results)
 
 
@@ -695,7 +710,7 @@ async def test_wait_helpers(fake: FakeTelegram, bot: Bot) -> None:
     assert not waiter.done()
     await bot.send_message(USER, "b")
     assert [m.text for m in await waiter] == ["a", "b"]
-    with pytest.raises(TimeoutError, match="(?i)sendMessage 200"):
+    with pytest.raises(TimeoutError, match=r"(?i)sendMessage 200"):
         await fake.wait_for(lambda: False, timeout=0.05)
     fake.reset_records()
     assert (fake.calls, fake.sent(), fake.call_count("sendMessage")) == ([], [], 0)
@@ -769,7 +784,7 @@ async def test_standalone_process(ptb_timedelta: None) -> None:
             assert stats["http_429"] == 2
             assert stats["sent_count"] == 2
             assert stats["calls"]["sendMessage"] == 6
-            assert len(stats["retry_after_violations"]) == 1
+            assert len(stats["retry_after_violations"]) == 2  # after fail_next and flood 429s
             with pytest.raises(TimeoutError):
                 await client.wait_sent(10, timeout=0.05)
             await client.reset()
