@@ -20,7 +20,7 @@ MAX_UTF16 = 4096
 _SENTENCE_BREAK = re.compile(r"(?<=[。！？；!?;])")
 
 # Callback data (Telegram allows 64 bytes): short, versionless, parsed by parse_callback.
-CB_NEXT = "nx"
+CB_NEXT = "nx"  # the chat's next unread; "nx:N" is the section after N
 CB_TOC = "toc"
 CB_TIMELINE = "tl"
 CB_RANDOM_QUOTE = "qr"
@@ -116,7 +116,11 @@ def section(
     rows: list[list[InlineKeyboardButton]] = []
     top = [_switch_button("s", str(number), script)]
     if number < total:
-        top.insert(0, InlineKeyboardButton(t(texts.BTN_NEXT, script), callback_data=CB_NEXT))
+        # Names the section it sits under, so a re-read section leads to the one after it.
+        top.insert(
+            0,
+            InlineKeyboardButton(t(texts.BTN_NEXT, script), callback_data=f"{CB_NEXT}:{number}"),
+        )
     rows.append(top)
     rows += _rows([InlineKeyboardButton(d.label, callback_data=f"d:{d.compact}") for d in days], 4)
     if share_link and bot_username:

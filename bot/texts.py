@@ -37,7 +37,7 @@ WELCOME = (
     "<b>{title}</b>\n\n"
     "• /next 阅读下一节\n"
     "• /subscribe 每天 {time} 自动推送下一节\n"
-    "• /quote 查看报道里的 {quotes} 条语录，/date 按日期查看事件\n"
+    "• /quote 查看报道中的 {quotes} 条语录，/date 按日期查看事件\n"
     "• /script 切换简体或繁体\n\n"
     "现在用的是{script_name}。"
 )
@@ -78,7 +78,10 @@ READ_RANGE = "没有第 {arg} 节。请输入 1 到 {total} 之间的数字。"
 
 QUOTE_LINE = "<b>语录 {n}</b>（{label}）\n{text}\n\n<i>{occasion}</i>"
 QUOTE_RANGE = "没有这条语录。请输入 1 到 {total} 之间的编号，或一个关键词。"
-QUOTE_NONE = "没有找到包含“{word}”的语录。试试别的关键词，或发送 /quote 随机看一条。"
+QUOTE_NONE = (
+    "没有找到包含“{word}”的语录。试试别的关键词，或用 /quote 1 到 {total} 按编号查看，"
+    "或发送 /quote 随机看一条。"
+)
 QUOTE_FOUND = "包含“{word}”的语录（{count} 条）："
 BTN_QUOTE_DATE = "当天：{label}"
 BTN_QUOTE_SECTION = "出处：第 {n} 节"
@@ -86,7 +89,7 @@ BTN_QUOTE_SECTION = "出处：第 {n} 节"
 TIMELINE_HEADER = "时间线（点按日期查看当天发生了什么）："
 DATE_HEADER = "<b>{label}</b>"
 DATE_QUOTES = "当天的语录："
-DATE_UNKNOWN = "报道里没有提到 {arg}。报道提到的日期：{known}。"
+DATE_UNKNOWN = "报道中没有提到 {arg}。报道提到的日期：{known}。"
 DATE_NOT_A_DATE = "看不懂“{arg}”这个日期。可以这样写：2月16日、2/16、02-16、16日、Feb 16。报道提到的日期：{known}。"
 DATE_EVENT_SOURCE = "（第 {n} 节）"
 
@@ -143,6 +146,9 @@ def t(template: str, script: Script, /, **values: object) -> str:
 
 def help_text(script: Script, bot_username: str) -> str:
     lines = [t(HELP_HEADER, script)]
-    lines += [f"/{cmd} — {t(desc, script)}" for cmd, desc, _ in COMMANDS]
+    for cmd, desc, _ in COMMANDS:
+        text = t(desc, script)
+        # Descriptions that show the usage already start with the command: don't repeat it.
+        lines.append(text if text.startswith(f"/{cmd}") else f"/{cmd} — {text}")
     lines += ["", t(HELP_FOOTER, script, bot=bot_username)]
     return "\n".join(lines)

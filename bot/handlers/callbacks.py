@@ -39,6 +39,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     elif data == render.CB_SUBSCRIBE:
         context.args = []
         await settings.subscribe(update, context)
+    elif kind == render.CB_NEXT and rest.isdigit():  # "nx:N", the button under section N
+        await reading.next_after(update, context, int(rest))
     elif kind == "rd" and rest.isdigit() and svc.library.section(int(rest), script):
         await reading.show_section(update, context, int(rest), script)
     elif kind == "q" and rest.isdigit() and svc.library.quote(int(rest), script):

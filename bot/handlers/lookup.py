@@ -47,7 +47,15 @@ async def search(
     svc = services(context)
     numbers = svc.library.search_quotes(word)
     if not numbers:
-        await say(update, t(texts.QUOTE_NONE, script, word=render.esc(word[:50])))
+        await say(
+            update,
+            t(
+                texts.QUOTE_NONE,
+                script,
+                word=render.esc(word[:50]),
+                total=svc.library.quote_count,
+            ),
+        )
     elif len(numbers) == 1:
         await send(update, render.quote(svc.library, numbers[0], script))
     else:
@@ -90,7 +98,10 @@ async def free_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if days:
         await send(update, render.day(svc.library, days[0], script))
         return
-    await say(update, t(texts.QUOTE_NONE, script, word=render.esc(word)))
+    await say(
+        update,
+        t(texts.QUOTE_NONE, script, word=render.esc(word), total=svc.library.quote_count),
+    )
 
 
 async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

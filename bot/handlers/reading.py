@@ -83,10 +83,29 @@ async def next_section(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         await say(update, t(texts.ALL_READ, script, total=total))
         return
     try:
-        await show_section(update, context, number, script, mark=False)
+        # The last section says the article is over, as the daily delivery does.
+        await show_section(update, context, number, script, mark=False, end_note=True)
     except Exception:
         await svc.store.give_back(state.chat_id, number)  # the reader never saw it
         raise
+
+
+async def next_after(update: Update, context: ContextTypes.DEFAULT_TYPE, number: int) -> None:
+    """The next button under section ``number``.
+
+    Under the chat's latest section it moves progress on like /next; under a section opened
+    again with /read, the table of contents or a link, it shows the one after that section
+    and leaves progress alone, so re-reading never skips or repeats the chat's place.
+    """
+    svc = services(context)
+    state = await chat_state(svc, update)
+    if not 1 <= number < svc.library.section_count:
+        return  # a stale button: there is no section after it
+    if number == state.progress:
+        await next_section(update, context)
+        return
+    script = await reader_script(svc, update, state)
+    await show_section(update, context, number + 1, script)
 
 
 async def show_section(
@@ -96,6 +115,7 @@ async def show_section(
     script: Script,
     *,
     mark: bool = True,
+    end_note: bool = False,
 ) -> None:
     svc = services(context)
     private = is_private(update.effective_chat)
@@ -107,6 +127,7 @@ async def show_section(
             script,
             bot_username=context.bot.username,
             share_link=not private,
+            end_note=end_note,
         ),
     )
     if mark and update.effective_chat is not None:

@@ -1,0 +1,649 @@
+"""End to end: reading the article in a private chat, over HTTP against the strict fake.
+
+Every test drives the real Application with Bot API updates and asserts on what the user
+would see: the messages (as Telegram renders them), their buttons and their later edits.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from telegram import Update
+from telegram.ext import ContextTypes, TypeHandler
+
+from bot import texts
+from bot.app import build_application, running
+from bot.config import Settings
+from bot.content import Library
+from bot.scripts import Script, to_simplified
+from tests import updates as u
+from tests.conftest import Clock, Harness
+from tests.fake_telegram import FakeTelegram, SentMessage
+
+USER = u.DEFAULT_USER_ID
+TOTAL_SECTIONS = 5
+TOTAL_QUOTES = 12
+KNOWN_DAYS = ["2月13日", "2月14日", "2月15日", "2月16日", "2月17日", "2月18日", "2月19日"]
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def private_command(text: str, user_id: int = USER, language_code: str | None = "zh-hant") -> Any:
+    """A command in the user's private chat, from a user with the given Telegram language."""
+    return u.message(u.private_chat(user_id), u.user(user_id, language_code=language_code), text)
+
+
+async def ask(bot: Harness, update: dict[str, Any], chat_id: int = USER) -> list[SentMessage]:
+    """Push an update, wait until the bot is completely done with it, return all new messages.
+
+    Waiting for the whole update (not for N replies) also catches extra, unwanted messages.
+    """
+    before = bot.fake.sent_count(chat_id)
+    await bot.processed(update)
+    return bot.fake.sent(chat_id)[before:]
+
+
+async def one(bot: Harness, text: str, **kw: Any) -> SentMessage:
+    """Send a command in the private chat and return the single reply."""
+    replies = await ask(bot, private_command(text, **kw))
+    assert len(replies) == 1, [m.plain_text for m in replies]
+    return replies[0]
+
+
+def buttons(msg: SentMessage) -> list[dict[str, Any]]:
+    rows = (msg.reply_markup or {}).get("inline_keyboard", [])
+    return [button for row in rows for button in row]
+
+
+def callback_data(msg: SentMessage) -> list[str]:
+    return [b["callback_data"] for b in buttons(msg) if "callback_data" in b]
+
+
+def button_text(msg: SentMessage, data: str) -> str:
+    [found] = [b["text"] for b in buttons(msg) if b.get("callback_data") == data]
+    return str(found)
+
+
+def press_update(msg: SentMessage, data: str, user_id: int = USER) -> dict[str, Any]:
+    # A button can only be pressed if it is really on the message.
+    assert data in callback_data(msg), f"{data!r} not among {callback_data(msg)}"
+    return u.callback_query(u.user(user_id), (msg.chat_id, msg.message_id), data)
+
+
+async def press(bot: Harness, msg: SentMessage, data: str) -> list[SentMessage]:
+    """Press a button on a bot message; return the new messages it caused."""
+    update = press_update(msg, data)
+    replies = await ask(bot, update, msg.chat_id)
+    query_id = update["callback_query"]["id"]
+    assert query_id in bot.fake.callback_answers, "the button press was never answered"
+    return replies
+
+
+def paragraphs_of(msg: SentMessage) -> list[str]:
+    return msg.plain_text.split("\n\n")
+
+
+def section_header(n: int, script: Script = Script.TRADITIONAL) -> str:
+    return f"第 {n}/{TOTAL_SECTIONS} {'節' if script is Script.TRADITIONAL else '节'}"
+
+
+def is_simplified(text: str) -> bool:
+    return to_simplified(text) == text
+
+
+# --------------------------------------------------------------------------- /start
+
+
+async def test_start_welcomes_in_traditional_with_buttons_to_begin(
+    bot: Harness, library: Library
+) -> None:
+    msg = await one(bot, "/start")
+    title = library.article(Script.TRADITIONAL).title
+    assert title in msg.plain_text
+    assert "5 節" in msg.plain_text and "/next" in msg.plain_text
+    assert "現在用的是繁體" in msg.plain_text
+    assert "報道里" not in msg.plain_text  # s2tw leaves 里 alone in 报道里; must read 裡/中
+    data = callback_data(msg)
+    assert data[0] == "nx" and {"toc", "tl", "qr", "scr:s", "scr:t"} <= set(data)
+
+
+@pytest.mark.parametrize(
+    ("language_code", "script"),
+    [
+        ("zh-hans", Script.SIMPLIFIED),
+        ("zh-cn", Script.SIMPLIFIED),
+        ("zh-sg", Script.SIMPLIFIED),
+        ("zh-CN", Script.SIMPLIFIED),
+        ("zh-hant", Script.TRADITIONAL),
+        ("zh-tw", Script.TRADITIONAL),
+        ("zh-hk", Script.TRADITIONAL),
+        ("en", Script.TRADITIONAL),
+        (None, Script.TRADITIONAL),
+    ],
+)
+async def test_default_script_follows_telegram_language(
+    bot: Harness, language_code: str | None, script: Script
+) -> None:
+    msg = await one(bot, "/start", language_code=language_code)
+    expected = "现在用的是简体" if script is Script.SIMPLIFIED else "現在用的是繁體"
+    assert expected in msg.plain_text
+    section = await one(bot, "/next", language_code=language_code)
+    assert section_header(1, script) in section.plain_text
+
+
+async def test_begin_button_on_welcome_sends_first_section(bot: Harness) -> None:
+    welcome = await one(bot, "/start")
+    [section] = await press(bot, welcome, callback_data(welcome)[0])
+    assert section_header(1) in section.plain_text
+
+
+async def test_deep_links_open_quote_section_and_date(bot: Harness, library: Library) -> None:
+    quote = library.quote(3, Script.TRADITIONAL)
+    assert quote is not None
+    msg = await one(bot, "/start quote_3")
+    assert msg.plain_text.startswith("語錄 3（2月16日）") and quote.text in msg.plain_text
+
+    msg = await one(bot, "/start section_2")
+    assert msg.plain_text.startswith(section_header(2))
+
+    msg = await one(bot, "/start date_0216")
+    assert msg.plain_text.startswith("2月16日")
+    assert all(f"{n}. " in msg.plain_text for n in (2, 3, 4))
+
+
+async def test_deep_link_section_does_not_move_progress(bot: Harness) -> None:
+    await one(bot, "/start section_3")
+    msg = await one(bot, "/next")
+    assert section_header(1) in msg.plain_text
+
+
+@pytest.mark.parametrize(
+    "payload", ["quote_99", "quote_0", "section_9", "date_0301", "date_1399", "bogus", "inline"]
+)
+async def test_bad_deep_link_falls_back_to_welcome(bot: Harness, payload: str) -> None:
+    msg = await one(bot, f"/start {payload}")
+    assert "你好" in msg.plain_text and "/next" in msg.plain_text
+
+
+# --------------------------------------------------------------------------- /help
+
+
+async def test_help_lists_every_command_on_one_line(bot: Harness) -> None:
+    msg = await one(bot, "/help")
+    lines = msg.plain_text.splitlines()
+    for command, description, _ in texts.COMMANDS:
+        mine = [line for line in lines if re.match(rf"/{command}\b", line)]
+        assert len(mine) == 1, (command, mine)
+        # The line carries the description (in traditional), not just the name.
+        assert texts.t(description, Script.TRADITIONAL).split()[-1] in mine[0]
+        assert not mine[0].startswith(f"/{command} — /{command}"), "the name is repeated"
+
+
+# --------------------------------------------------------------------------- /next
+
+
+async def test_next_reads_the_whole_article_every_paragraph_once(
+    bot: Harness, library: Library
+) -> None:
+    sections = library.article(Script.TRADITIONAL).sections
+    assert len(sections) == TOTAL_SECTIONS
+    delivered = [await one(bot, "/next") for _ in sections]
+
+    for n, msg in enumerate(delivered, start=1):
+        assert msg.plain_text.startswith(section_header(n))
+    blocks = [block for msg in delivered for block in paragraphs_of(msg)]
+    for section in sections:
+        for paragraph in section.paragraphs:
+            assert blocks.count(paragraph) == 1, paragraph[:40]
+            [home] = [m for m in delivered if paragraph in paragraphs_of(m)]
+            assert home.plain_text.startswith(section_header(section.number))
+
+    end = await one(bot, "/next")
+    assert "5 節" in end.plain_text and "/reset" in end.plain_text
+    assert not end.plain_text.startswith("第 ")
+    again = await one(bot, "/next")
+    assert again.plain_text == end.plain_text  # stays at the end, never wraps around
+
+
+async def test_last_section_from_next_says_the_article_is_over(bot: Harness) -> None:
+    for _ in range(TOTAL_SECTIONS - 1):
+        await one(bot, "/next")
+    last = await one(bot, "/next")
+    assert last.plain_text.startswith(section_header(5))
+    assert "全文完" in last.plain_text and "/reset" in last.plain_text
+
+
+async def test_section_message_has_next_and_switch_buttons(bot: Harness) -> None:
+    msg = await one(bot, "/next")
+    data = callback_data(msg)
+    assert data[0].startswith("nx")
+    assert button_text(msg, data[0]) == "下一節 ▶"
+    assert "sw:s:1:s" in data and button_text(msg, "sw:s:1:s") == "简体"
+
+
+async def test_next_button_continues_with_the_following_section(bot: Harness) -> None:
+    first = await one(bot, "/next")
+    [second] = await press(bot, first, callback_data(first)[0])
+    assert second.plain_text.startswith(section_header(2))
+    # Progress moved with the button: /next continues after it.
+    third = await one(bot, "/next")
+    assert third.plain_text.startswith(section_header(3))
+
+
+async def test_next_button_under_a_reread_section_opens_the_one_after_it(bot: Harness) -> None:
+    shown = await one(bot, "/read 3")
+    [after] = await press(bot, shown, callback_data(shown)[0])
+    assert after.plain_text.startswith(section_header(4))
+    # Re-reading does not move the chat's place in the article.
+    msg = await one(bot, "/next")
+    assert msg.plain_text.startswith(section_header(1))
+
+
+async def test_section_lists_the_dates_it_mentions_as_buttons(
+    bot: Harness, library: Library
+) -> None:
+    msg = await one(bot, "/read 3")
+    days = library.article(Script.TRADITIONAL).dates_in_section(3)
+    assert days
+    assert "本節提到的日期：" + "、".join(d.label for d in days) in msg.plain_text
+    [reply] = await press(bot, msg, f"d:{days[0].compact}")
+    assert reply.plain_text.startswith(days[0].label)
+
+
+# --------------------------------------------------------------------------- /toc
+
+
+async def test_toc_lists_sections_as_buttons_and_marks_read_ones(
+    bot: Harness, library: Library
+) -> None:
+    sections = library.article(Script.TRADITIONAL).sections
+    toc = await one(bot, "/toc")
+    assert toc.plain_text.startswith("目錄")
+    for s in sections:
+        assert f"· {s.number}. {s.title}" in toc.plain_text
+    assert callback_data(toc) == [f"rd:{s.number}" for s in sections]
+
+    await one(bot, "/next")
+    await one(bot, "/read 4")
+    toc = await one(bot, "/toc")
+    assert f"✓ 1. {sections[0].title}" in toc.plain_text
+    assert f"· 2. {sections[1].title}" in toc.plain_text
+    assert f"✓ 4. {sections[3].title}" in toc.plain_text
+    assert button_text(toc, "rd:1").startswith("✓")
+    assert button_text(toc, "rd:2").startswith("·")
+
+
+async def test_toc_button_opens_section_without_moving_progress(bot: Harness) -> None:
+    toc = await one(bot, "/toc")
+    [section] = await press(bot, toc, "rd:4")
+    assert section.plain_text.startswith(section_header(4))
+    msg = await one(bot, "/next")
+    assert msg.plain_text.startswith(section_header(1))
+
+
+# --------------------------------------------------------------------------- /read
+
+
+async def test_read_shows_section_without_moving_progress(bot: Harness, library: Library) -> None:
+    section = library.section(3, Script.TRADITIONAL)
+    assert section is not None
+    msg = await one(bot, "/read 3")
+    assert msg.plain_text.startswith(section_header(3))
+    assert all(p in paragraphs_of(msg) for p in section.paragraphs)
+    progress = await one(bot, "/progress")
+    assert "0/5" in progress.plain_text
+
+
+@pytest.mark.parametrize("arg", ["３", "第3節", "#3"])
+async def test_read_accepts_number_forms(bot: Harness, arg: str) -> None:
+    msg = await one(bot, f"/read {arg}")
+    assert msg.plain_text.startswith(section_header(3))
+
+
+@pytest.mark.parametrize("arg", ["0", "6", "-1", "abc", "99999999", "<b>&"])
+async def test_read_bad_number_names_valid_range(bot: Harness, arg: str) -> None:
+    msg = await one(bot, f"/read {arg}")
+    assert "1 到 5" in msg.plain_text
+    assert arg in msg.plain_text  # echoed back, escaped: the fake parsed it as HTML
+
+
+async def test_read_without_number_explains_usage(bot: Harness) -> None:
+    msg = await one(bot, "/read")
+    assert "/read 2" in msg.plain_text and "5 節" in msg.plain_text
+
+
+# --------------------------------------------------------------------------- /quote
+
+
+def quote_number(msg: SentMessage) -> int:
+    m = re.match(r"語錄 (\d+)（(\d+月\d+日)）", msg.plain_text)
+    assert m, msg.plain_text
+    return int(m.group(1))
+
+
+async def test_random_quote_shows_number_date_occasion_and_links(
+    bot: Harness, library: Library
+) -> None:
+    seen = set()
+    for _ in range(4):
+        msg = await one(bot, "/quote")
+        n = quote_number(msg)
+        q = library.quote(n, Script.TRADITIONAL)
+        assert q is not None
+        assert f"（{q.date.label}）" in msg.plain_text
+        assert q.text in msg.plain_text and q.occasion in msg.plain_text
+        assert {f"d:{q.date.compact}", f"rd:{q.section}", f"sw:q:{n}:s"} <= set(callback_data(msg))
+        seen.add(n)
+    assert seen <= set(range(1, TOTAL_QUOTES + 1))
+
+
+@pytest.mark.parametrize("n", [1, 7, 12])
+async def test_quote_by_number(bot: Harness, library: Library, n: int) -> None:
+    q = library.quote(n, Script.TRADITIONAL)
+    assert q is not None
+    msg = await one(bot, f"/quote {n}")
+    assert quote_number(msg) == n
+    assert q.text in msg.plain_text and q.occasion in msg.plain_text
+
+
+@pytest.mark.parametrize("arg", ["0", "13", "-3", "99999999", "3.5", "#x", "1/2"])
+async def test_quote_out_of_range_or_junk_names_the_range(bot: Harness, arg: str) -> None:
+    msg = await one(bot, f"/quote {arg}")
+    assert "1 到 12" in msg.plain_text
+
+
+@pytest.mark.parametrize("word", ["決戰", "决战", "殲滅戰", "歼灭战"])
+async def test_quote_word_in_either_script_finds_the_quote(bot: Harness, word: str) -> None:
+    msg = await one(bot, f"/quote {word}")
+    assert quote_number(msg) == 2
+    assert "決戰之地" in msg.plain_text  # answered in the reader's script, not the query's
+
+
+async def test_quote_word_with_several_matches_lists_them_as_buttons(
+    bot: Harness, library: Library
+) -> None:
+    expected = library.search_quotes("排查")
+    assert len(expected) > 1
+    msg = await one(bot, "/quote 排查")
+    assert f"（{len(expected)} 條）" in msg.plain_text
+    assert callback_data(msg) == [f"q:{n}" for n in expected]
+    [opened] = await press(bot, msg, f"q:{expected[-1]}")
+    assert quote_number(opened) == expected[-1]
+
+
+@pytest.mark.parametrize("word", ["火星", "<script>", "a&b"])
+async def test_quote_word_without_matches_says_so(bot: Harness, word: str) -> None:
+    msg = await one(bot, f"/quote {word}")
+    assert f"沒有找到包含“{word}”的語錄" in msg.plain_text
+
+
+async def test_quote_buttons_open_its_date_and_its_section(bot: Harness, library: Library) -> None:
+    q = library.quote(11, Script.TRADITIONAL)
+    assert q is not None
+    msg = await one(bot, "/quote 11")
+    assert button_text(msg, f"d:{q.date.compact}") == f"當天：{q.date.label}"
+    [day] = await press(bot, msg, f"d:{q.date.compact}")
+    assert day.plain_text.startswith(q.date.label) and q.text in day.plain_text
+    [section] = await press(bot, msg, f"rd:{q.section}")
+    assert section.plain_text.startswith(section_header(q.section))
+
+
+# --------------------------------------------------------------------------- /date
+
+
+async def test_timeline_lists_each_date_with_a_summary_as_buttons(
+    bot: Harness, library: Library
+) -> None:
+    msg = await one(bot, "/date")
+    lines = msg.plain_text.splitlines()
+    assert lines[0].startswith("時間線")
+    assert [line.split()[0] for line in lines[1:]] == KNOWN_DAYS
+    assert all(len(line.split(maxsplit=1)) == 2 for line in lines[1:]), "a date lacks a summary"
+    assert callback_data(msg) == [f"d:{d.compact}" for d in library.days]
+    [day] = await press(bot, msg, "d:0217")
+    assert day.plain_text.startswith("2月17日")
+
+
+@pytest.mark.parametrize(
+    "arg", ["2月16日", "2/16", "2-16", "02-16", "16日", "Feb 16", "2020-02-16", "0216", "十六日"]
+)
+async def test_date_accepts_many_forms(bot: Harness, library: Library, arg: str) -> None:
+    msg = await one(bot, f"/date {arg}")
+    assert msg.plain_text.startswith("2月16日")
+    assert "當天的語錄" in msg.plain_text
+    for n in (2, 3, 4):
+        q = library.quote(n, Script.TRADITIONAL)
+        assert q is not None and q.text in msg.plain_text
+    assert {"q:2", "q:3", "q:4", "rd:2", "rd:4", "sw:d:0216:s"} <= set(callback_data(msg))
+
+
+@pytest.mark.parametrize("arg", ["3/1", "2月20日", "xyz", "2月30日", "<i>"])
+async def test_unknown_date_lists_known_dates(bot: Harness, arg: str) -> None:
+    msg = await one(bot, f"/date {arg}")
+    assert "、".join(KNOWN_DAYS) in msg.plain_text
+
+
+async def test_date_links_to_its_quotes_and_sections(bot: Harness) -> None:
+    msg = await one(bot, "/date 2月19日")
+    [quote] = await press(bot, msg, "q:9")
+    assert quote_number(quote) == 9
+    [section] = await press(bot, msg, "rd:1")
+    assert section.plain_text.startswith(section_header(1))
+
+
+# --------------------------------------------------------------------------- /script
+
+
+async def test_script_without_argument_offers_two_buttons(bot: Harness) -> None:
+    msg = await one(bot, "/script")
+    assert "現在用的是繁體" in msg.plain_text
+    assert callback_data(msg) == ["scr:s", "scr:t"]
+    [confirm] = await press(bot, msg, "scr:s")
+    assert "简体" in confirm.plain_text and is_simplified(confirm.plain_text)
+    after = await one(bot, "/start")
+    assert "现在用的是简体" in after.plain_text
+
+
+@pytest.mark.parametrize(
+    ("arg", "script"),
+    [
+        ("simplified", Script.SIMPLIFIED),
+        ("简", Script.SIMPLIFIED),
+        ("簡", Script.SIMPLIFIED),
+        ("s", Script.SIMPLIFIED),
+        ("traditional", Script.TRADITIONAL),
+        ("繁", Script.TRADITIONAL),
+        ("t", Script.TRADITIONAL),
+    ],
+)
+async def test_script_aliases_set_the_script_for_every_reply(
+    bot: Harness, arg: str, script: Script
+) -> None:
+    # Start from the other script, so the change is visible.
+    language = "zh-hant" if script is Script.SIMPLIFIED else "zh-hans"
+    await one(bot, f"/script {arg}", language_code=language)
+    section = await one(bot, "/read 1", language_code=language)
+    assert section.plain_text.startswith(section_header(1, script))
+    assert ("为" in section.plain_text) is (script is Script.SIMPLIFIED)
+    assert ("為" in section.plain_text) is (script is Script.TRADITIONAL)
+
+
+async def test_script_bad_argument_explains(bot: Harness) -> None:
+    msg = await one(bot, "/script klingon")
+    assert "klingon" in msg.plain_text and "/script 簡" in msg.plain_text
+
+
+async def test_simplified_reader_sees_only_simplified(bot: Harness) -> None:
+    await one(bot, "/script 简")
+    for command in ["/start", "/help", "/next", "/toc", "/read 4", "/quote 6", "/date 2/17"]:
+        msg = await one(bot, command)
+        assert is_simplified(msg.plain_text), command
+        assert all(is_simplified(b["text"]) or b["text"] == "繁體" for b in buttons(msg))
+    for bad in ["/read 9", "/quote 99", "/date 9/9", "/progress", "/nonsense"]:
+        msg = await one(bot, bad)
+        assert is_simplified(msg.plain_text), bad
+
+
+async def test_switch_button_rerenders_section_in_place(bot: Harness) -> None:
+    msg = await one(bot, "/read 2")
+    before = msg.plain_text
+    assert "為" in before and "书" not in before
+    assert await press(bot, msg, "sw:s:2:s") == []  # no new message: the old one changed
+    edited = bot.fake.messages[(msg.chat_id, msg.message_id)]
+    assert edited.edited
+    assert edited.plain_text.startswith(section_header(2, Script.SIMPLIFIED))
+    assert "为" in edited.plain_text and "為" not in edited.plain_text
+    assert "书" in edited.plain_text and "書" not in edited.plain_text
+    assert edited.plain_text == to_simplified(before)
+    assert "sw:s:2:t" in callback_data(edited) and button_text(edited, "sw:s:2:t") == "繁體"
+    assert button_text(edited, callback_data(edited)[0]) == "下一节 ▶"
+
+    assert await press(bot, edited, "sw:s:2:t") == []
+    back = bot.fake.messages[(msg.chat_id, msg.message_id)]
+    assert back.plain_text == before
+
+
+async def test_switch_button_rerenders_quote_and_date_in_place(bot: Harness) -> None:
+    quote = await one(bot, "/quote 6")
+    assert "這是人命關天的事" in quote.plain_text
+    await press(bot, quote, "sw:q:6:s")
+    edited = bot.fake.messages[(quote.chat_id, quote.message_id)]
+    assert edited.plain_text.startswith("语录 6") and "这是人命关天的事" in edited.plain_text
+
+    day = await one(bot, "/date 2月19日")
+    await press(bot, day, "sw:d:0219:s")
+    edited = bot.fake.messages[(day.chat_id, day.message_id)]
+    assert edited.plain_text.startswith("2月19日") and "当天的语录" in edited.plain_text
+    assert "說出去的話" not in edited.plain_text and "说出去的话" in edited.plain_text
+
+
+async def test_switch_button_double_tap_is_harmless(bot: Harness) -> None:
+    msg = await one(bot, "/read 1")
+    first = press_update(msg, "sw:s:1:s")
+    second = press_update(msg, "sw:s:1:s")  # the same stale button, pressed twice
+    await ask(bot, first)
+    await ask(bot, second)
+    assert second["callback_query"]["id"] in bot.fake.callback_answers
+    current = bot.fake.messages[(msg.chat_id, msg.message_id)]
+    assert current.plain_text.startswith(section_header(1, Script.SIMPLIFIED))
+
+
+# --------------------------------------------------------------------------- /progress
+
+
+async def test_progress_shows_a_bar_and_no_schedule(bot: Harness) -> None:
+    msg = await one(bot, "/progress")
+    assert "0/5" in msg.plain_text and "░░░░░░░░░░ 0%" in msg.plain_text
+    await one(bot, "/next")
+    await one(bot, "/next")
+    msg = await one(bot, "/progress")
+    assert "2/5" in msg.plain_text and "████░░░░░░ 40%" in msg.plain_text
+    assert "/subscribe" in msg.plain_text  # nothing scheduled: says how to schedule
+
+
+async def test_progress_shows_next_scheduled_delivery(bot: Harness, clock: Clock) -> None:
+    clock.now = datetime(2024, 3, 1, 0, 0, tzinfo=UTC)  # 08:00 in Asia/Shanghai
+    await one(bot, "/subscribe 21:30")
+    msg = await one(bot, "/progress")
+    assert "下次推送：3月1日 21:30（Asia/Shanghai）" in msg.plain_text
+
+
+# --------------------------------------------------------------------------- /reset
+
+
+async def test_reset_asks_then_starts_over(bot: Harness) -> None:
+    for _ in range(3):
+        await one(bot, "/next")
+    ask_msg = await one(bot, "/reset")
+    assert "確定" in ask_msg.plain_text
+    assert callback_data(ask_msg) == ["rst:y", "rst:n"]
+    assert await press(bot, ask_msg, "rst:y") == []
+    done = bot.fake.messages[(ask_msg.chat_id, ask_msg.message_id)]
+    assert "已從頭開始" in done.plain_text and not buttons(done)
+    msg = await one(bot, "/next")
+    assert msg.plain_text.startswith(section_header(1))
+    toc = await one(bot, "/toc")
+    assert toc.plain_text.count("✓") == 2  # the header's legend and section 1, nothing else
+
+
+async def test_reset_cancel_keeps_progress(bot: Harness) -> None:
+    await one(bot, "/next")
+    ask_msg = await one(bot, "/reset")
+    await press(bot, ask_msg, "rst:n")
+    done = bot.fake.messages[(ask_msg.chat_id, ask_msg.message_id)]
+    assert "已取消" in done.plain_text
+    msg = await one(bot, "/next")
+    assert msg.plain_text.startswith(section_header(2))
+
+
+# --------------------------------------------------------------------------- odd input
+
+
+async def test_unknown_command_gets_a_hint(bot: Harness) -> None:
+    msg = await one(bot, "/frobnicate now")
+    assert "/help" in msg.plain_text
+
+
+async def test_sticker_and_photo_get_a_short_hint(bot: Harness) -> None:
+    for update in (u.sticker_message(USER), u.photo_message(USER, caption="/next")):
+        [msg] = await ask(bot, update)
+        assert "/help" in msg.plain_text and len(msg.plain_text) < 60
+
+
+async def test_edited_message_is_ignored(bot: Harness) -> None:
+    [first] = await ask(bot, private_command("/next"))
+    edited = u.edited_message(u.private_chat(USER), USER, "/next", message_id=1)
+    assert await ask(bot, edited) == []
+    msg = await one(bot, "/next")
+    assert msg.plain_text.startswith(section_header(2)), "the edit must not have read a section"
+    assert first.plain_text.startswith(section_header(1))
+
+
+@pytest.mark.parametrize(
+    "data", ["zz:1", "rd:99", "q:0", "d:0301", "sw:s:9:s", "sw:x", "nx:x", "nx:5"]
+)
+async def test_stale_or_foreign_buttons_are_answered_and_ignored(bot: Harness, data: str) -> None:
+    msg = await one(bot, "/read 1")
+    update = u.callback_query(u.user(USER), (msg.chat_id, msg.message_id), data)
+    assert await ask(bot, update) == []
+    assert update["callback_query"]["id"] in bot.fake.callback_answers
+    assert not bot.fake.messages[(msg.chat_id, msg.message_id)].edited
+
+
+# --------------------------------------------------------------------------- restart
+
+
+async def test_restart_with_same_database_keeps_progress_and_script(
+    fake: FakeTelegram, make_settings: Callable[..., Settings], library: Library, clock: Clock
+) -> None:
+    # Not the `bot` fixture: two bots polling one fake would conflict, as on Telegram.
+    settings = make_settings()
+
+    async def run(commands: list[str]) -> list[SentMessage]:
+        app = build_application(settings, library=library, clock=clock, run_jobs=False)
+        harness = Harness(app, fake)
+        errors: list[BaseException] = []
+
+        async def collect(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+            assert context.error is not None
+            errors.append(context.error)
+
+        app.add_error_handler(collect)
+        app.add_handler(TypeHandler(Update, harness._mark_done), group=1000)
+        replies = []
+        async with running(app, poll_timeout=1):
+            for command in commands:
+                replies += await ask(harness, private_command(command, user_id=2002), 2002)
+        assert not errors
+        return replies
+
+    first = await run(["/script 简", "/next", "/next"])
+    assert first[1].plain_text.startswith(section_header(1, Script.SIMPLIFIED))
+    [section, progress] = await run(["/next", "/progress"])
+    assert section.plain_text.startswith(section_header(3, Script.SIMPLIFIED))
+    assert "阅读进度：3/5 节" in progress.plain_text
