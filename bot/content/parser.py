@@ -212,8 +212,9 @@ def _index_dates(
 ) -> tuple[dict[MonthDay, list[Event]], dict[int, int | None]]:
     """Resolve every date mention of the body to the sentence that carries it.
 
-    Relative words (當天, 一天後 …) take the nearest date before them in the same section; bare days (16日) take the month in force. Also return the month in force at
-    the start of each section, for the quote list's attributions.
+    Relative words (當天, 一天後 …) take the nearest date before them in the same section;
+    bare days (16日) take the month in force. Also return the month in force at the start
+    of each section, for the quote list's attributions.
     """
     events: dict[MonthDay, list[Event]] = {}
     month: int | None = None
