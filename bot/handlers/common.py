@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from telegram import Chat, ChatMember, Update
 from telegram.constants import ChatType
+from telegram.error import ChatMigrated
 from telegram.ext import ContextTypes
 
 from bot import render
@@ -51,6 +55,18 @@ class Services:
     admins: _TTLCache = field(default_factory=lambda: _TTLCache(ttl=60))
     # Read-through cache of users' scripts; writes go to the store first.
     user_scripts: _TTLCache = field(default_factory=lambda: _TTLCache(ttl=600, size=50_000))
+    # Updates run concurrently; a few read-then-write steps (greeting a group once) must not
+    # interleave for the same chat. Weak values: a lock lives only while someone holds it.
+    _chat_locks: weakref.WeakValueDictionary[int, asyncio.Lock] = field(
+        default_factory=weakref.WeakValueDictionary
+    )
+
+    def chat_lock(self, chat_id: int) -> asyncio.Lock:
+        """Return the lock that serialises membership bookkeeping for one chat."""
+        lock = self._chat_locks.get(chat_id)
+        if lock is None:
+            lock = self._chat_locks[chat_id] = asyncio.Lock()
+        return lock
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
@@ -101,9 +117,21 @@ async def send(update: Update, message: render.Rendered, **kwargs: object) -> No
     target = update.effective_message
     assert target is not None
     chunks = render.split_message(message.text)
+    moved_to: int | None = None
     for i, chunk in enumerate(chunks):
-        markup = message.markup if i == len(chunks) - 1 else None
-        await target.reply_text(chunk, reply_markup=markup, **kwargs)  # type: ignore[arg-type]
+        options: dict[str, Any] = {
+            "reply_markup": message.markup if i == len(chunks) - 1 else None,
+            **kwargs,
+        }
+        if moved_to is None:
+            try:
+                await target.reply_text(chunk, **options)
+                continue
+            except ChatMigrated as exc:
+                # The group became a supergroup after this command was sent: answer there
+                # (the migration service message moves the chat's state in the store).
+                moved_to = exc.new_chat_id
+        await target.get_bot().send_message(moved_to, chunk, **options)
 
 
 async def say(update: Update, text: str) -> None:

@@ -9,7 +9,16 @@ from telegram import ChatMember, ChatMemberUpdated, Update
 from telegram.ext import ContextTypes
 
 from bot import render, texts
-from bot.handlers.common import chat_state, is_private, reader_script, say, services
+from bot.handlers.common import (
+    Services,
+    chat_state,
+    is_private,
+    reader_script,
+    say,
+    services,
+)
+from bot.handlers.settings import due_after_now
+from bot.store import ChatState
 from bot.texts import t
 
 log = logging.getLogger(__name__)
@@ -33,15 +42,22 @@ async def my_chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     was, now = _was_and_is(change)
     if was == now:
         return
-    if not now:
-        log.info("removed from chat %s; deactivating it", chat.id)
-        await svc.store.ensure_chat(chat.id, chat.type, chat.title or "")
-        await svc.store.deactivate(chat.id)
-        return
-    await svc.store.ensure_chat(chat.id, chat.type, chat.title or chat.full_name or "")
+    async with svc.chat_lock(chat.id):
+        if not now:
+            log.info("removed from chat %s; deactivating it", chat.id)
+            await svc.store.ensure_chat(chat.id, chat.type, chat.title or chat.full_name or "")
+            await svc.store.deactivate(chat.id)
+            return
+        known = await svc.store.get_chat(chat.id)
+        if known is not None and known.active:
+            # Telegram repeats membership updates (retries, several admins adding the bot at
+            # once); the chat already counts the bot as present, so it was greeted already.
+            return
+        state = await svc.store.ensure_chat(chat.id, chat.type, chat.title or chat.full_name or "")
+        await _resume_schedule(svc, state)
     if is_private(chat) or chat.type == "channel":
         return  # a private chat starts with /start; channels are set up with /subscribe
-    script = await reader_script(svc, update)
+    script = await reader_script(svc, update, state)
     article = svc.library.article(script)
     await context.bot.send_message(
         chat.id,
@@ -53,6 +69,16 @@ async def my_chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         ),
         reply_markup=render.welcome_buttons(script),
     )
+
+
+async def _resume_schedule(svc: Services, state: ChatState) -> None:
+    """Put a kept subscription back on the schedule when the bot is back in the chat.
+
+    Deactivating clears next_due_at so nothing is sent to a chat the bot left; without this
+    a re-added group would stay subscribed on paper but never get another section.
+    """
+    if state.subscribed and not state.finished and state.next_due_at is None:
+        await svc.store.set_next_due(state.chat_id, due_after_now(svc, state))
 
 
 async def migrated(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
