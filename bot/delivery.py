@@ -1,8 +1,8 @@
 """The daily digest: claim due chats from the store, send each its next section, record it.
 
 The store is the source of truth; JobQueue only wakes this up. A delivery is recorded right
-after Telegram accepted it, in small batches, so a hard kill can repeat at most the messages
-in flight plus one unrecorded batch (both bounded by ``concurrency``).
+after Telegram accepted it, in batches of ``concurrency``, and no new message is sent while
+2 x ``concurrency`` are in flight or unrecorded, so a hard kill can repeat at most that many.
 """
 
 from __future__ import annotations
@@ -105,27 +105,71 @@ class Deliverer:
     async def _deliver_batch(
         self, bot: Bot, claimed: list[ChatState], now: datetime, report: Report
     ) -> None:
+        """Send to the claimed chats and record what was sent, in batches of ``concurrency``.
+
+        Two bounds make the crash guarantee: ``sending`` caps messages in flight, and
+        ``unrecorded`` caps messages in flight plus those sent but not yet committed. A send
+        waits for a free ``unrecorded`` slot, so recording can never fall behind sending by
+        more than one batch, however slow the database is: a hard kill repeats at most
+        2 x concurrency messages.
+        """
+        concurrency = max(1, self.config.concurrency)
+        sending = asyncio.Semaphore(concurrency)
+        unrecorded = asyncio.Semaphore(2 * concurrency)
         pending: list[Delivered] = []
-        flush_at = max(1, self.config.concurrency)
-        semaphore = asyncio.Semaphore(self.config.concurrency)
         flushing = asyncio.Lock()
 
         async def flush() -> None:
             async with flushing:
                 batch = pending[:]
                 del pending[: len(batch)]
-                await self.store.complete(batch)
+                try:
+                    await self.store.complete(batch)
+                finally:
+                    for _ in batch:
+                        unrecorded.release()
 
         async def one(state: ChatState) -> None:
-            async with semaphore:
-                done = await self._deliver_one(bot, state, now, report)
-            if done is not None:
-                pending.append(done)
-                if len(pending) >= flush_at:
-                    await flush()
+            await unrecorded.acquire()
+            awaiting_record = False
+            try:
+                if self.stopping:
+                    # Shutting down: hand the claim back so a restart takes it at once.
+                    assert state.claim_token is not None
+                    await self.store.release(
+                        state.chat_id, state.claim_token, retry_at=0, failures=state.failures
+                    )
+                    return
+                async with sending:
+                    done = await self._deliver_safely(bot, state, now, report)
+                if done is not None:
+                    pending.append(done)
+                    awaiting_record = True  # flush() frees this slot once it is committed
+            finally:
+                if not awaiting_record:
+                    unrecorded.release()
+            if len(pending) >= concurrency:
+                await flush()
 
         await asyncio.gather(*(one(s) for s in claimed))
-        await flush()
+        if pending:
+            await flush()
+
+    async def _deliver_safely(
+        self, bot: Bot, state: ChatState, now: datetime, report: Report
+    ) -> Delivered | None:
+        """Deliver to one chat; an unexpected error retries that chat later, not the batch."""
+        try:
+            return await self._deliver_one(bot, state, now, report)
+        except Exception:
+            # One bad chat must not abort the batch: the others' records would be lost
+            # and their messages repeated when their leases expire.
+            log.exception("delivery to chat %s failed unexpectedly; will retry", state.chat_id)
+            try:
+                await self._retry_later(state.chat_id, state, now, report)
+            except Exception:
+                log.exception("could not reschedule chat %s; its lease will", state.chat_id)
+            return None
 
     def _next_due(self, state: ChatState, now: datetime) -> int:
         tz = ZoneInfo(state.timezone) if state.timezone else self.config.default_timezone

@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Table,
     and_,
+    bindparam,
     case,
     event,
     insert,
@@ -30,7 +31,8 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.sql.dml import Insert
 
 SCHEMA_VERSION = 1
 
@@ -140,6 +142,19 @@ def _row(row: object) -> ChatState:
     )
 
 
+def _insert_or_ignore(conn: AsyncConnection, table: Table) -> Insert:
+    """Return an INSERT that does nothing when the primary key already exists."""
+    if conn.dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(table).on_conflict_do_nothing()
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table).on_conflict_do_nothing()
+    raise NotImplementedError(f"no insert-or-ignore for {conn.dialect.name}")
+
+
 def _now() -> int:
     return int(_time.time())
 
@@ -202,20 +217,22 @@ class Store:
 
     async def ensure_chat(self, chat_id: int, kind: str, title: str = "") -> ChatState:
         """Return the chat's state, creating it on first contact and reactivating it."""
+        found = await self.get_chat(chat_id)
+        if found is not None and found.active:
+            return found  # the common case: no write at all
         async with self.engine.begin() as conn:
-            row = (await conn.execute(select(chats).where(chats.c.chat_id == chat_id))).first()
-            if row is None:
-                await conn.execute(
-                    insert(chats).values(
-                        chat_id=chat_id, kind=kind, title=title[:256], updated_at=_now()
-                    )
+            # Updates from one chat are handled concurrently, so two handlers can meet a new
+            # chat at once: a plain SELECT-then-INSERT would fail the second with a duplicate.
+            await conn.execute(
+                _insert_or_ignore(conn, chats).values(
+                    chat_id=chat_id, kind=kind, title=title[:256], updated_at=_now()
                 )
-            elif not row._mapping["active"]:
-                await conn.execute(
-                    update(chats)
-                    .where(chats.c.chat_id == chat_id)
-                    .values(active=True, failures=0, updated_at=_now())
-                )
+            )
+            await conn.execute(
+                update(chats)
+                .where(and_(chats.c.chat_id == chat_id, chats.c.active.is_(False)))
+                .values(active=True, failures=0, updated_at=_now())
+            )
             row = (await conn.execute(select(chats).where(chats.c.chat_id == chat_id))).one()
         return _row(row)
 
@@ -353,15 +370,17 @@ class Store:
 
     async def set_user_script(self, user_id: int, script: str) -> None:
         async with self.engine.begin() as conn:
-            result = await conn.execute(
+            # Insert first so two concurrent first choices cannot both try to create the row.
+            await conn.execute(
+                _insert_or_ignore(conn, users).values(
+                    user_id=user_id, script=script, updated_at=_now()
+                )
+            )
+            await conn.execute(
                 update(users)
                 .where(users.c.user_id == user_id)
                 .values(script=script, updated_at=_now())
             )
-            if result.rowcount == 0:
-                await conn.execute(
-                    insert(users).values(user_id=user_id, script=script, updated_at=_now())
-                )
 
     # --- the delivery schedule ---------------------------------------------------------
 
@@ -394,30 +413,47 @@ class Store:
         return [_row(r) for r in rows]
 
     async def complete(self, done: Sequence[Delivered]) -> None:
-        """Record delivered sections in one transaction; only the lease holder may write."""
+        """Record delivered sections in one transaction; only the lease holder may write.
+
+        One executemany statement, not one round trip per chat: recording must keep pace
+        with sending, since sends wait for their records (see Deliverer._deliver_batch).
+        """
         if not done:
             return
-        now = _now()
-        async with self.engine.begin() as conn:
-            for d in done:
-                values: dict[str, object] = {
-                    "next_due_at": d.next_due_at,
-                    "claimed_until": None,
-                    "claim_token": None,
-                    "failures": 0,
-                    "finished": d.finished,
-                    "updated_at": now,
-                }
-                if d.section:
-                    values["progress"] = case(
-                        (chats.c.progress < d.section, d.section), else_=chats.c.progress
-                    )
-                    values["read_mask"] = chats.c.read_mask.op("|")(1 << (d.section - 1))
-                await conn.execute(
-                    update(chats)
-                    .where(and_(chats.c.chat_id == d.chat_id, chats.c.claim_token == d.token))
-                    .values(**values)
+        section = bindparam("b_section", type_=Integer)
+        statement = (
+            update(chats)
+            .where(
+                and_(
+                    chats.c.chat_id == bindparam("b_chat_id"),
+                    chats.c.claim_token == bindparam("b_token"),
                 )
+            )
+            .values(
+                next_due_at=bindparam("b_next_due_at"),
+                claimed_until=None,
+                claim_token=None,
+                failures=0,
+                finished=bindparam("b_finished"),
+                updated_at=_now(),
+                # Section 0 (only the end message) leaves progress and read_mask as they are.
+                progress=case((chats.c.progress < section, section), else_=chats.c.progress),
+                read_mask=chats.c.read_mask.op("|")(bindparam("b_bit", type_=BigInteger)),
+            )
+        )
+        rows = [
+            {
+                "b_chat_id": d.chat_id,
+                "b_token": d.token,
+                "b_section": d.section,
+                "b_next_due_at": d.next_due_at,
+                "b_finished": d.finished,
+                "b_bit": 1 << (d.section - 1) if d.section else 0,
+            }
+            for d in done
+        ]
+        async with self.engine.begin() as conn:
+            await conn.execute(statement, rows)
 
     async def release(self, chat_id: int, token: str, *, retry_at: int, failures: int) -> None:
         """Give a claimed delivery back, to be tried again at ``retry_at``."""

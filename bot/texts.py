@@ -95,7 +95,7 @@ DATE_EVENT_SOURCE = "（第 {n} 节）"
 
 SCRIPT_CHOOSE = "请选择文字：现在用的是{script_name}。"
 SCRIPT_SET = "好的，以后用{script_name}回复你。"
-SCRIPT_SET_GROUP = "好的，本群的定时推送改用{script_name}。"
+SCRIPT_SET_GROUP = "好的，这个聊天的定时推送改用{script_name}。"
 SCRIPT_UNKNOWN = "看不懂“{arg}”。请发送 /script 简 或 /script 繁。"
 
 PROGRESS = "阅读进度：{done}/{total} 节\n{bar} {percent}%"

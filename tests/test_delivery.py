@@ -1,0 +1,485 @@
+"""Deliverer.run_due against a real Store (SQLite file) and a real Bot talking to the fake.
+
+Time is moved by hand: ``now`` is an argument, so a day, a DST change or three days of
+downtime take milliseconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterable
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from telegram import Bot
+
+from bot import texts
+from bot.content import Library
+from bot.delivery import Deliverer, DeliveryConfig, Report
+from bot.schedule import next_due_epoch
+from bot.scripts import Script
+from bot.store import ChatState, Store
+from tests.fake_telegram import FakeTelegram, SentMessage
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+NEW_YORK = ZoneInfo("America/New_York")
+KATHMANDU = ZoneInfo("Asia/Kathmandu")
+END_TEXT = texts.t(texts.END_OF_ARTICLE, Script.TRADITIONAL, total=5)
+END_NOTE = texts.t(texts.END_APPENDED, Script.TRADITIONAL)
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+
+
+def config(**overrides: Any) -> DeliveryConfig:
+    values: dict[str, Any] = {
+        "default_timezone": SHANGHAI,
+        "default_time": time(8, 0),
+        "concurrency": 4,
+        "lease_seconds": 120,
+        "retry_base_seconds": 5,
+        "retry_max_seconds": 300,
+    }
+    values.update(overrides)
+    return DeliveryConfig(**values)
+
+
+async def open_store(path: Path) -> Store:
+    store = Store.from_url(f"sqlite:///{path}")
+    await store.init()
+    return store
+
+
+@pytest.fixture(autouse=True)
+def timedelta_retry_after(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Opt in to PTB's timedelta ``retry_after`` as build_application does.
+
+    Without it, constructing RetryAfter emits a PTBDeprecationWarning, which
+    filterwarnings=error would raise in place of the RetryAfter these tests inject.
+    """
+    monkeypatch.setenv("PTB_TIMEDELTA", "1")
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    store = await open_store(tmp_path / "delivery.db")
+    yield store
+    await store.close()
+
+
+@pytest.fixture
+async def tg(fake: FakeTelegram) -> AsyncIterator[Bot]:
+    async with Bot(fake.token, base_url=fake.base_url) as bot:
+        yield bot
+
+
+@pytest.fixture
+def deliverer(store: Store, library: Library) -> Deliverer:
+    return Deliverer(store, library, config(), bot_username=lambda: "SerialBot")
+
+
+async def subscribe(
+    store: Store,
+    fake: FakeTelegram,
+    chat_id: int,
+    *,
+    now: datetime,
+    at: str = "08:00",
+    tz: ZoneInfo = SHANGHAI,
+    quiet: bool = False,
+    known: bool = True,
+) -> int:
+    """Subscribe a chat the way /subscribe does; return its first due epoch."""
+    kind = "private" if chat_id > 0 else "group"
+    await store.ensure_chat(chat_id, kind)
+    hour, minute = map(int, at.split(":"))
+    due = next_due_epoch(now, time(hour, minute), tz)
+    await store.subscribe(
+        chat_id, delivery_time=at, timezone=tz.key, quiet=quiet, thread_id=None, next_due_at=due
+    )
+    if known:
+        fake.add_chats([chat_id], kind)
+    return due
+
+
+def at_epoch(epoch: int, seconds: int = 0) -> datetime:
+    return datetime.fromtimestamp(epoch + seconds, UTC)
+
+
+def section_of(message: SentMessage) -> int:
+    """Return the section number a digest message carries ("第 N/5 節")."""
+    header = message.plain_text.split("\n", 1)[0]
+    return int(header.split("/", 1)[0].rsplit(" ", 1)[-1])
+
+
+async def state(store: Store, chat_id: int) -> ChatState:
+    found = await store.get_chat(chat_id)
+    assert found is not None
+    return found
+
+
+def sends_to(fake: FakeTelegram, chat_id: int) -> int:
+    """Count sendMessage attempts to a chat, failed ones included."""
+    return fake.call_count("sendMessage", chat_id=chat_id)
+
+
+# --- the right local minute ------------------------------------------------------------------
+
+
+async def drive(
+    deliverer: Deliverer, bot: Bot, start: datetime, end: datetime
+) -> list[tuple[datetime, int]]:
+    """Tick once a minute from start to end; return (tick, chat) for every delivery."""
+    deliveries: list[tuple[datetime, int]] = []
+    now = start
+    while now <= end:
+        report = await deliverer.run_due(bot, now)
+        deliveries.extend((now, chat) for chat in report.chats)
+        now += timedelta(minutes=1)
+    return deliveries
+
+
+def local_times(deliveries: Iterable[tuple[datetime, int]], chat: int, tz: ZoneInfo) -> list[str]:
+    return [f"{now.astimezone(tz):%m-%d %H:%M}" for now, c in deliveries if c == chat]
+
+
+async def test_delivers_at_the_local_minute_across_zones_and_spring_forward(
+    store: Store, fake: FakeTelegram, tg: Bot, deliverer: Deliverer
+) -> None:
+    # New York springs forward on 2025-03-09 at 02:00; Kathmandu is UTC+05:45 all year.
+    start = utc(2025, 3, 8, 0, 0)
+    chats = {
+        1: ("08:00", NEW_YORK),
+        2: ("02:30", NEW_YORK),  # does not exist on 03-09: delivered at 03:30 that day
+        3: ("08:00", KATHMANDU),
+        4: ("21:15", SHANGHAI),
+    }
+    for chat, (at, tz) in chats.items():
+        await subscribe(store, fake, chat, now=start, at=at, tz=tz)
+    deliveries = await drive(deliverer, tg, start, utc(2025, 3, 10, 23, 59))
+
+    assert local_times(deliveries, 1, NEW_YORK) == ["03-08 08:00", "03-09 08:00", "03-10 08:00"]
+    assert local_times(deliveries, 2, NEW_YORK) == ["03-08 02:30", "03-09 03:30", "03-10 02:30"]
+    assert local_times(deliveries, 3, KATHMANDU) == ["03-08 08:00", "03-09 08:00", "03-10 08:00"]
+    assert local_times(deliveries, 4, SHANGHAI) == ["03-08 21:15", "03-09 21:15", "03-10 21:15"]
+    # Each delivery was the chat's next section, one message each.
+    for chat in chats:
+        assert [section_of(m) for m in fake.sent(chat)] == [1, 2, 3]
+
+
+async def test_fall_back_repeated_hour_delivers_once(
+    store: Store, fake: FakeTelegram, tg: Bot, deliverer: Deliverer
+) -> None:
+    # New York falls back on 2025-11-02: 01:00-02:00 happens twice.
+    start = utc(2025, 11, 1, 4, 0)
+    await subscribe(store, fake, 11, now=start, at="01:30", tz=NEW_YORK)
+    await subscribe(store, fake, 12, now=start, at="08:00", tz=NEW_YORK)
+    deliveries = await drive(deliverer, tg, start, utc(2025, 11, 4, 3, 59))
+
+    assert [now for now, chat in deliveries if chat == 11] == [
+        utc(2025, 11, 1, 5, 30),  # EDT
+        utc(2025, 11, 2, 5, 30),  # the first 01:30 of the day (EDT) - not again at 06:30
+        utc(2025, 11, 3, 6, 30),  # EST
+    ]
+    assert local_times(deliveries, 12, NEW_YORK) == ["11-01 08:00", "11-02 08:00", "11-03 08:00"]
+    assert len(fake.sent(11)) == len(fake.sent(12)) == 3
+
+
+# --- progress: read-ahead and the end of the article -----------------------------------------
+
+
+async def test_daily_delivery_continues_from_where_the_chat_read_ahead(
+    store: Store, fake: FakeTelegram, tg: Bot, deliverer: Deliverer
+) -> None:
+    start = utc(2025, 5, 1, 0, 0)
+    due = await subscribe(store, fake, 21, now=start)
+    await subscribe(store, fake, 22, now=start)
+    # Chat 21 pressed /next twice between deliveries (the handler calls take_next).
+    assert await store.take_next(21, 5) == 1
+    assert await store.take_next(21, 5) == 2
+
+    report = await deliverer.run_due(tg, at_epoch(due))
+    assert sorted(report.chats) == [21, 22]
+    assert [section_of(m) for m in fake.sent(21)] == [3]
+    assert [section_of(m) for m in fake.sent(22)] == [1]
+    assert (await state(store, 21)).progress == 3
+    assert (await state(store, 21)).has_read(3)
+
+    # Reading ahead again between deliveries: the next day continues after it.
+    assert await store.take_next(21, 5) == 4
+    report = await deliverer.run_due(tg, at_epoch(due, 86_400))
+    assert [section_of(m) for m in fake.sent(21)] == [3, 5]
+
+
+async def test_end_of_article_sends_the_end_once_then_nothing(
+    store: Store, fake: FakeTelegram, tg: Bot, deliverer: Deliverer
+) -> None:
+    start = utc(2025, 5, 1, 0, 0)
+    due = await subscribe(store, fake, 31, now=start)  # reaches section 5 by delivery
+    await subscribe(store, fake, 32, now=start)  # reads everything with /next first
+    for _ in range(5):
+        await store.take_next(32, 5)
+    await store.take_next(31, 5)
+    await store.take_next(31, 5)
+    await store.take_next(31, 5)
+
+    for day in range(6):
+        await deliverer.run_due(tg, at_epoch(due, day * 86_400 + 30))
+
+    sent_31 = fake.sent(31)
+    assert [section_of(m) for m in sent_31[:2]] == [4, 5]
+    assert len(sent_31) == 2  # section 5 carries the end note; no separate end message
+    assert END_NOTE in sent_31[-1].plain_text
+    sent_32 = fake.sent(32)
+    assert [m.plain_text for m in sent_32] == [END_TEXT]
+    for chat in (31, 32):
+        final = await state(store, chat)
+        assert final.finished and final.next_due_at is None and final.subscribed
+
+    # /reset starts the article over: delivery resumes at section 1 the next day.
+    later = at_epoch(due, 6 * 86_400 + 60)
+    await store.reset(32, next_due_epoch(later, time(8, 0), SHANGHAI))
+    await deliverer.run_due(tg, at_epoch(due, 7 * 86_400))
+    assert fake.sent(32)[0].plain_text == END_TEXT
+    assert section_of(fake.sent(32)[-1]) == 1
+
+
+async def test_quiet_subscription_disables_notification(
+    store: Store, fake: FakeTelegram, tg: Bot, deliverer: Deliverer
+) -> None:
+    start = utc(2025, 5, 1, 0, 0)
+    due = await subscribe(store, fake, 41, now=start, quiet=True)
+    await subscribe(store, fake, 42, now=start)
+    await deliverer.run_due(tg, at_epoch(due))
+    assert [m.disable_notification for m in fake.sent(41)] == [True]
+    assert [m.disable_notification for m in fake.sent(42)] == [False]
+
+
+# --- downtime and concurrent workers ---------------------------------------------------------
+
+
+async def test_three_days_down_gives_one_catch_up_then_the_normal_time(
+    store: Store, fake: FakeTelegram, tg: Bot, deliverer: Deliverer
+) -> None:
+    start = utc(2025, 5, 1, 0, 0)  # 08:00 Shanghai on 05-01 is 00:00 UTC: due immediately
+    due = await subscribe(store, fake, 51, now=start - timedelta(minutes=1))
+    assert due == int(start.timestamp())
+
+    # The bot comes back on 05-04 at 09:30 Shanghai: 05-01, 05-02, 05-03 and 05-04 missed.
+    back = datetime(2025, 5, 4, 9, 30, tzinfo=SHANGHAI)
+    report = await deliverer.run_due(tg, back)
+    assert report.chats == [51]
+    for minutes in range(1, 22 * 60 + 30, 7):  # until 07:59 the next day: nothing more
+        await deliverer.run_due(tg, back + timedelta(minutes=minutes))
+    assert [section_of(m) for m in fake.sent(51)] == [1]
+    assert (await state(store, 51)).next_due_at == int(
+        datetime(2025, 5, 5, 8, 0, tzinfo=SHANGHAI).timestamp()
+    )
+
+    await deliverer.run_due(tg, datetime(2025, 5, 5, 7, 59, 59, tzinfo=SHANGHAI))
+    assert len(fake.sent(51)) == 1
+    await deliverer.run_due(tg, datetime(2025, 5, 5, 8, 0, tzinfo=SHANGHAI))
+    assert [section_of(m) for m in fake.sent(51)] == [1, 2]
+
+
+async def test_two_workers_racing_never_double_deliver(
+    tmp_path: Path, fake: FakeTelegram, tg: Bot, library: Library
+) -> None:
+    # Two processes: two engines on one SQLite file, each with its own Deliverer.
+    path = tmp_path / "shared.db"
+    stores = await open_store(path), await open_store(path)
+    first, second = stores
+    try:
+        start = utc(2025, 5, 1, 0, 0)
+        chats = list(range(1000, 1300))
+        due = 0
+        for chat in chats:
+            due = await subscribe(first, fake, chat, now=start)
+        # Small claims and some latency so the two runs interleave for real.
+        fake.delay("sendMessage", 0.002)
+        workers = [
+            Deliverer(
+                s, library, config(batch=10, concurrency=4), bot_username=lambda: "SerialBot"
+            )
+            for s in (first, second)
+        ]
+        now = at_epoch(due)
+        reports: list[Report] = await asyncio.gather(*(w.run_due(tg, now) for w in workers))
+
+        assert all(r.delivered > 0 for r in reports), "both workers should have taken a share"
+        assert sorted(reports[0].chats + reports[1].chats) == chats
+        assert {chat: len(fake.sent(chat)) for chat in chats} == dict.fromkeys(chats, 1)
+        # Racing again at the same instant finds nothing left to take.
+        again = await asyncio.gather(*(w.run_due(tg, now) for w in workers))
+        assert again[0].chats == again[1].chats == []
+        assert fake.sent_count() == len(chats)
+    finally:
+        await first.close()
+        await second.close()
+
+
+# --- faults ----------------------------------------------------------------------------------
+
+
+async def test_blocked_or_missing_chat_is_deactivated_after_one_attempt(
+    store: Store, fake: FakeTelegram, tg: Bot, deliverer: Deliverer
+) -> None:
+    start = utc(2025, 5, 1, 0, 0)
+    due = await subscribe(store, fake, 61, now=start)
+    await subscribe(store, fake, -62, now=start)
+    await subscribe(store, fake, 63, now=start, known=False)  # 400 chat not found
+    await subscribe(store, fake, 64, now=start)
+    fake.block(61)
+    fake.kick(-62)
+
+    report = await deliverer.run_due(tg, at_epoch(due))
+    assert report.deactivated == 3
+    assert report.chats == [64]
+    for chat in (61, -62, 63):
+        gone = await state(store, chat)
+        assert not gone.active and gone.next_due_at is None
+        assert sends_to(fake, chat) == 1
+
+    for day in range(1, 4):
+        await deliverer.run_due(tg, at_epoch(due, day * 86_400))
+    assert [sends_to(fake, chat) for chat in (61, -62, 63)] == [1, 1, 1]
+    assert len(fake.sent(64)) == 4
+
+
+async def test_migrated_group_gets_the_delivery_at_its_new_id_once(
+    store: Store, fake: FakeTelegram, tg: Bot, deliverer: Deliverer
+) -> None:
+    start = utc(2025, 5, 1, 0, 0)
+    due = await subscribe(store, fake, -71, now=start)
+    fake.migrate(-71, -1000000000071)
+
+    report = await deliverer.run_due(tg, at_epoch(due))
+    assert report.migrated == 1 and report.chats == [-1000000000071]
+    assert fake.sent(-71) == []
+    assert [section_of(m) for m in fake.sent(-1000000000071)] == [1]
+    assert await store.get_chat(-71) is None
+    moved = await state(store, -1000000000071)
+    assert moved.subscribed and moved.progress == 1 and moved.kind == "supergroup"
+
+    await deliverer.run_due(tg, at_epoch(due, 60))
+    await deliverer.run_due(tg, at_epoch(due, 86_400))
+    assert [section_of(m) for m in fake.sent(-1000000000071)] == [1, 2]
+    assert sends_to(fake, -71) == 1
+
+
+async def test_server_errors_are_retried_later_with_backoff(
+    store: Store, fake: FakeTelegram, tg: Bot, deliverer: Deliverer
+) -> None:
+    start = utc(2025, 5, 1, 0, 0)
+    due = await subscribe(store, fake, 81, now=start)
+    await subscribe(store, fake, 82, now=start)
+    fake.fail_next("sendMessage", 500, count=2, chat_id=81)
+    fake.fail_next("sendMessage", 502, "Bad Gateway", count=1, chat_id=81)
+
+    report = await deliverer.run_due(tg, at_epoch(due))
+    assert report.retried == 1 and report.chats == [82]
+    first = await state(store, 81)
+    assert first.failures == 1 and first.progress == 0
+
+    # Backoff doubles from the 5 s base: tried at +0, +6 (after 5), +17 (after 10), +38.
+    attempts: list[int] = []
+    for second in range(1, 60):
+        before = sends_to(fake, 81)
+        await deliverer.run_due(tg, at_epoch(due, second))
+        if sends_to(fake, 81) > before:
+            attempts.append(second)
+    assert attempts == [6, 17, 38]
+    assert [section_of(m) for m in fake.sent(81)] == [1]
+    done = await state(store, 81)
+    assert done.failures == 0 and done.progress == 1
+    assert done.next_due_at == due + 86_400  # tomorrow at the normal time, not shifted
+    assert [section_of(m) for m in fake.sent(82)] == [1]
+
+
+async def test_bot_api_outage_then_every_due_chat_once(
+    store: Store, fake: FakeTelegram, tg: Bot, deliverer: Deliverer
+) -> None:
+    start = utc(2025, 5, 1, 0, 0)
+    chats = [91, 92, 93, -94]
+    due = 0
+    for chat in chats:
+        due = await subscribe(store, fake, chat, now=start)
+    async with fake.outage():
+        report = await deliverer.run_due(tg, at_epoch(due))
+        assert report.retried == len(chats) and report.chats == []
+        report = await deliverer.run_due(tg, at_epoch(due, 6))
+        assert report.retried == len(chats)
+    for second in range(7, 30):
+        await deliverer.run_due(tg, at_epoch(due, second))
+    assert {chat: [section_of(m) for m in fake.sent(chat)] for chat in chats} == {
+        chat: [1] for chat in chats
+    }
+
+
+async def test_retry_after_without_rate_limiter_waits_before_the_next_try(
+    store: Store, fake: FakeTelegram, tg: Bot, deliverer: Deliverer
+) -> None:
+    start = utc(2025, 5, 1, 0, 0)
+    due = await subscribe(store, fake, 101, now=start)
+    # retry_after (8 s, plus a second of margin) outweighs the 5 s backoff base here.
+    fake.fail_next("sendMessage", retry_after=8, chat_id=101)
+    report = await deliverer.run_due(tg, at_epoch(due))
+    assert report.retried == 1
+    for second in range(1, 10):
+        await deliverer.run_due(tg, at_epoch(due, second))
+    assert sends_to(fake, 101) == 1  # nothing before retry_after has passed
+    await deliverer.run_due(tg, at_epoch(due, 10))
+    assert [section_of(m) for m in fake.sent(101)] == [1]
+    assert sends_to(fake, 101) == 2
+
+
+async def test_stopping_hands_unsent_claims_back_at_once(
+    store: Store, fake: FakeTelegram, tg: Bot, library: Library
+) -> None:
+    start = utc(2025, 5, 1, 0, 0)
+    chats = list(range(2000, 2060))
+    due = 0
+    for chat in chats:
+        due = await subscribe(store, fake, chat, now=start)
+    fake.delay("sendMessage", 0.01)
+    now = at_epoch(due)
+    first = Deliverer(store, library, config(concurrency=2), bot_username=lambda: "SerialBot")
+    run = asyncio.create_task(first.run_due(tg, now))
+    await fake.wait_for(lambda: fake.sent_count() >= 5)
+    first.stopping = True  # what running() does on shutdown
+    stopped = await run
+    assert 5 <= len(stopped.chats) < len(chats) // 2  # finished what it had in hand only
+
+    # A restarted bot takes the rest right away, at the same instant: no lease to wait out.
+    second = Deliverer(store, library, config(concurrency=2), bot_username=lambda: "SerialBot")
+    rest = await second.run_due(tg, now)
+    assert sorted(stopped.chats + rest.chats) == chats
+    assert {chat: len(fake.sent(chat)) for chat in chats} == dict.fromkeys(chats, 1)
+
+
+# --- the store under concurrent handlers -----------------------------------------------------
+
+
+async def test_concurrent_first_contact_creates_each_chat_once(tmp_path: Path) -> None:
+    # Updates from one chat are handled concurrently (and by several replicas), so two
+    # handlers can both see a chat for the first time; neither may fail.
+    path = tmp_path / "shared.db"
+    stores = await open_store(path), await open_store(path)
+    try:
+        for chat in range(1, 41):
+            results = await asyncio.gather(
+                *(s.ensure_chat(chat, "private") for s in (*stores, *stores)),
+                *(s.set_user_script(chat, "simplified") for s in stores),
+                return_exceptions=True,
+            )
+            errors = [r for r in results if isinstance(r, BaseException)]
+            assert errors == []
+        assert await stores[0].count() == 40
+        assert await stores[1].get_user_script(40) == "simplified"
+    finally:
+        for store in stores:
+            await store.close()

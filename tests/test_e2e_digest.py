@@ -1,0 +1,253 @@
+"""The daily digest end to end: the real Application, its delivery job and the fake Bot API.
+
+The clock is injected; a test moves it and then waits until the delivery job has looked
+at the store at (or after) that instant and found nothing left to do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from telegram import Update
+from telegram.ext import ContextTypes, TypeHandler
+
+from bot.app import build_application, running
+from bot.config import Settings
+from bot.content import Library
+from bot.store import ChatState, Store
+from tests.conftest import Clock, Harness
+from tests.fake_telegram import FakeTelegram, SentMessage
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+NEW_YORK = ZoneInfo("America/New_York")
+# The digest job's ticks are the slowest thing here; a second each (the minimum).
+TIMEOUT = 15.0
+
+
+class Probe:
+    """Watches the deliverer's claims: which instant it asked about and how many it got."""
+
+    def __init__(self, store: Store) -> None:
+        self.claims: list[tuple[int, int]] = []
+        self._changed = asyncio.Event()
+        original = store.claim_due
+
+        async def claim_due(now: int, *, limit: int, lease: int) -> list[ChatState]:
+            rows = await original(now, limit=limit, lease=lease)
+            self.claims.append((now, len(rows)))
+            self._changed.set()
+            return rows
+
+        store.claim_due = claim_due  # type: ignore[method-assign]
+
+    async def settled(self, at: datetime, timeout: float = TIMEOUT) -> None:
+        """Wait until a run at ``at`` or later found nothing (more) due.
+
+        A run claims, sends, records and claims again until nothing is left, so an empty
+        claim at ``at`` means everything due by then has been attempted and recorded.
+        """
+        epoch, start = int(at.timestamp()), len(self.claims)
+        async with asyncio.timeout(timeout):
+            while not any(e >= epoch and n == 0 for e, n in self.claims[start:]):
+                self._changed.clear()
+                await self._changed.wait()
+
+
+@pytest.fixture
+def run_bot(
+    fake: FakeTelegram, make_settings: Callable[..., Settings], library: Library, clock: Clock
+) -> Callable[..., Any]:
+    """Return a context manager running the bot with its delivery job; it can run again.
+
+    Each run is a fresh Application on the same database: leaving the block and entering
+    another is a restart.
+    """
+
+    @asynccontextmanager
+    async def run(**env: str) -> AsyncIterator[tuple[Harness, Probe]]:
+        app = build_application(make_settings(**env), library=library, clock=clock)
+        harness = Harness(app, fake)
+        probe = Probe(harness.services.store)
+
+        async def collect(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+            assert context.error is not None
+            harness.errors.append(context.error)
+
+        app.add_error_handler(collect)
+        app.add_handler(TypeHandler(Update, harness._mark_done), group=1000)
+        async with running(app, poll_timeout=1):
+            yield harness, probe
+        assert not harness.errors, f"handlers or jobs raised: {harness.errors!r}"
+
+    return run
+
+
+def digests(fake: FakeTelegram, chat_id: int) -> list[SentMessage]:
+    """Messages to a chat that are digest sections (not command replies)."""
+    return [m for m in fake.sent(chat_id) if "/5 節" in m.plain_text.split("\n", 1)[0]]
+
+
+def sections(fake: FakeTelegram, chat_id: int) -> list[str]:
+    return [m.plain_text.split(" · ", 1)[0] for m in digests(fake, chat_id)]
+
+
+async def chat(harness: Harness, chat_id: int) -> ChatState:
+    found = await harness.services.store.get_chat(chat_id)
+    assert found is not None
+    return found
+
+
+async def test_subscribed_chat_gets_one_message_at_its_minute_and_none_after_restart(
+    fake: FakeTelegram, clock: Clock, run_bot: Callable[..., Any]
+) -> None:
+    clock.now = datetime(2025, 3, 5, 7, 58, 20, tzinfo=SHANGHAI)
+    async with run_bot() as (bot, probe):
+        [reply] = await bot.command("/subscribe 07:59", user_id=501)
+        assert "07:59" in reply.plain_text and "Asia/Shanghai" in reply.plain_text
+        assert "3月5日 07:59" in reply.plain_text  # the next delivery, in local time
+
+        await probe.settled(clock.now)
+        clock.now = datetime(2025, 3, 5, 7, 58, 59, tzinfo=SHANGHAI)
+        await probe.settled(clock.now)
+        assert digests(fake, 501) == []  # not a second early
+
+        clock.now = datetime(2025, 3, 5, 7, 59, 0, tzinfo=SHANGHAI)
+        await fake.wait_for(lambda: len(digests(fake, 501)) >= 1, TIMEOUT)
+        assert sections(fake, 501) == ["第 1/5 節"]
+        assert not digests(fake, 501)[0].disable_notification
+
+        # Further ticks, later the same minute and the same day: nothing more.
+        for later in (timedelta(seconds=30), timedelta(hours=3)):
+            clock.now += later
+            await probe.settled(clock.now)
+        assert len(digests(fake, 501)) == 1
+
+    async with run_bot() as (bot, probe):  # a restart later that day
+        clock.now = datetime(2025, 3, 5, 23, 59, 59, tzinfo=SHANGHAI)
+        await probe.settled(clock.now)
+        assert len(digests(fake, 501)) == 1
+        assert len(fake.sent(501)) == 2  # the /subscribe reply and one digest, nothing else
+
+        # The schedule survived the restart: the next morning brings section 2.
+        clock.now = datetime(2025, 3, 6, 7, 59, 0, tzinfo=SHANGHAI)
+        await fake.wait_for(lambda: len(digests(fake, 501)) >= 2, TIMEOUT)
+        await probe.settled(clock.now)
+        assert sections(fake, 501) == ["第 1/5 節", "第 2/5 節"]
+
+
+async def test_time_zone_dst_quiet_and_unsubscribe(
+    fake: FakeTelegram, clock: Clock, run_bot: Callable[..., Any]
+) -> None:
+    # The evening before New York springs forward (2025-03-09 02:00).
+    clock.now = datetime(2025, 3, 8, 20, 0, tzinfo=NEW_YORK)
+    async with run_bot() as (bot, probe):
+        [bad] = await bot.command("/timezone Mars/Olympus", user_id=601)
+        assert "Mars/Olympus" in bad.plain_text and "America/New_York" in bad.plain_text
+        assert (await chat(bot, 601)).timezone is None  # a bad name changes nothing
+
+        await bot.command("/timezone america/new_york", user_id=601)
+        [reply] = await bot.command("/subscribe 08:00 quiet", user_id=601)
+        assert "America/New_York" in reply.plain_text and "3月9日 08:00" in reply.plain_text
+        await bot.command("/subscribe 08:00", user_id=602)
+        [gone] = await bot.command("/unsubscribe", user_id=602)
+        assert not (await chat(bot, 602)).subscribed, gone.plain_text
+
+        # 08:00 EDT is 12:00 UTC on the 9th (it would be 13:00 UTC without the change).
+        clock.now = datetime(2025, 3, 9, 7, 59, 59, tzinfo=NEW_YORK)
+        await probe.settled(clock.now)
+        assert digests(fake, 601) == []
+        clock.now = datetime(2025, 3, 9, 8, 0, tzinfo=NEW_YORK)
+        await fake.wait_for(lambda: len(digests(fake, 601)) >= 1, TIMEOUT)
+        await probe.settled(clock.now)
+        [digest] = digests(fake, 601)
+        assert digest.disable_notification  # /subscribe ... quiet
+        assert digests(fake, 602) == []  # unsubscribed before it was due
+
+
+async def test_blocked_chat_is_deactivated_after_one_attempt(
+    fake: FakeTelegram,
+    clock: Clock,
+    run_bot: Callable[..., Any],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot.delivery")
+    clock.now = datetime(2025, 3, 5, 7, 0, tzinfo=SHANGHAI)
+    async with run_bot() as (bot, probe):
+        for user in (701, 702):
+            await bot.command("/subscribe 07:59", user_id=user)
+        fake.block(701)
+        attempts = fake.call_count("sendMessage", chat_id=701)
+
+        for day in range(3):
+            clock.now = datetime(2025, 3, 5 + day, 7, 59, tzinfo=SHANGHAI)
+            await fake.wait_for(lambda n=day: len(digests(fake, 702)) > n, TIMEOUT)
+            await probe.settled(clock.now)
+
+        tries = [c for c in fake.calls_for("sendMessage") if c.params.get("chat_id") == 701]
+        assert [c.status for c in tries[attempts:]] == [403]  # one attempt, no retry storm
+        blocked = await chat(bot, 701)
+        assert not blocked.active and blocked.next_due_at is None
+        assert len(digests(fake, 702)) == 3  # the other chat was not affected
+    assert any("701" in r.getMessage() and "deactivated" in r.getMessage() for r in caplog.records)
+
+
+async def test_retry_after_is_waited_out(
+    fake: FakeTelegram, clock: Clock, run_bot: Callable[..., Any]
+) -> None:
+    clock.now = datetime(2025, 3, 5, 7, 0, tzinfo=SHANGHAI)
+    async with run_bot() as (bot, probe):  # BOT_RATE_LIMIT defaults on: AIORateLimiter
+        for user in (801, 802):
+            await bot.command("/subscribe 07:59", user_id=user)
+        fake.fail_next("sendMessage", retry_after=1, chat_id=801)
+
+        clock.now = datetime(2025, 3, 5, 7, 59, tzinfo=SHANGHAI)
+        await fake.wait_for(lambda: len(digests(fake, 801)) >= 1, TIMEOUT)
+        await probe.settled(clock.now)
+
+    assert fake.http_429 == 1
+    assert fake.retry_after_violations == []
+    tries = [c for c in fake.calls_for("sendMessage") if c.params.get("chat_id") == 801]
+    assert [c.status for c in tries[-2:]] == [429, 200]
+    assert tries[-1].t - tries[-2].t >= 1.0
+    assert len(digests(fake, 801)) == len(digests(fake, 802)) == 1
+
+
+async def test_bot_api_outage_ends_with_every_due_chat_delivered_once(
+    fake: FakeTelegram, clock: Clock, run_bot: Callable[..., Any]
+) -> None:
+    users = [901, 902, 903, 904]
+    clock.now = datetime(2025, 3, 5, 7, 0, tzinfo=SHANGHAI)
+    async with run_bot() as (bot, probe):
+        for user in users:
+            await bot.command("/subscribe 07:59", user_id=user)
+
+        await fake.stop()
+        # Several minutes of outage on the bot's clock, with failed attempts along the way.
+        for minute, second in ((59, 0), (59, 30), (2, 0)):
+            hour = 7 if minute == 59 else 8
+            clock.now = datetime(2025, 3, 5, hour, minute, second, tzinfo=SHANGHAI)
+            await probe.settled(clock.now)
+        for user in users:
+            state = await chat(bot, user)
+            assert state.failures >= 2 and state.progress == 0, state
+        await fake.start()
+
+        clock.now = datetime(2025, 3, 5, 8, 5, tzinfo=SHANGHAI)
+        await fake.wait_for(lambda: all(digests(fake, u) for u in users), TIMEOUT)
+        await probe.settled(clock.now)
+        clock.now += timedelta(minutes=10)
+        await probe.settled(clock.now)
+
+        assert {u: sections(fake, u) for u in users} == {u: ["第 1/5 節"] for u in users}
+        for user in users:
+            state = await chat(bot, user)
+            assert state.failures == 0 and state.progress == 1
+            local_next = datetime.fromtimestamp(state.next_due_at or 0, SHANGHAI)
+            assert local_next == datetime(2025, 3, 6, 7, 59, tzinfo=SHANGHAI)
