@@ -11,7 +11,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from telegram import Bot
@@ -19,32 +19,13 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
 
 from bot import render, texts
+from bot.api_errors import is_chat_gone, is_topic_gone, retry_seconds
 from bot.content import Library
 from bot.schedule import next_due_epoch, parse_stored_time, plan_delivery
 from bot.scripts import Script
 from bot.store import ChatState, Delivered, Store
 
 log = logging.getLogger(__name__)
-
-
-def is_chat_gone(error: BadRequest) -> bool:
-    """Tell whether a 400 means the chat no longer exists for the bot.
-
-    The Bot API gives no error codes beyond HTTP status, so this matches its description
-    text; it is the one place that does.
-    """
-    message = error.message.lower()
-    return (
-        "chat not found" in message
-        or "chat_write_forbidden" in message
-        or ("not enough rights" in message)
-    )
-
-
-def retry_seconds(error: RetryAfter) -> float:
-    """Return RetryAfter's wait in seconds (PTB 22 may give an int or a timedelta)."""
-    value = error.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 @dataclass
@@ -183,9 +164,12 @@ class Deliverer:
         plan = plan_delivery(state.progress, self.library.section_count)
         script = Script(state.script) if state.script else Script.TRADITIONAL
         chat_id = state.chat_id
-        for _attempt in range(2):  # the second attempt follows a migration only
+        thread_id = state.thread_id
+        for _attempt in range(3):  # further attempts follow a migration or a deleted topic
             try:
-                await self._send(bot, chat_id, state, plan.section, plan.finished, script)
+                await self._send(
+                    bot, chat_id, thread_id, state, plan.section, plan.finished, script
+                )
             except ChatMigrated as exc:
                 await self.store.migrate(chat_id, exc.new_chat_id)
                 log.info("chat %s migrated to %s; delivering there", chat_id, exc.new_chat_id)
@@ -196,6 +180,14 @@ class Deliverer:
                 await self._deactivate(chat_id, exc, report)
                 return None
             except BadRequest as exc:
+                if thread_id is not None and is_topic_gone(exc):
+                    # The topic was deleted: deliver to the chat itself from now on.
+                    log.info(
+                        "topic %s of chat %s is gone; delivering to the chat", thread_id, chat_id
+                    )
+                    await self.store.set_thread(chat_id, None)
+                    thread_id = None
+                    continue
                 if is_chat_gone(exc):
                     await self._deactivate(chat_id, exc, report)
                     return None
@@ -224,6 +216,7 @@ class Deliverer:
         self,
         bot: Bot,
         chat_id: int,
+        thread_id: int | None,
         state: ChatState,
         section: int,
         finished: bool,
@@ -249,7 +242,7 @@ class Deliverer:
                 parse_mode=ParseMode.HTML,
                 reply_markup=message.markup if i == len(chunks) - 1 else None,
                 disable_notification=state.quiet,
-                message_thread_id=state.thread_id,
+                message_thread_id=thread_id,
             )
 
     async def _deactivate(self, chat_id: int, exc: Exception, report: Report) -> None:

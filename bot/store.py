@@ -324,6 +324,9 @@ class Store:
     async def set_quiet(self, chat_id: int, quiet: bool) -> None:
         await self._set(chat_id, quiet=quiet)
 
+    async def set_thread(self, chat_id: int, thread_id: int | None) -> None:
+        await self._set(chat_id, thread_id=thread_id)
+
     async def set_next_due(self, chat_id: int, next_due_at: int | None) -> None:
         await self._set(chat_id, next_due_at=next_due_at)
 

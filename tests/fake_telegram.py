@@ -613,6 +613,7 @@ class FakeTelegram:
         self._users: dict[int, JSON] = {}
         self._forbidden: dict[int, str] = {}
         self._migrated: dict[int, int] = {}
+        self._deleted_topics: set[tuple[int, int]] = set()
         self._member_status: dict[tuple[int, int], str] = {}
         self._next_message_id: dict[int, int] = {}
         self._deleted: set[tuple[int, int]] = set()
@@ -780,6 +781,10 @@ class FakeTelegram:
     def unblock(self, chat_id: int) -> None:
         """Undo ``block``/``kick``/``deactivate``."""
         self._forbidden.pop(chat_id, None)
+
+    def delete_topic(self, chat_id: int, thread_id: int) -> None:
+        """Delete a forum topic: sends into it answer 400 ``message thread not found``."""
+        self._deleted_topics.add((chat_id, thread_id))
 
     def migrate(self, old_id: int, new_id: int) -> None:
         """Upgrade a group to a supergroup: the old id answers 400 with migrate_to_chat_id."""
@@ -1363,6 +1368,10 @@ class FakeTelegram:
         markup = validate_reply_markup(params.get("reply_markup"))
         self._check_reply_target(chat_id, params)
         thread = params.get("message_thread_id")
+        if thread is not None and (chat_id, _as_int(thread, "message_thread_id")) in (
+            self._deleted_topics
+        ):
+            raise bad_request("message thread not found")
         self._flood_check("sendMessage", chat_id)
         msg = SentMessage(
             chat_id=chat_id,

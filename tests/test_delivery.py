@@ -483,3 +483,22 @@ async def test_concurrent_first_contact_creates_each_chat_once(tmp_path: Path) -
     finally:
         for store in stores:
             await store.close()
+
+
+async def test_deleted_topic_delivers_to_the_chat_itself_from_then_on(
+    store: Store, fake: FakeTelegram, tg: Bot, deliverer: Deliverer
+) -> None:
+    start = utc(2025, 5, 1, 0, 0)
+    due = await subscribe(store, fake, -1000000000081, now=start)
+    await store.set_thread(-1000000000081, 7)
+    fake.delete_topic(-1000000000081, 7)
+
+    report = await deliverer.run_due(tg, at_epoch(due))
+    assert report.chats == [-1000000000081] and report.retried == 0
+    [message] = fake.sent(-1000000000081)
+    assert message.message_thread_id is None and section_of(message) == 1
+    assert (await state(store, -1000000000081)).thread_id is None
+    # The next day goes straight to the chat: no second failed try into the dead topic.
+    await deliverer.run_due(tg, at_epoch(due, 86_400))
+    assert [section_of(m) for m in fake.sent(-1000000000081)] == [1, 2]
+    assert sends_to(fake, -1000000000081) == 3

@@ -7,6 +7,7 @@ from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot import render
+from bot.api_errors import is_not_modified
 from bot.content import MonthDay
 from bot.handlers import reading, settings
 from bot.handlers.common import reader_script, send, services
@@ -90,5 +91,5 @@ async def _switch(update: Update, context: ContextTypes.DEFAULT_TYPE, rest: str)
     try:
         await query.edit_message_text(chunks[0], reply_markup=message.markup)
     except BadRequest as exc:
-        if "not modified" not in exc.message.lower():  # a double tap
+        if not is_not_modified(exc):  # a double tap
             raise
