@@ -95,6 +95,7 @@ def build_application(
             default_timezone=settings.timezone,
             default_time=settings.delivery_time,
             concurrency=settings.concurrency,
+            batch=claim_batch(settings),
             lease_seconds=settings.lease_seconds,
             retry_base_seconds=settings.retry_base_seconds,
             retry_max_seconds=settings.retry_max_seconds,
@@ -105,6 +106,18 @@ def build_application(
     app.bot_data["run_jobs"] = run_jobs
     _register(app)
     return app
+
+
+def claim_batch(settings: Settings, largest: int = 500) -> int:
+    """Return how many due chats one worker claims at a time.
+
+    A claim must be sent well within its lease, or another worker may take it again: at
+    ``rate_limit`` messages/s, half a lease's worth at most.
+    """
+    if settings.rate_limit <= 0:
+        return largest
+    fits = settings.rate_limit * settings.lease_seconds // 2
+    return max(settings.concurrency, min(largest, fits))
 
 
 def _register(app: Application) -> None:

@@ -98,3 +98,21 @@ def test_console_mode_answers_commands(tmp_path: Path) -> None:
     assert "細節決定成敗" in result.stdout
     assert "[1]" in result.stdout  # buttons are listed
     assert (tmp_path / "data" / "console.db").exists()  # the same store as the bot
+
+
+@pytest.mark.parametrize(
+    ("env", "batch"),
+    [
+        ({}, 500),  # 30/s x 120 s lease / 2 = 1800: the largest batch fits
+        ({"DELIVERY_LEASE_SECONDS": "10"}, 150),  # 30/s x 10 s / 2
+        ({"DELIVERY_LEASE_SECONDS": "1", "DELIVERY_CONCURRENCY": "32"}, 32),
+        ({"BOT_RATE_LIMIT": "0", "DELIVERY_LEASE_SECONDS": "1"}, 500),  # no limiter
+    ],
+)
+def test_claim_batch_is_sent_within_its_lease(
+    tmp_path: Path, env: dict[str, str], batch: int
+) -> None:
+    from bot.app import claim_batch
+
+    settings = load_settings({"TELEGRAM_BOT_TOKEN": TOKEN, **env}, env_file=tmp_path / "none")
+    assert claim_batch(settings) == batch
