@@ -12,11 +12,32 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.content import ArticleError
 
 
-def _configure_logging(level: str) -> None:
-    logging.basicConfig(
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=level, stream=sys.stderr
+class _RedactingFormatter(logging.Formatter):
+    """Format log lines with the bot token blanked out.
+
+    PTB logs its API URLs at DEBUG, and an URL holds the token; so may an exception's text.
+    Redacting the finished line covers messages, arguments and tracebacks alike.
+    """
+
+    def __init__(self, fmt: str, secrets: list[str]) -> None:
+        super().__init__(fmt)
+        self._secrets = [s for s in secrets if s]
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        for secret in self._secrets:
+            line = line.replace(secret, "<token>")
+        return line
+
+
+def _configure_logging(level: str, token: str) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    # The whole token, and its secret half alone (it may appear URL-quoted or split).
+    secrets = [token, token.partition(":")[2]]
+    handler.setFormatter(
+        _RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", secrets)
     )
-    # httpx/aiohttp would log request URLs, and a URL holds the token.
+    logging.basicConfig(level=level, handlers=[handler])
     for noisy in ("httpx", "httpcore", "aiohttp.access", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
@@ -50,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    _configure_logging(settings.log_level if not args.console else "WARNING")
+    _configure_logging(settings.log_level if not args.console else "WARNING", settings.token)
     try:
         if args.console:
             from bot.console import run_console
