@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from functools import cache
+from zoneinfo import ZoneInfo, available_timezones
 
 
 def next_occurrence(after: datetime, at: time, tz: ZoneInfo) -> datetime:
@@ -63,28 +64,15 @@ def local_time(now: datetime, tz: ZoneInfo) -> datetime:
 
 
 def resolve_zone(name: str) -> ZoneInfo | None:
-    """Return the IANA zone a user typed (case-insensitive), or None."""
-    from zoneinfo import ZoneInfoNotFoundError, available_timezones
-
+    """Return the IANA zone a user typed (any letter case, spaces for underscores), or None."""
     cleaned = name.strip().replace(" ", "_")
     if not cleaned or ".." in cleaned or cleaned.startswith("/"):
-        return None
-    try:
-        return ZoneInfo(cleaned)
-    except (ZoneInfoNotFoundError, ValueError):
-        pass
-    lowered = cleaned.lower()
-    for zone in _zones(available_timezones):
-        if zone.lower() == lowered:
-            return ZoneInfo(zone)
-    return None
+        return None  # not a zone name, and never a path into the zone database
+    canonical = _zone_names().get(cleaned.lower())
+    return ZoneInfo(canonical) if canonical else None
 
 
-_ZONES: tuple[str, ...] | None = None
-
-
-def _zones(source) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
-    global _ZONES
-    if _ZONES is None:
-        _ZONES = tuple(sorted(source()))
-    return _ZONES
+@cache
+def _zone_names() -> dict[str, str]:
+    """Map lower-cased IANA names to their canonical spelling (read once)."""
+    return {zone.lower(): zone for zone in available_timezones()}
