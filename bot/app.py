@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from telegram import BotCommand, BotCommandScopeAllGroupChats, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -32,6 +31,7 @@ from bot.delivery import Deliverer, DeliveryConfig
 from bot.handlers import callbacks, lookup, membership, reading, settings
 from bot.handlers.common import Services
 from bot.handlers.errors import on_error
+from bot.ratelimit import PacedRateLimiter
 from bot.scripts import Script
 from bot.store import Store
 from bot.transport import AiohttpRequest
@@ -79,12 +79,8 @@ def build_application(
         builder = builder.base_url(settings.base_url)
     if settings.rate_limit > 0:
         builder = builder.rate_limiter(
-            AIORateLimiter(
-                overall_max_rate=settings.rate_limit,
-                overall_time_period=1,
-                group_max_rate=20,
-                group_time_period=60,
-                max_retries=3,
+            PacedRateLimiter(
+                settings.rate_limit, group_max_rate=20, group_time_period=60, max_retries=3
             )
         )
     app = builder.build()

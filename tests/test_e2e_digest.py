@@ -251,3 +251,23 @@ async def test_bot_api_outage_ends_with_every_due_chat_delivered_once(
             assert state.failures == 0 and state.progress == 1
             local_next = datetime.fromtimestamp(state.next_due_at or 0, SHANGHAI)
             assert local_next == datetime(2025, 3, 6, 7, 59, tzinfo=SHANGHAI)
+
+
+async def test_flood_control_like_telegram_sees_no_429_from_a_burst_of_due_chats(
+    fake: FakeTelegram, clock: Clock, run_bot: Callable[..., Any]
+) -> None:
+    users = list(range(1101, 1146))  # 45 chats due at once: more than a second's allowance
+    clock.now = datetime(2025, 3, 5, 7, 0, tzinfo=SHANGHAI)
+    async with run_bot(BOT_RATE_LIMIT="30") as (bot, probe):
+        for user in users:
+            await bot.command("/subscribe 07:59", user_id=user)
+        fake.flood_control = True  # 30/s overall and 1/s per chat, 429 beyond, as Telegram
+        clock.now = datetime(2025, 3, 5, 7, 59, tzinfo=SHANGHAI)
+        await probe.settled(clock.now, timeout=30)
+
+    assert fake.http_429 == 0
+    assert [len(digests(fake, user)) for user in users] == [1] * len(users)
+    sends = sorted(c.t for c in fake.calls_for("sendMessage") if c.params["chat_id"] in users)
+    window = sends[-45:]
+    # Paced, not bursted: no sliding second holds more than the limit.
+    assert max(sum(1 for t in window if s <= t < s + 1) for s in window) <= 30
