@@ -1,13 +1,20 @@
 """Every UI string, once, authored in simplified Chinese; traditional readers get s2tw.
 
-``/help`` and the command menu are generated from COMMANDS.
+``/help`` and the command menu are generated from COMMANDS. The traditional forms are
+converted ahead of time into ``texts_zh_hant.json`` by ``python -m bot.texts`` (a test keeps
+it equal to OpenCC's ``s2tw`` output), so the bot starts without loading that converter.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
+import json
+import sys
+from functools import cache, lru_cache
+from pathlib import Path
 
 from bot.scripts import Script, ui
+
+CATALOG = Path(__file__).with_name("texts_zh_hant.json")
 
 # (command, one-line description, shown in groups too)
 COMMANDS: tuple[tuple[str, str, bool], ...] = (
@@ -129,9 +136,32 @@ INLINE_NONE_TITLE = "没有找到语录"
 INLINE_SWITCH_PM = "打开机器人阅读全文"
 
 
+def templates() -> list[str]:
+    """Return every UI template of this module that readers see converted."""
+    found: list[str] = []
+    for name, value in sorted(globals().items()):
+        if name.isupper() and isinstance(value, str):
+            found.append(value)
+    found += [desc for _, desc, _ in COMMANDS]
+    found += list(SCRIPT_NAME.values())
+    return sorted(set(found))
+
+
+@cache
+def _catalog() -> dict[str, str]:
+    try:
+        return dict(json.loads(CATALOG.read_text(encoding="utf-8")))
+    except FileNotFoundError:
+        return {}
+
+
 @lru_cache(maxsize=2048)
 def _converted(template: str, script: Script) -> str:
-    return ui(template, script)
+    if script is Script.TRADITIONAL:
+        known = _catalog().get(template)
+        if known is not None:
+            return known
+    return ui(template, script)  # a string missing from the catalog is converted live
 
 
 def t(template: str, script: Script, /, **values: object) -> str:
@@ -152,3 +182,16 @@ def help_text(script: Script, bot_username: str) -> str:
         lines.append(text if text.startswith(f"/{cmd}") else f"/{cmd} — {text}")
     lines += ["", t(HELP_FOOTER, script, bot=bot_username)]
     return "\n".join(lines)
+
+
+def write_catalog() -> None:
+    """Convert every template with s2tw and write the traditional catalog."""
+    catalog = {template: ui(template, Script.TRADITIONAL) for template in templates()}
+    CATALOG.write_text(
+        json.dumps(catalog, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8"
+    )
+    print(f"wrote {len(catalog)} strings to {CATALOG.name}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    write_catalog()

@@ -113,3 +113,31 @@ def test_script_values_and_unknown_short_code() -> None:
     assert Script.SIMPLIFIED.short == "s"
     assert Script.TRADITIONAL.short == "t"
     assert Script.from_short("x") is None
+
+
+def test_traditional_catalog_is_current_s2tw_of_every_template() -> None:
+    """The shipped catalog equals OpenCC s2tw of today's templates: it cannot drift."""
+    import json
+
+    from bot import texts
+
+    catalog = json.loads(texts.CATALOG.read_text(encoding="utf-8"))
+    assert set(catalog) == set(texts.templates()), "run: python -m bot.texts"
+    for template, traditional in catalog.items():
+        assert traditional == ui(template, Script.TRADITIONAL)
+
+
+def test_replies_do_not_load_the_s2tw_converter() -> None:
+    """Serving traditional UI text is a catalog lookup (start-up and memory stay small)."""
+    import subprocess
+    import sys
+
+    code = (
+        "from bot import texts, scripts\n"
+        "from bot.scripts import Script\n"
+        "texts.help_text(Script.TRADITIONAL, 'b')\n"
+        "texts.t(texts.ERROR, Script.TRADITIONAL)\n"
+        "print(scripts._converter.cache_info().currsize)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "0"
