@@ -1,6 +1,8 @@
 """Turn article items and chat state into Telegram messages: HTML text and keyboards.
 
 Every piece of article text is HTML-escaped here; callback data is built and read here.
+The article is fixed, so rendered items are cached: serving one again is a lookup (PTB's
+keyboard objects are immutable, so sharing them is safe).
 """
 
 from __future__ import annotations
@@ -8,6 +10,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -92,6 +95,7 @@ def deep_link(bot_username: str, payload: str) -> str:
     return f"https://t.me/{bot_username}?start={payload}"
 
 
+@lru_cache(maxsize=512)
 def section(
     library: Library,
     number: int,
@@ -139,6 +143,7 @@ def _rows(buttons: list[InlineKeyboardButton], width: int) -> list[list[InlineKe
     return [buttons[i : i + width] for i in range(0, len(buttons), width)]
 
 
+@lru_cache(maxsize=512)
 def quote_text(library: Library, number: int, script: Script) -> str:
     q = library.quote(number, script)
     assert q is not None
@@ -152,6 +157,7 @@ def quote_text(library: Library, number: int, script: Script) -> str:
     )
 
 
+@lru_cache(maxsize=512)
 def quote(library: Library, number: int, script: Script) -> Rendered:
     q = library.quote(number, script)
     assert q is not None
@@ -181,6 +187,7 @@ def quote_matches(library: Library, numbers: list[int], script: Script, word: st
     return Rendered("\n\n".join(lines), InlineKeyboardMarkup(_rows(buttons, 4)))
 
 
+@lru_cache(maxsize=512)
 def day(library: Library, when: MonthDay, script: Script) -> Rendered:
     entry = library.date(when, script)
     assert entry is not None
@@ -212,6 +219,7 @@ def _summary(text: str, width: int = 36) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+@lru_cache(maxsize=512)
 def timeline(library: Library, script: Script) -> Rendered:
     article = library.article(script)
     lines = [t(texts.TIMELINE_HEADER, script)]
@@ -229,10 +237,12 @@ def timeline(library: Library, script: Script) -> Rendered:
     return Rendered("\n".join(lines), InlineKeyboardMarkup(_rows(buttons, 4)))
 
 
+@lru_cache(maxsize=512)
 def known_days(library: Library) -> str:
     return "、".join(d.label for d in library.days)
 
 
+@lru_cache(maxsize=512)
 def toc(library: Library, script: Script, read_mask: int) -> Rendered:
     article = library.article(script)
     lines = [t(texts.TOC_HEADER, script)]
@@ -267,6 +277,7 @@ def script_choice(script: Script) -> Rendered:
     )
 
 
+@lru_cache(maxsize=512)
 def welcome_buttons(script: Script) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [

@@ -26,6 +26,7 @@ from sqlalchemy import (
     case,
     event,
     insert,
+    literal,
     or_,
     select,
     update,
@@ -174,7 +175,12 @@ class Store:
             ":memory:",
         ):
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(_async_url(url))
+        options: dict[str, object] = {}
+        if parsed.drivername.startswith("sqlite"):
+            # One connection: SQLite runs one writer at a time anyway, and queueing writers
+            # on the pool (an asyncio wait) beats SQLite's busy handler, which sleeps.
+            options = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 60}
+        engine = create_async_engine(_async_url(url), **options)
         if engine.dialect.name == "sqlite":
 
             @event.listens_for(engine.sync_engine, "connect")
@@ -257,27 +263,26 @@ class Store:
     async def take_next(self, chat_id: int, total: int) -> int | None:
         """Move the chat to its next section and return it, or None when all are read.
 
-        A compare-and-set on progress, so two readers pressing "next" at once in a group
+        One conditional UPDATE … RETURNING: two readers pressing "next" at once in a group
         get two consecutive sections, never the same one twice.
         """
-        for _ in range(10):
-            state = await self.get_chat(chat_id)
-            if state is None or state.progress >= total:
-                return None
-            number = state.progress + 1
-            async with self.engine.begin() as conn:
-                result = await conn.execute(
+        async with self.engine.begin() as conn:
+            number = (
+                await conn.execute(
                     update(chats)
-                    .where(and_(chats.c.chat_id == chat_id, chats.c.progress == state.progress))
+                    .where(and_(chats.c.chat_id == chat_id, chats.c.progress < total))
                     .values(
-                        progress=number,
-                        read_mask=chats.c.read_mask.op("|")(1 << (number - 1)),
+                        progress=chats.c.progress + 1,
+                        # SET sees the old progress: bit (old progress) is the new section.
+                        read_mask=chats.c.read_mask.op("|")(
+                            literal(1, BigInteger).op("<<")(chats.c.progress)
+                        ),
                         updated_at=_now(),
                     )
+                    .returning(chats.c.progress)
                 )
-            if result.rowcount == 1:
-                return number
-        return None
+            ).scalar()
+        return int(number) if number is not None else None
 
     async def give_back(self, chat_id: int, number: int) -> None:
         """Undo take_next when the section could not be shown."""

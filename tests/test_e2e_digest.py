@@ -258,9 +258,22 @@ async def test_flood_control_like_telegram_sees_no_429_from_a_burst_of_due_chats
 ) -> None:
     users = list(range(1101, 1146))  # 45 chats due at once: more than a second's allowance
     clock.now = datetime(2025, 3, 5, 7, 0, tzinfo=SHANGHAI)
+    due = int(datetime(2025, 3, 5, 7, 59, tzinfo=SHANGHAI).timestamp())
     async with run_bot(BOT_RATE_LIMIT="30") as (bot, probe):
+        store = bot.services.store
+        # Subscribed in the store, not by command: a command's reply would count against
+        # the fake's 1/s per chat and blur what this test measures (the overall pace).
         for user in users:
-            await bot.command("/subscribe 07:59", user_id=user)
+            await store.ensure_chat(user, "private")
+            await store.subscribe(
+                user,
+                delivery_time="07:59",
+                timezone=SHANGHAI.key,
+                quiet=False,
+                thread_id=None,
+                next_due_at=due,
+            )
+        fake.add_chats(users)
         fake.flood_control = True  # 30/s overall and 1/s per chat, 429 beyond, as Telegram
         clock.now = datetime(2025, 3, 5, 7, 59, tzinfo=SHANGHAI)
         await probe.settled(clock.now, timeout=30)
