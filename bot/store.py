@@ -260,14 +260,22 @@ class Store:
             )
         await self._set(chat_id, **values)
 
-    async def take_next(self, chat_id: int, total: int) -> int | None:
-        """Move the chat to its next section and return it, or None when all are read.
+    async def take_next(
+        self, chat_id: int, total: int, *, kind: str = "private", title: str = ""
+    ) -> ChatState | None:
+        """Move the chat to its next section; return its state after that, or None at the end.
 
-        One conditional UPDATE … RETURNING: two readers pressing "next" at once in a group
-        get two consecutive sections, never the same one twice.
+        One transaction: the chat is created on first contact, then one conditional
+        UPDATE … RETURNING advances it, so two readers pressing "next" at once in a group get
+        two consecutive sections, never the same one twice.
         """
         async with self.engine.begin() as conn:
-            number = (
+            await conn.execute(
+                _insert_or_ignore(conn, chats).values(
+                    chat_id=chat_id, kind=kind, title=title[:256], updated_at=_now()
+                )
+            )
+            row = (
                 await conn.execute(
                     update(chats)
                     .where(and_(chats.c.chat_id == chat_id, chats.c.progress < total))
@@ -279,10 +287,10 @@ class Store:
                         ),
                         updated_at=_now(),
                     )
-                    .returning(chats.c.progress)
+                    .returning(*chats.c)
                 )
-            ).scalar()
-        return int(number) if number is not None else None
+            ).first()
+        return _row(row) if row is not None else None
 
     async def give_back(self, chat_id: int, number: int) -> None:
         """Undo take_next when the section could not be shown."""

@@ -60,9 +60,8 @@ async def test_concurrent_first_contact_creates_one_chat(store: Store) -> None:
 
 
 async def test_take_next_gives_each_section_once_under_concurrency(store: Store) -> None:
-    await store.ensure_chat(-3, "group")
-    taken = await asyncio.gather(*(store.take_next(-3, 5) for _ in range(10)))
-    assert sorted(t for t in taken if t is not None) == [1, 2, 3, 4, 5]
+    taken = await asyncio.gather(*(store.take_next(-3, 5, kind="group") for _ in range(10)))
+    assert sorted(t.progress for t in taken if t is not None) == [1, 2, 3, 4, 5]
     chat = await store.get_chat(-3)
     assert chat is not None and chat.progress == 5
     assert all(chat.has_read(n) for n in range(1, 6))

@@ -75,18 +75,25 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 async def next_section(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Send the chat's next unread section and move its progress forward."""
     svc = services(context)
-    state = await chat_state(svc, update)
-    script = await reader_script(svc, update, state)
+    chat = update.effective_chat
+    assert chat is not None
     total = svc.library.section_count
-    number = await svc.store.take_next(state.chat_id, total)
-    if number is None:
+    # One round trip to the store on the common path: create-if-new and advance together.
+    state = await svc.store.take_next(
+        chat.id, total, kind=chat.type, title=chat.title or chat.full_name or ""
+    )
+    if state is None:
+        state = await chat_state(svc, update)
+        script = await reader_script(svc, update, state)
         await say(update, t(texts.ALL_READ, script, total=total))
         return
+    script = await reader_script(svc, update, state)
+    number = state.progress
     try:
         # The last section says the article is over, as the daily delivery does.
         await show_section(update, context, number, script, mark=False, end_note=True)
     except Exception:
-        await svc.store.give_back(state.chat_id, number)  # the reader never saw it
+        await svc.store.give_back(chat.id, number)  # the reader never saw it
         raise
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
 from telegram import Update
@@ -106,7 +106,7 @@ async def start_subscription(
     update: Update,
     context: ContextTypes.DEFAULT_TYPE,
     state: ChatState,
-    at: object,
+    at: time,
     quiet: bool,
     current: Script,
 ) -> None:
@@ -114,20 +114,17 @@ async def start_subscription(
     message = update.effective_message
     thread_id = message.message_thread_id if message and message.is_topic_message else None
     tz = chat_zone(svc, state)
-    next_due = next_due_epoch(svc.clock(), at, tz)  # type: ignore[arg-type]
-    if state.finished and state.progress >= svc.library.section_count:
-        next_due_value: int | None = next_due  # the end message is still owed once
-    else:
-        next_due_value = next_due
+    # A chat that already got the end message has nothing left until /reset.
+    next_due = None if state.finished else next_due_epoch(svc.clock(), at, tz)
     if not state.script:
         await svc.store.set_chat_script(state.chat_id, current.value)
     await svc.store.subscribe(
         state.chat_id,
-        delivery_time=format_hhmm(at),  # type: ignore[arg-type]
+        delivery_time=format_hhmm(at),
         timezone=tz.key,
         quiet=quiet,
         thread_id=thread_id,
-        next_due_at=None if state.finished else next_due_value,
+        next_due_at=next_due,
     )
     fresh = await svc.store.get_chat(state.chat_id)
     assert fresh is not None
@@ -140,7 +137,7 @@ async def start_subscription(
         t(
             texts.SUBSCRIBED,
             current,
-            time=format_hhmm(at),  # type: ignore[arg-type]
+            time=format_hhmm(at),
             tz=info["tz"],
             quiet=t(texts.SUBSCRIBED_QUIET, current) if quiet else "",
             when=info["when"],
