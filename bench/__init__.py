@@ -1,0 +1,1 @@
+"""Benchmarks: the bot side by side with a bare python-telegram-bot baseline."""
