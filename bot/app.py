@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 from collections.abc import AsyncIterator, Callable
@@ -174,6 +175,9 @@ async def running(
     async with app:
         await _startup(app)
         await app.start()
+        # Objects made at start-up (the article, handlers, caches) live as long as the bot:
+        # moving them out of the collector's sight keeps full collections short.
+        gc.freeze()
         try:
             if poll and app.updater is not None:
                 await app.updater.start_polling(

@@ -265,31 +265,33 @@ class Store:
     ) -> ChatState | None:
         """Move the chat to its next section; return its state after that, or None at the end.
 
-        One transaction: the chat is created on first contact, then one conditional
-        UPDATE … RETURNING advances it, so two readers pressing "next" at once in a group get
-        two consecutive sections, never the same one twice.
+        One conditional UPDATE … RETURNING does it, so two readers pressing "next" at once
+        in a group get two consecutive sections, never the same one twice. A chat seen for
+        the first time is created in the same transaction.
         """
-        async with self.engine.begin() as conn:
-            await conn.execute(
-                _insert_or_ignore(conn, chats).values(
-                    chat_id=chat_id, kind=kind, title=title[:256], updated_at=_now()
-                )
+        advance = (
+            update(chats)
+            .where(and_(chats.c.chat_id == chat_id, chats.c.progress < total))
+            .values(
+                progress=chats.c.progress + 1,
+                # SET sees the old progress: bit (old progress) is the new section.
+                read_mask=chats.c.read_mask.op("|")(
+                    literal(1, BigInteger).op("<<")(chats.c.progress)
+                ),
+                updated_at=_now(),
             )
-            row = (
+            .returning(*chats.c)
+        )
+        async with self.engine.begin() as conn:
+            row = (await conn.execute(advance)).first()
+            if row is None:  # a new chat, or one that has read everything
                 await conn.execute(
-                    update(chats)
-                    .where(and_(chats.c.chat_id == chat_id, chats.c.progress < total))
-                    .values(
-                        progress=chats.c.progress + 1,
-                        # SET sees the old progress: bit (old progress) is the new section.
-                        read_mask=chats.c.read_mask.op("|")(
-                            literal(1, BigInteger).op("<<")(chats.c.progress)
-                        ),
-                        updated_at=_now(),
+                    _insert_or_ignore(conn, chats).values(
+                        chat_id=chat_id, kind=kind, title=title[:256], updated_at=_now()
                     )
-                    .returning(*chats.c)
                 )
-            ).first()
+                # Again even if another transaction created the row meanwhile: it exists now.
+                row = (await conn.execute(advance)).first()
         return _row(row) if row is not None else None
 
     async def give_back(self, chat_id: int, number: int) -> None:
