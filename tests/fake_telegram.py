@@ -1019,9 +1019,17 @@ class FakeTelegram:
         await self.wait_for(lambda: self.sent_count(chat_id) >= n, timeout)
         return self.sent(chat_id)
 
-    def _record(self, method: str, params: JSON, status: int, response: JSON) -> None:
+    def _record(
+        self,
+        method: str,
+        params: JSON,
+        status: int,
+        response: JSON,
+        arrived: float | None = None,
+    ) -> None:
         """Record a call and wake waiters."""
-        call = Call(method, params, status, response, time.perf_counter())
+        t = time.perf_counter() if arrived is None else arrived
+        call = Call(method, params, status, response, t)
         self.calls.append(call)
         self._calls_by_method[method].append(call)
         if status == 429:
@@ -1054,6 +1062,9 @@ class FakeTelegram:
 
     async def _handle_api(self, request: web.Request) -> web.Response:
         """Dispatch a Bot API request and record it."""
+        # Timestamps say when a request reached the server, before the fake's own parsing:
+        # latency figures must not include the time this fake spends validating HTML.
+        arrived = time.perf_counter()
         method = request.match_info["method"]
         params: JSON = {}
         try:
@@ -1075,9 +1086,13 @@ class FakeTelegram:
             else:
                 result = self._handlers[method](params)
             status, body = 200, {"ok": True, "result": result}
+            if method == "sendMessage":
+                sent = self.messages.get((result["chat"]["id"], result["message_id"]))
+                if sent is not None:
+                    sent.t = arrived
         except ApiError as exc:
             status, body = exc.status, exc.envelope()
-        self._record(method, params, status, body)
+        self._record(method, params, status, body, arrived)
         return web.Response(
             body=json.dumps(body, ensure_ascii=False).encode(),
             status=status,
