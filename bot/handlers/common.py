@@ -16,7 +16,7 @@ from telegram.constants import ChatType
 from telegram.error import ChatMigrated
 from telegram.ext import ContextTypes
 
-from bot import render
+from bot import render, texts
 from bot.config import Settings
 from bot.content import Library
 from bot.delivery import Deliverer
@@ -157,3 +157,13 @@ async def is_admin(svc: Services, update: Update, context: ContextTypes.DEFAULT_
         cached = member.status in (ChatMember.ADMINISTRATOR, ChatMember.OWNER)
         svc.admins.put(key, cached)
     return bool(cached)
+
+
+async def admin_gate(
+    svc: Services, update: Update, context: ContextTypes.DEFAULT_TYPE, script: Script
+) -> bool:
+    """Tell whether the sender may change this chat's settings; refuse politely if not."""
+    if await is_admin(svc, update, context):
+        return True
+    await say(update, texts.t(texts.ADMINS_ONLY, script))
+    return False

@@ -11,6 +11,7 @@ from telegram.ext import ContextTypes
 from bot import render, texts
 from bot.content import MonthDay
 from bot.handlers.common import (
+    admin_gate,
     chat_state,
     is_admin,
     is_private,
@@ -201,8 +202,7 @@ async def progress(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def reset(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     script = await reader_script(svc, update)
-    if not await is_admin(svc, update, context):
-        await say(update, t(texts.ADMINS_ONLY, script))
+    if not await admin_gate(svc, update, context, script):
         return
     await send(update, render.reset_confirm(script))
 

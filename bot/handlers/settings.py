@@ -12,6 +12,7 @@ from bot import render, texts
 from bot.config import parse_hhmm
 from bot.handlers.common import (
     Services,
+    admin_gate,
     chat_state,
     is_admin,
     is_private,
@@ -82,8 +83,7 @@ async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     state = await chat_state(svc, update)
     current = await reader_script(svc, update, state)
-    if not await is_admin(svc, update, context):
-        await say(update, t(texts.ADMINS_ONLY, current))
+    if not await admin_gate(svc, update, context, current):
         return
     at = parse_stored_time(state.delivery_time, svc.settings.delivery_time)
     quiet = state.quiet
@@ -149,8 +149,7 @@ async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     svc = services(context)
     state = await chat_state(svc, update)
     current = await reader_script(svc, update, state)
-    if not await is_admin(svc, update, context):
-        await say(update, t(texts.ADMINS_ONLY, current))
+    if not await admin_gate(svc, update, context, current):
         return
     if not state.subscribed:
         await say(update, t(texts.NOT_SUBSCRIBED, current))
@@ -169,8 +168,7 @@ async def timezone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         local = now.astimezone(tz)
         await say(update, t(texts.TIMEZONE_CURRENT, current, tz=tz.key, local=f"{local:%H:%M}"))
         return
-    if not await is_admin(svc, update, context):
-        await say(update, t(texts.ADMINS_ONLY, current))
+    if not await admin_gate(svc, update, context, current):
         return
     zone = resolve_zone(context.args[0])
     if zone is None:
