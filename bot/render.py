@@ -298,6 +298,14 @@ def welcome_buttons(script: Script) -> InlineKeyboardMarkup:
     )
 
 
+def quiet_toggle(script: Script, quiet: bool) -> InlineKeyboardMarkup:
+    """Return the button under a subscription reply that flips silent delivery."""
+    label = texts.BTN_QUIET_OFF if quiet else texts.BTN_QUIET_ON
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(t(label, script), callback_data=f"qt:{0 if quiet else 1}")]]
+    )
+
+
 def reset_confirm(script: Script) -> Rendered:
     return Rendered(
         t(texts.RESET_CONFIRM, script),

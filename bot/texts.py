@@ -119,6 +119,8 @@ SUBSCRIBED_QUIET = "，静音"
 SUBSCRIBE_BAD_TIME = (
     "看不懂时间“{arg}”。请用 24 小时制 HH:MM，例如 /subscribe 08:00 或 /subscribe 21:30 quiet。"
 )
+QUIET_NOW_ON = "好的，之后的推送将静音送达。"
+QUIET_NOW_OFF = "好的，之后的推送会有提示音。"
 UNSUBSCRIBED = "已停止每日推送。随时可以用 /subscribe 重新订阅。"
 NOT_SUBSCRIBED = "本来就没有订阅每日推送。"
 TIMEZONE_SET = "时区已设为 {tz}（现在当地时间 {local}）。{next}"

@@ -495,3 +495,28 @@ async def test_removed_from_channel_deactivates(bot: Harness) -> None:
     state = await bot.services.store.get_chat(channel["id"])
     assert state is not None and not state.active and state.next_due_at is None
     assert state.subscribed  # kept, so re-adding the bot can pick it up again
+
+
+async def test_quiet_button_under_a_subscription_is_for_admins_and_flips_delivery(
+    bot: Harness,
+) -> None:
+    group = u.group_chat(-100777)
+    bot.fake.set_member_status(-100777, 501, "administrator")
+    [reply] = await bot.send(u.command("/subscribe 08:00", 501, chat=group))
+    [[button]] = reply.reply_markup["inline_keyboard"]
+    assert button["callback_data"] == "qt:1"
+
+    # A member's press is refused with an alert and changes nothing.
+    refused = u.callback_query(u.user(502), (-100777, reply.message_id), "qt:1")
+    await bot.processed(refused)
+    answer = bot.fake.calls_for("answerCallbackQuery")[-1].params
+    assert answer.get("show_alert") in (True, "true") and "管理員" in answer["text"]
+    state = await bot.services.store.get_chat(-100777)
+    assert state is not None and not state.quiet
+
+    # The admin's press makes deliveries silent and flips the button in place.
+    await bot.processed(u.callback_query(u.user(501), (-100777, reply.message_id), "qt:1"))
+    state = await bot.services.store.get_chat(-100777)
+    assert state is not None and state.quiet
+    [[flipped]] = bot.fake.messages[(-100777, reply.message_id)].reply_markup["inline_keyboard"]
+    assert flipped["callback_data"] == "qt:0"

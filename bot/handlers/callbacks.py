@@ -27,6 +27,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if kind == "sw":
         await _switch(update, context, rest)
         return
+    if kind == "qt" and rest in ("0", "1"):
+        await settings.toggle_quiet(update, context, quiet=rest == "1")
+        return
     await query.answer()
     script = await reader_script(svc, update)
     if data == render.CB_NEXT:

@@ -6,9 +6,11 @@ from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
 from telegram import Update
+from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot import render, texts
+from bot.api_errors import is_not_modified
 from bot.config import parse_hhmm
 from bot.handlers.common import (
     Services,
@@ -132,17 +134,34 @@ async def start_subscription(
         await say(update, t(texts.PROGRESS_FINISHED, current))
         return
     info = describe_next(svc, fresh)
-    await say(
-        update,
-        t(
-            texts.SUBSCRIBED,
-            current,
-            time=format_hhmm(at),
-            tz=info["tz"],
-            quiet=t(texts.SUBSCRIBED_QUIET, current) if quiet else "",
-            when=info["when"],
-        ),
+    text = t(
+        texts.SUBSCRIBED,
+        current,
+        time=format_hhmm(at),
+        tz=info["tz"],
+        quiet=t(texts.SUBSCRIBED_QUIET, current) if quiet else "",
+        when=info["when"],
     )
+    await send(update, render.Rendered(text, render.quiet_toggle(current, quiet)))
+
+
+async def toggle_quiet(update: Update, context: ContextTypes.DEFAULT_TYPE, quiet: bool) -> None:
+    """The button under a subscription reply: silent delivery on or off (admins only)."""
+    svc = services(context)
+    query = update.callback_query
+    assert query is not None
+    state = await chat_state(svc, update)
+    current = await reader_script(svc, update, state)
+    if not await is_admin(svc, update, context):
+        await query.answer(t(texts.ADMINS_ONLY, current), show_alert=True)
+        return
+    await svc.store.set_quiet(state.chat_id, quiet)
+    await query.answer(t(texts.QUIET_NOW_ON if quiet else texts.QUIET_NOW_OFF, current))
+    try:
+        await query.edit_message_reply_markup(render.quiet_toggle(current, quiet))
+    except BadRequest as exc:
+        if not is_not_modified(exc):  # a double tap leaves the button as it is
+            raise
 
 
 async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
