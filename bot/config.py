@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 from collections.abc import Mapping
@@ -86,6 +87,7 @@ def load_settings(
         )
 
     database_url = values.get("DATABASE_URL", "").strip() or "sqlite:///data/bot.db"
+    _check_database_url(database_url)
 
     tz_name = values.get("BOT_TIMEZONE", "").strip() or "Asia/Shanghai"
     try:
@@ -120,6 +122,26 @@ def load_settings(
         retry_base_seconds=_number(values, "DELIVERY_RETRY_BASE_SECONDS", 5, minimum=1),
         retry_max_seconds=_number(values, "DELIVERY_RETRY_MAX_SECONDS", 300, minimum=1),
     )
+
+
+def _check_database_url(url: str) -> None:
+    """Reject a DATABASE_URL the store cannot open, before anything starts."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        scheme = make_url(url).get_backend_name()
+    except ArgumentError:
+        raise ConfigError(
+            f"DATABASE_URL {url!r} is not a database URL "
+            "(e.g. sqlite:///data/bot.db or postgresql://user:password@host/db)"
+        ) from None
+    if scheme not in ("sqlite", "postgresql"):
+        raise ConfigError(f"DATABASE_URL must be sqlite:/// or postgresql://, got {scheme}://")
+    if scheme == "postgresql" and importlib.util.find_spec("asyncpg") is None:
+        raise ConfigError(
+            "DATABASE_URL is PostgreSQL but its driver is missing: pip install -e '.[postgres]'"
+        )
 
 
 def _number(

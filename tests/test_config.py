@@ -42,6 +42,8 @@ def test_env_file_is_read_and_environment_wins(tmp_path: Path) -> None:
         ({"TELEGRAM_BOT_TOKEN": TOKEN, "LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
         ({"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_BASE_URL": "ftp://x"}, "http://"),
         ({"TELEGRAM_BOT_TOKEN": TOKEN, "DELIVERY_CONCURRENCY": "0"}, "at least 1"),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN, "DATABASE_URL": "not a url"}, "not a database URL"),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN, "DATABASE_URL": "mysql://x@h/db"}, "sqlite:///"),
     ],
 )
 def test_bad_settings_name_the_fix(tmp_path: Path, env: dict[str, str], fragment: str) -> None:
