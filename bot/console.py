@@ -17,6 +17,8 @@ import sys
 import time
 from typing import Any
 
+from telegram import Update
+from telegram.ext import ContextTypes, TypeHandler
 from telegram.request import BaseRequest, RequestData
 
 from bot.config import Settings, load_settings
@@ -57,7 +59,9 @@ class ConsoleRequest(BaseRequest):
         self._message_ids = itertools.count(1)
         self.buttons: list[dict[str, Any]] = []
         self._last_message: dict[str, Any] | None = None
-        self._answered = asyncio.Event()
+        self._pushed = 0
+        self._handled = 0
+        self._progress = asyncio.Event()
 
     @property
     def read_timeout(self) -> float | None:
@@ -104,18 +108,20 @@ class ConsoleRequest(BaseRequest):
 
     def _push(self, update: dict[str, Any]) -> None:
         update["update_id"] = next(self._update_ids)
-        self._answered.clear()
+        self._pushed += 1
         self.updates.put_nowait(update)
 
-    async def idle(self, quiet_for: float = 0.3) -> None:
-        """Wait until the bot has taken the update and sent nothing for ``quiet_for`` s."""
-        while True:
-            self._answered.clear()
-            try:
-                await asyncio.wait_for(self._answered.wait(), timeout=quiet_for)
-            except TimeoutError:
-                if self.updates.empty():
-                    return
+    async def mark_handled(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Run after every other handler group: the update has been answered."""
+        self._handled += 1
+        self._progress.set()
+
+    async def idle(self, timeout: float = 60.0) -> None:
+        """Wait until the bot has handled every update typed so far."""
+        async with asyncio.timeout(timeout):
+            while self._handled < self._pushed:
+                self._progress.clear()
+                await self._progress.wait()
 
     def _print(self, text: str) -> None:
         print(text, file=self.out, flush=True)
@@ -152,8 +158,6 @@ class ConsoleRequest(BaseRequest):
         pool_timeout: Any = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         name = url.rsplit("/", 1)[-1]
-        if name != "getUpdates":
-            self._answered.set()
         params = request_data.parameters if request_data else {}
         result: Any = True
         if name == "getMe":
@@ -184,6 +188,8 @@ async def run_console(settings: Settings) -> None:
 
     console = ConsoleRequest()
     app = build_application(settings, request=console, get_updates_request=console)
+    # The last handler group sees every update after it was answered: output stays in order.
+    app.add_handler(TypeHandler(Update, console.mark_handled), group=1_000)
     print(
         "Console mode: type /start, /next, /quote 4 ... ; a number presses a button; "
         "Ctrl-D quits.",
@@ -192,6 +198,7 @@ async def run_console(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     async with running(app, poll_timeout=1):
         console.push_text("/start")
+        await console.idle()
         while True:
             line = await loop.run_in_executor(None, sys.stdin.readline)
             if not line:
