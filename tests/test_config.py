@@ -96,8 +96,9 @@ def test_console_mode_answers_commands(tmp_path: Path) -> None:
         timeout=90,
     )
     assert result.returncode == 0, result.stderr
-    assert "1/5" in result.stdout  # the first section
-    assert "細節決定成敗" in result.stdout
+    out = result.stdout
+    # Replies print in the order the lines were typed: welcome, section 1, quote 4.
+    assert 0 < out.index("你好") < out.index("1/5") < out.index("細節決定成敗")
     assert "[1]" in result.stdout  # buttons are listed
     assert (tmp_path / "data" / "console.db").exists()  # the same store as the bot
 
