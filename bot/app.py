@@ -79,11 +79,10 @@ def build_application(
     if settings.base_url:
         builder = builder.base_url(settings.base_url)
     if settings.rate_limit > 0:
-        builder = builder.rate_limiter(
-            PacedRateLimiter(
-                settings.rate_limit, group_max_rate=20, group_time_period=60, max_retries=3
-            )
+        limiter = PacedRateLimiter(
+            settings.rate_limit, group_max_rate=20, group_time_period=60, max_retries=3
         )
+        builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]
     app = builder.build()
     deliverer = Deliverer(
         store,

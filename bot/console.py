@@ -163,7 +163,7 @@ class ConsoleRequest(BaseRequest):
         if name == "getMe":
             result = _BOT
         elif name == "getUpdates":
-            timeout = float(params.get("timeout", 0) or 0)
+            timeout = float(str(params.get("timeout") or 0))
             try:
                 first = await asyncio.wait_for(self.updates.get(), timeout=max(timeout, 0.1))
                 result = [first]

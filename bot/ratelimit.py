@@ -41,7 +41,7 @@ class PacedRateLimiter(AIORateLimiter):
         super().__init__(overall_max_rate=rate, overall_time_period=1, **kwargs)
         self._pacer = Pacer(rate * PACE_SHARE)
 
-    async def process_request(  # type: ignore[override]
+    async def process_request(
         self,
         callback: Any,
         args: Any,

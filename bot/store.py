@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -184,7 +185,7 @@ class Store:
         if engine.dialect.name == "sqlite":
 
             @event.listens_for(engine.sync_engine, "connect")
-            def _pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+            def _pragmas(dbapi_conn: Any, _record: Any) -> None:
                 # WAL lets readers run beside the delivery writer; NORMAL is durable per commit
                 # in WAL mode against process crashes, which is what the guarantee needs.
                 cur = dbapi_conn.cursor()

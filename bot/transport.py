@@ -11,6 +11,8 @@ import asyncio
 import json
 
 import aiohttp
+from telegram._utils.defaultvalue import DefaultValue
+from telegram._utils.types import ODVInput  # the type BaseRequest itself declares
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
@@ -55,15 +57,18 @@ class AiohttpRequest(BaseRequest):
         url: str,
         method: str,
         request_data: RequestData | None = None,
-        read_timeout: float | None = _DEFAULT,  # type: ignore[assignment]
-        write_timeout: float | None = _DEFAULT,  # type: ignore[assignment]
-        connect_timeout: float | None = _DEFAULT,  # type: ignore[assignment]
-        pool_timeout: float | None = _DEFAULT,  # type: ignore[assignment]
+        read_timeout: ODVInput[float] = _DEFAULT,
+        write_timeout: ODVInput[float] = _DEFAULT,
+        connect_timeout: ODVInput[float] = _DEFAULT,
+        pool_timeout: ODVInput[float] = _DEFAULT,
     ) -> tuple[int, bytes]:
         if self._session is None or self._session.closed:
             raise RuntimeError("AiohttpRequest is not initialized")
-        read = self._read_timeout if read_timeout is _DEFAULT else read_timeout
-        connect = self._connect_timeout if connect_timeout is _DEFAULT else connect_timeout
+        # PTB passes a DefaultValue where the caller set no timeout: use ours then.
+        read = self._read_timeout if isinstance(read_timeout, DefaultValue) else read_timeout
+        connect = (
+            self._connect_timeout if isinstance(connect_timeout, DefaultValue) else connect_timeout
+        )
         timeout = aiohttp.ClientTimeout(
             total=None, sock_connect=connect, sock_read=read, connect=None
         )

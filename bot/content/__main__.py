@@ -8,14 +8,14 @@ import sys
 from pathlib import Path
 
 from bot.content.library import load_library
+from bot.content.model import Article
 from bot.content.parser import ArticleError
 from bot.scripts import Script
 
 DEFAULT_ARTICLE = Path(__file__).resolve().parents[2] / "content" / "article.txt"
 
 
-def _outline(library_article) -> str:  # type: ignore[no-untyped-def]
-    a = library_article
+def _outline(a: Article) -> str:
     lines = [a.title, f"{a.byline} · {a.image_credit}".strip(" ·"), "", "Sections:"]
     for s in a.sections:
         lines.append(f"  {s.number}. {s.title} ({len(s.text)} chars, {len(s.paragraphs)} ¶)")

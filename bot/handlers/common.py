@@ -70,7 +70,8 @@ class Services:
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
-    return context.application.bot_data["services"]  # type: ignore[no-any-return]
+    found: Services = context.application.bot_data["services"]
+    return found
 
 
 def is_private(chat: Chat | None) -> bool:
@@ -87,7 +88,7 @@ async def user_script(svc: Services, update: Update) -> Script | None:
         stored = await svc.store.get_user_script(user.id)
         cached = stored or ""
         svc.user_scripts.put(user.id, cached)
-    return Script(cached) if cached else None
+    return Script(str(cached)) if cached else None
 
 
 async def reader_script(svc: Services, update: Update, state: ChatState | None = None) -> Script:
