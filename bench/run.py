@@ -58,7 +58,7 @@ class Plan:
 
 
 FULL = Plan(
-    latency_reps=3,
+    latency_reps=5,
     latency_seconds=20,
     latency_warmup=3,
     fanout_chats=10_000,
@@ -67,7 +67,7 @@ FULL = Plan(
     limited_reps=2,
     memory_chats=100_000,
     memory_reps=2,
-    startup_reps=5,
+    startup_reps=7,
     stock_echo=True,
 )
 QUICK = Plan(
