@@ -59,27 +59,7 @@ async def make_db(path: Path, first_chat: int, count: int, due_at: int) -> None:
     store = Store.from_url(f"sqlite:///{path}")
     try:
         await store.init()
-        now = int(time.time())
-        rows = (
-            {
-                "chat_id": chat_id,
-                "kind": "private",
-                "title": "",
-                "subscribed": True,
-                "active": True,
-                "delivery_time": "08:00",
-                "timezone": "Asia/Shanghai",
-                "next_due_at": due_at,
-                "progress": 0,
-                "read_mask": 0,
-                "quiet": False,
-                "failures": 0,
-                "finished": False,
-                "updated_at": now,
-            }
-            for chat_id in range(first_chat, first_chat + count)
-        )
-        await store.add_subscribers(rows)
+        await store.add_subscribers(range(first_chat, first_chat + count), next_due_at=due_at)
     finally:
         await store.close()
 

@@ -483,9 +483,35 @@ class Store:
                 .values(claimed_until=retry_at, claim_token=None, failures=failures)
             )
 
-    async def add_subscribers(self, rows: Iterable[dict[str, object]]) -> None:
-        """Insert many chats at once (benchmarks and bulk imports)."""
-        batch = list(rows)
+    async def add_subscribers(
+        self,
+        chat_ids: Iterable[int],
+        *,
+        next_due_at: int,
+        delivery_time: str = "08:00",
+        timezone: str = "Asia/Shanghai",
+    ) -> None:
+        """Insert many subscribed private chats at once (bulk imports, load tests)."""
+        now = _now()
+        rows = [
+            {
+                "chat_id": chat_id,
+                "kind": "private",
+                "title": "",
+                "subscribed": True,
+                "active": True,
+                "delivery_time": delivery_time,
+                "timezone": timezone,
+                "next_due_at": next_due_at,
+                "progress": 0,
+                "read_mask": 0,
+                "quiet": False,
+                "failures": 0,
+                "finished": False,
+                "updated_at": now,
+            }
+            for chat_id in chat_ids
+        ]
         async with self.engine.begin() as conn:
-            for start in range(0, len(batch), 5000):
-                await conn.execute(insert(chats), batch[start : start + 5000])
+            for start in range(0, len(rows), 5000):
+                await conn.execute(insert(chats), rows[start : start + 5000])

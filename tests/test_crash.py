@@ -28,19 +28,7 @@ async def _prepare_database(url: str, ids: range) -> None:
     store = Store.from_url(url)
     await store.init()
     due = int(time.time()) - 60  # everyone is already due when the bot starts
-    await store.add_subscribers(
-        {
-            "chat_id": chat_id,
-            "kind": "private",
-            "title": "",
-            "subscribed": True,
-            "active": True,
-            "delivery_time": "08:00",
-            "timezone": "Asia/Shanghai",
-            "next_due_at": due,
-        }
-        for chat_id in ids
-    )
+    await store.add_subscribers(ids, next_due_at=due)
     await store.close()
 
 

@@ -138,20 +138,6 @@ async def test_user_script_upsert_under_concurrency(store: Store) -> None:
 
 
 async def test_bulk_subscribers_are_counted(store: Store) -> None:
-    rows = [
-        {
-            "chat_id": 100_000 + i,
-            "kind": "private",
-            "title": "",
-            "subscribed": True,
-            "active": True,
-            "delivery_time": "08:00",
-            "timezone": "Asia/Shanghai",
-            "next_due_at": NOW + 3600,
-            "updated_at": NOW,
-        }
-        for i in range(1200)
-    ]
-    await store.add_subscribers(rows)
+    await store.add_subscribers(range(100_000, 101_200), next_due_at=NOW + 3600)
     assert await store.count(subscribed=True) == 1200
     assert await store.claim_due(NOW, limit=10, lease=60) == []
