@@ -11,7 +11,6 @@ from telegram.ext import ContextTypes
 from bot import render, texts
 from bot.handlers.common import (
     Services,
-    chat_state,
     is_private,
     reader_script,
     say,
@@ -116,9 +115,3 @@ async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Stickers, photos and the like in a private chat get a short hint."""
     svc = services(context)
     await say(update, t(texts.NOT_TEXT, await reader_script(svc, update)))
-
-
-async def touch_chat(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Record the chat so a returning user (who had blocked the bot) is reactivated."""
-    if update.effective_chat is not None:
-        await chat_state(services(context), update)
