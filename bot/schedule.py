@@ -59,6 +59,10 @@ def plan_delivery(progress: int, total: int) -> Plan:
     return Plan(section=section, finished=section >= total)
 
 
+def local_time(now: datetime, tz: ZoneInfo) -> datetime:
+    return now.astimezone(tz)
+
+
 def resolve_zone(name: str) -> ZoneInfo | None:
     """Return the IANA zone a user typed (any letter case, spaces for underscores), or None."""
     cleaned = name.strip().replace(" ", "_")
