@@ -31,6 +31,7 @@ from bot.scripts import Script, to_simplified
 from bot.store import Store
 from tests import updates as u
 from tests.fake_telegram import FakeTelegram
+from tests.seed import add_subscribers
 
 JSON = dict[str, Any]
 
@@ -56,10 +57,10 @@ async def _stop(proc: BotProcess) -> None:
 
 async def make_db(path: Path, first_chat: int, count: int, due_at: int) -> None:
     """Create the bot's schema and ``count`` subscribed private chats due at ``due_at``."""
-    store = Store.from_url(f"sqlite:///{path}")
+    store = Store(f"sqlite:///{path}")
     try:
         await store.init()
-        await store.add_subscribers(range(first_chat, first_chat + count), next_due_at=due_at)
+        await add_subscribers(store, range(first_chat, first_chat + count), next_due_at=due_at)
     finally:
         await store.close()
 

@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 from telegram import BotCommand, BotCommandScopeAllGroupChats, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
-    Application,
     ApplicationBuilder,
     CallbackQueryHandler,
     ChatMemberHandler,
@@ -25,15 +24,19 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
+from bot import callback_data as cb
 from bot import texts
+from bot.chats import ChatDefaults, ChatService
 from bot.config import Settings
 from bot.content import Library, load_library
 from bot.delivery import Deliverer, DeliveryConfig
-from bot.handlers import callbacks, lookup, membership, reading, settings
-from bot.handlers.common import Services
+from bot.handlers import lookup, membership, reading, settings
+from bot.handlers.buttons import button, stale, switch_script
+from bot.handlers.common import BotApplication, BotContext
 from bot.handlers.errors import on_error
 from bot.ratelimit import PacedRateLimiter
 from bot.scripts import Script
+from bot.services import Services
 from bot.store import Store
 from bot.transport import AiohttpRequest
 
@@ -52,15 +55,17 @@ def build_application(
     library: Library | None = None,
     clock: Callable[[], datetime] = _utc_now,
     run_jobs: bool = True,
-) -> Application:
+) -> BotApplication:
     """Build the bot: transport, rate limiter, store, handlers and the delivery job."""
     # Opt in to PTB's timedelta RetryAfter.retry_after now (delivery handles both forms);
     # without it every 429 also raises a deprecation warning.
     os.environ.setdefault("PTB_TIMEDELTA", "true")
     library = library or load_library(settings.article_path)
-    store = Store.from_url(settings.database_url)
+    store = Store(settings.database_url)
     builder = (
         ApplicationBuilder()
+        .application_class(BotApplication)
+        .context_types(ContextTypes(context=BotContext))
         .token(settings.token)
         .defaults(
             Defaults(
@@ -83,13 +88,12 @@ def build_application(
             settings.rate_limit, group_max_rate=20, group_time_period=60, max_retries=3
         )
         builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]
-    app = builder.build()
+    app: BotApplication = builder.build()  # type: ignore[assignment]
+    chats = ChatService(store, ChatDefaults(settings.timezone, settings.delivery_time), clock)
     deliverer = Deliverer(
-        store,
+        chats,
         library,
         DeliveryConfig(
-            default_timezone=settings.timezone,
-            default_time=settings.delivery_time,
             concurrency=settings.concurrency,
             batch=claim_batch(settings),
             lease_seconds=settings.lease_seconds,
@@ -98,7 +102,7 @@ def build_application(
         ),
         bot_username=lambda: app.bot.username,
     )
-    app.bot_data["services"] = Services(settings, library, store, deliverer, clock)
+    app.services = Services(settings, library, store, chats, deliverer, clock)
     app.bot_data["run_jobs"] = run_jobs
     _register(app)
     return app
@@ -116,7 +120,7 @@ def claim_batch(settings: Settings, largest: int = 500) -> int:
     return max(settings.concurrency, min(largest, fits))
 
 
-def _register(app: Application) -> None:
+def _register(app: BotApplication) -> None:
     # Order matters: group -1 sees every update first (membership and migrations must be
     # recorded before any command reads the chat); group 0 answers, first match wins.
     app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, membership.migrated), group=-1)
@@ -143,8 +147,27 @@ def _register(app: Application) -> None:
     ]
     for name, callback, update_filter in commands:
         app.add_handler(CommandHandler(name, callback, filters=update_filter))  # type: ignore[arg-type]
-    app.add_handler(CallbackQueryHandler(callbacks.on_button))
+
+    # Buttons: each kind of callback data (bot/callback_data.py) has its handler.
+    buttons = [
+        button(cb.Next, reading.next_button),
+        button(cb.Toc, reading.toc_button),
+        button(cb.OpenSection, reading.open_section),
+        button(cb.RandomQuote, reading.random_quote),
+        button(cb.ConfirmReset, reading.reset_answer, answers=True),
+        button(cb.OpenQuote, lookup.open_quote),
+        button(cb.OpenDate, lookup.open_date),
+        button(cb.Timeline, lookup.timeline),
+        button(cb.SwitchScript, switch_script, answers=True),
+        button(cb.ChooseScript, settings.choose_script),
+        button(cb.Subscribe, settings.subscribe_button),
+        button(cb.Quiet, settings.toggle_quiet, answers=True),
+    ]
+    for handler in buttons:
+        app.add_handler(handler)
+    app.add_handler(CallbackQueryHandler(stale))  # old or forged data: answered, ignored
     app.add_handler(InlineQueryHandler(lookup.inline_query))
+
     # After every known command: unknown commands, free text, and everything else.
     app.add_handler(MessageHandler(messages & filters.COMMAND, membership.unknown_command))
     app.add_handler(
@@ -164,13 +187,13 @@ def _register(app: Application) -> None:
 
 @asynccontextmanager
 async def running(
-    app: Application, *, poll: bool = True, poll_timeout: int = 30
-) -> AsyncIterator[Application]:
+    app: BotApplication, *, poll: bool = True, poll_timeout: int = 30
+) -> AsyncIterator[BotApplication]:
     """Run the bot (long polling unless ``poll`` is false) until the block ends.
 
     One lifecycle for production, the console and the tests.
     """
-    svc: Services = app.bot_data["services"]
+    svc = app.services
     async with app:
         await _startup(app)
         await app.start()
@@ -193,8 +216,8 @@ async def running(
             await svc.store.close()
 
 
-async def _startup(app: Application) -> None:
-    svc: Services = app.bot_data["services"]
+async def _startup(app: BotApplication) -> None:
+    svc = app.services
     await svc.store.init()
     await _publish_commands(app, svc.library)
     if app.bot_data.get("run_jobs") and app.job_queue is not None:
@@ -208,7 +231,7 @@ async def _startup(app: Application) -> None:
         )
 
 
-async def _publish_commands(app: Application, library: Library) -> None:
+async def _publish_commands(app: BotApplication, library: Library) -> None:
     """Register the command menu and description, both generated from texts.py."""
     bot = app.bot
     for script, language in ((Script.SIMPLIFIED, None), (Script.TRADITIONAL, "zh-hant")):
@@ -226,8 +249,8 @@ async def _publish_commands(app: Application, library: Library) -> None:
         )
 
 
-async def _delivery_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    svc: Services = context.application.bot_data["services"]
+async def _delivery_job(context: BotContext) -> None:
+    svc = context.services
     report = await svc.deliverer.run_due(context.bot, svc.clock())
     if report.delivered or report.ended or report.deactivated or report.retried:
         log.info(

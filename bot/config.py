@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
+from bot.schedule import parse_hhmm
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_ARTICLE = PROJECT_ROOT / "content" / "article.txt"
 _TOKEN_SHAPE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
@@ -43,19 +45,6 @@ class Settings:
 
     def __repr__(self) -> str:  # keep the token out of logs and tracebacks
         return f"Settings(base_url={self.base_url!r}, database_url={self.database_url!r}, ...)"
-
-
-def parse_hhmm(text: str) -> time | None:
-    """Return the time of a ``HH:MM`` string (also ``H:MM``, ``HHMM``, ``H点``), or None."""
-    m = re.fullmatch(r"\s*(\d{1,2})(?:[:：.点點时時](\d{2})?)?\s*(?:分)?\s*", text)
-    if not m:
-        m = re.fullmatch(r"\s*(\d{2})(\d{2})\s*", text)
-    if not m:
-        return None
-    hour, minute = int(m.group(1)), int(m.group(2) or 0)
-    if 0 <= hour <= 23 and 0 <= minute <= 59:
-        return time(hour, minute)
-    return None
 
 
 def load_settings(

@@ -10,20 +10,18 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from telegram import Bot
-from telegram.constants import ParseMode
-from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
-from bot import render, texts
-from bot.api_errors import is_chat_gone, is_topic_gone, retry_seconds
+from bot import render, sender, texts
+from bot.api_errors import is_chat_gone, retry_seconds
+from bot.chats import ChatService, ChatState, digest_script
 from bot.content import Library
-from bot.schedule import next_due_epoch, parse_stored_time, plan_delivery
-from bot.scripts import Script
-from bot.store import ChatState, Delivered, Store
+from bot.schedule import plan_delivery
+from bot.store import Delivered
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +38,6 @@ class Report:
 
 @dataclass(frozen=True)
 class DeliveryConfig:
-    default_timezone: ZoneInfo
-    default_time: object  # datetime.time
     concurrency: int = 32
     batch: int = 500
     lease_seconds: int = 120
@@ -54,13 +50,14 @@ class Deliverer:
 
     def __init__(
         self,
-        store: Store,
+        chats: ChatService,
         library: Library,
         config: DeliveryConfig,
         *,
         bot_username: Callable[[], str] = lambda: "",
     ) -> None:
-        self.store = store
+        self.chats = chats
+        self.queue = chats.store.queue
         self.library = library
         self.config = config
         self._bot_username = bot_username
@@ -75,7 +72,7 @@ class Deliverer:
         async with self._lock:
             epoch = int(now.timestamp())
             while not self.stopping:
-                claimed = await self.store.claim_due(
+                claimed = await self.queue.claim(
                     epoch, limit=self.config.batch, lease=self.config.lease_seconds
                 )
                 if not claimed:
@@ -105,7 +102,7 @@ class Deliverer:
                 batch = pending[:]
                 del pending[: len(batch)]
                 try:
-                    await self.store.complete(batch)
+                    await self.queue.complete(batch)
                 finally:
                     for _ in batch:
                         unrecorded.release()
@@ -117,7 +114,7 @@ class Deliverer:
                 if self.stopping:
                     # Shutting down: hand the claim back so a restart takes it at once.
                     assert state.claim_token is not None
-                    await self.store.release(
+                    await self.queue.release(
                         state.chat_id, state.claim_token, retry_at=0, failures=state.failures
                     )
                     return
@@ -152,102 +149,72 @@ class Deliverer:
                 log.exception("could not reschedule chat %s; its lease will", state.chat_id)
             return None
 
-    def _next_due(self, state: ChatState, now: datetime) -> int:
-        tz = ZoneInfo(state.timezone) if state.timezone else self.config.default_timezone
-        at = parse_stored_time(state.delivery_time, self.config.default_time)  # type: ignore[arg-type]
-        return next_due_epoch(now, at, tz)
-
     async def _deliver_one(
         self, bot: Bot, state: ChatState, now: datetime, report: Report
     ) -> Delivered | None:
         assert state.claim_token is not None
         plan = plan_delivery(state.progress, self.library.section_count)
-        script = Script(state.script) if state.script else Script.TRADITIONAL
-        chat_id = state.chat_id
-        thread_id = state.thread_id
-        for _attempt in range(3):  # further attempts follow a migration or a deleted topic
-            try:
-                await self._send(
-                    bot, chat_id, thread_id, state, plan.section, plan.finished, script
-                )
-            except ChatMigrated as exc:
-                await self.store.migrate(chat_id, exc.new_chat_id)
-                log.info("chat %s migrated to %s; delivering there", chat_id, exc.new_chat_id)
-                chat_id = exc.new_chat_id
-                report.migrated += 1
-                continue
-            except Forbidden as exc:
-                await self._deactivate(chat_id, exc, report)
-                return None
-            except BadRequest as exc:
-                if thread_id is not None and is_topic_gone(exc):
-                    # The topic was deleted: deliver to the chat itself from now on.
-                    log.info(
-                        "topic %s of chat %s is gone; delivering to the chat", thread_id, chat_id
-                    )
-                    await self.store.set_thread(chat_id, None)
-                    thread_id = None
-                    continue
-                if is_chat_gone(exc):
-                    await self._deactivate(chat_id, exc, report)
-                    return None
-                log.error("delivery to chat %s rejected: %s", chat_id, exc.message)
-                await self._retry_later(chat_id, state, now, report)
-                return None
-            except RetryAfter as exc:
-                # The rate limiter already waited and retried; try again after the wait.
-                wait = int(retry_seconds(exc)) + 1
-                await self._retry_later(chat_id, state, now, report, at_least=wait)
-                return None
-            except NetworkError as exc:  # timeouts, 5xx, refused connections
-                log.warning("delivery to chat %s failed (%s); will retry", chat_id, exc)
-                await self._retry_later(chat_id, state, now, report)
-                return None
-            if plan.section:
-                report.delivered += 1
-            else:
-                report.ended += 1
-            report.chats.append(chat_id)
-            next_due = None if plan.finished else self._next_due(state, now)
-            return Delivered(chat_id, state.claim_token, plan.section, next_due, plan.finished)
-        return None
-
-    async def _send(
-        self,
-        bot: Bot,
-        chat_id: int,
-        thread_id: int | None,
-        state: ChatState,
-        section: int,
-        finished: bool,
-        script: Script,
-    ) -> None:
-        if section:
-            message = render.section(
-                self.library,
-                section,
-                script,
-                bot_username=self._bot_username(),
-                share_link=state.kind != "private",
-                end_note=finished,
+        target = sender.Target(state.chat_id, state.thread_id)
+        try:
+            target = await sender.send(
+                bot,
+                target,
+                self._message(state, plan.section, plan.finished),
+                quiet=state.quiet,
+                chats=self.chats,
             )
+        except Forbidden as exc:
+            await self._deactivate(target.chat_id, exc, report)
+            return None
+        except BadRequest as exc:
+            if is_chat_gone(exc):
+                await self._deactivate(target.chat_id, exc, report)
+                return None
+            log.error("delivery to chat %s rejected: %s", target.chat_id, exc.message)
+            await self._retry_later(target.chat_id, state, now, report)
+            return None
+        except RetryAfter as exc:
+            # The rate limiter already waited and retried; try again after the wait.
+            wait = int(retry_seconds(exc)) + 1
+            await self._retry_later(target.chat_id, state, now, report, at_least=wait)
+            return None
+        except NetworkError as exc:  # timeouts, 5xx, refused connections
+            log.warning("delivery to chat %s failed (%s); will retry", target.chat_id, exc)
+            await self._retry_later(target.chat_id, state, now, report)
+            return None
+        if target.chat_id != state.chat_id:
+            report.migrated += 1
+        if plan.section:
+            report.delivered += 1
         else:
+            report.ended += 1
+        report.chats.append(target.chat_id)
+        after = replace(state, finished=plan.finished)
+        return Delivered(
+            target.chat_id,
+            state.claim_token,
+            plan.section,
+            self.chats.next_due(after, now),
+            plan.finished,
+        )
+
+    def _message(self, state: ChatState, section: int, finished: bool) -> render.Rendered:
+        script = digest_script(state)
+        if not section:
             total = self.library.section_count
-            message = render.Rendered(texts.t(texts.END_OF_ARTICLE, script, total=total))
-        chunks = render.split_message(message.text)
-        for i, chunk in enumerate(chunks):
-            await bot.send_message(
-                chat_id,
-                chunk,
-                parse_mode=ParseMode.HTML,
-                reply_markup=message.markup if i == len(chunks) - 1 else None,
-                disable_notification=state.quiet,
-                message_thread_id=thread_id,
-            )
+            return render.Rendered(texts.t(texts.END_OF_ARTICLE, script, total=total))
+        return render.section(
+            self.library,
+            section,
+            script,
+            bot_username=self._bot_username(),
+            share_link=not state.private,
+            end_note=finished,
+        )
 
     async def _deactivate(self, chat_id: int, exc: Exception, report: Report) -> None:
         log.info("chat %s is no longer reachable (%s); subscription deactivated", chat_id, exc)
-        await self.store.deactivate(chat_id)
+        await self.chats.deactivate(chat_id)
         report.deactivated += 1
 
     async def _retry_later(
@@ -259,5 +226,5 @@ class Deliverer:
         )
         retry_at = int(now.timestamp()) + max(delay, at_least)
         assert state.claim_token is not None
-        await self.store.release(chat_id, state.claim_token, retry_at=retry_at, failures=failures)
+        await self.queue.release(chat_id, state.claim_token, retry_at=retry_at, failures=failures)
         report.retried += 1

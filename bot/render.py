@@ -1,33 +1,23 @@
 """Turn article items and chat state into Telegram messages: HTML text and keyboards.
 
-Every piece of article text is HTML-escaped here; callback data is built and read here.
-The article is fixed, so rendered items are cached: serving one again is a lookup (PTB's
-keyboard objects are immutable, so sharing them is safe).
+Every piece of article text is HTML-escaped here; buttons carry data built by
+callback_data. The article is fixed, so rendered items are cached: serving one again is a
+lookup (PTB's keyboard objects are immutable, so sharing them is safe).
 """
 
 from __future__ import annotations
 
-import html
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot import callback_data as cb
 from bot import texts
 from bot.content import Library, MonthDay
 from bot.scripts import Script
+from bot.telegram_text import esc
 from bot.texts import t
-
-MAX_UTF16 = 4096
-_SENTENCE_BREAK = re.compile(r"(?<=[。！？；!?;])")
-
-# Callback data (Telegram allows 64 bytes): short, versionless, parsed by parse_callback.
-CB_NEXT = "nx"  # the chat's next unread; "nx:N" is the section after N
-CB_TOC = "toc"
-CB_TIMELINE = "tl"
-CB_RANDOM_QUOTE = "qr"
-CB_SUBSCRIBE = "sub"
 
 
 @dataclass(frozen=True)
@@ -36,58 +26,10 @@ class Rendered:
     markup: InlineKeyboardMarkup | None = None
 
 
-def utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
-
-
-def split_message(text: str, limit: int = MAX_UTF16) -> list[str]:
-    """Split text at paragraphs, then Chinese sentence ends, so each part fits the limit."""
-    if utf16_len(text) <= limit:
-        return [text]
-    parts: list[str] = []
-    current = ""
-    for paragraph in text.split("\n\n"):
-        pieces = [paragraph] if utf16_len(paragraph) <= limit else _sentences(paragraph, limit)
-        for piece in pieces:
-            candidate = f"{current}\n\n{piece}" if current else piece
-            if utf16_len(candidate) <= limit:
-                current = candidate
-            else:
-                parts.append(current)
-                current = piece
-    if current:
-        parts.append(current)
-    return parts
-
-
-def _sentences(paragraph: str, limit: int) -> list[str]:
-    out: list[str] = []
-    current = ""
-    for sentence in filter(None, _SENTENCE_BREAK.split(paragraph)):
-        while utf16_len(sentence) > limit:  # a single sentence longer than a message
-            cut = limit
-            while utf16_len(sentence[:cut]) > limit:
-                cut -= 1
-            out.append(sentence[:cut])
-            sentence = sentence[cut:]
-        if utf16_len(current + sentence) <= limit:
-            current += sentence
-        else:
-            out.append(current)
-            current = sentence
-    if current:
-        out.append(current)
-    return [p for p in out if p]
-
-
-def esc(text: str) -> str:
-    return html.escape(text, quote=False)
-
-
 def _switch_button(kind: str, ident: str, script: Script) -> InlineKeyboardButton:
     target = script.other
     return InlineKeyboardButton(
-        texts.BTN_SWITCH[target], callback_data=f"sw:{kind}:{ident}:{target.short}"
+        texts.BTN_SWITCH[target], callback_data=cb.SwitchScript(kind, ident, target).encode()
     )
 
 
@@ -123,10 +65,14 @@ def section(
         # Names the section it sits under, so a re-read section leads to the one after it.
         top.insert(
             0,
-            InlineKeyboardButton(t(texts.BTN_NEXT, script), callback_data=f"{CB_NEXT}:{number}"),
+            InlineKeyboardButton(
+                t(texts.BTN_NEXT, script), callback_data=cb.Next(number).encode()
+            ),
         )
     rows.append(top)
-    rows += _rows([InlineKeyboardButton(d.label, callback_data=f"d:{d.compact}") for d in days], 4)
+    rows += _rows(
+        [InlineKeyboardButton(d.label, callback_data=cb.OpenDate(d).encode()) for d in days], 4
+    )
     if share_link and bot_username:
         rows.append(
             [
@@ -164,10 +110,11 @@ def quote(library: Library, number: int, script: Script) -> Rendered:
     buttons = [
         InlineKeyboardButton(
             t(texts.BTN_QUOTE_DATE, script, label=q.date.label),
-            callback_data=f"d:{q.date.compact}",
+            callback_data=cb.OpenDate(q.date).encode(),
         ),
         InlineKeyboardButton(
-            t(texts.BTN_QUOTE_SECTION, script, n=q.section), callback_data=f"rd:{q.section}"
+            t(texts.BTN_QUOTE_SECTION, script, n=q.section),
+            callback_data=cb.OpenSection(q.section).encode(),
         ),
     ]
     rows = [buttons, [_switch_button("q", str(number), script)]]
@@ -181,7 +128,9 @@ def quote_matches(library: Library, numbers: list[int], script: Script, word: st
         assert q is not None
         lines.append(f"<b>{n}.</b> {esc(q.text)}（{q.date.label}）")
     buttons = [
-        InlineKeyboardButton(t(texts.BTN_QUOTE, script, n=n), callback_data=f"q:{n}")
+        InlineKeyboardButton(
+            t(texts.BTN_QUOTE, script, n=n), callback_data=cb.OpenQuote(n).encode()
+        )
         for n in numbers
     ]
     return Rendered("\n\n".join(lines), InlineKeyboardMarkup(_rows(buttons, 4)))
@@ -202,12 +151,16 @@ def day(library: Library, when: MonthDay, script: Script) -> Rendered:
             quote_lines.append(f"<b>{n}.</b> {esc(q.text)}")
         parts.append("\n".join(quote_lines))
     buttons = [
-        InlineKeyboardButton(t(texts.BTN_QUOTE, script, n=n), callback_data=f"q:{n}")
+        InlineKeyboardButton(
+            t(texts.BTN_QUOTE, script, n=n), callback_data=cb.OpenQuote(n).encode()
+        )
         for n in entry.quotes
     ]
     sections = sorted({e.section for e in entry.events})
     section_buttons = [
-        InlineKeyboardButton(t(texts.BTN_QUOTE_SECTION, script, n=n), callback_data=f"rd:{n}")
+        InlineKeyboardButton(
+            t(texts.BTN_QUOTE_SECTION, script, n=n), callback_data=cb.OpenSection(n).encode()
+        )
         for n in sections
     ]
     rows = _rows(buttons, 4) + _rows(section_buttons, 3)
@@ -231,7 +184,7 @@ def timeline(library: Library, script: Script) -> Rendered:
         )
         lines.append(f"<b>{entry.date.label}</b> {esc(_summary(first))}")
     buttons = [
-        InlineKeyboardButton(e.date.label, callback_data=f"d:{e.date.compact}")
+        InlineKeyboardButton(e.date.label, callback_data=cb.OpenDate(e.date).encode())
         for e in article.dates
     ]
     return Rendered("\n".join(lines), InlineKeyboardMarkup(_rows(buttons, 4)))
@@ -254,7 +207,7 @@ def toc(library: Library, script: Script, read_mask: int) -> Rendered:
             [
                 InlineKeyboardButton(
                     f"{mark} " + t(texts.BTN_SECTION, script, n=s.number, title=s.title),
-                    callback_data=f"rd:{s.number}",
+                    callback_data=cb.OpenSection(s.number).encode(),
                 )
             ]
         )
@@ -269,7 +222,8 @@ def progress_bar(done: int, total: int, width: int = 10) -> str:
 def script_choice(script: Script) -> Rendered:
     name = texts.SCRIPT_NAME[script]
     buttons = [
-        InlineKeyboardButton(texts.BTN_SWITCH[s], callback_data=f"scr:{s.short}") for s in Script
+        InlineKeyboardButton(texts.BTN_SWITCH[s], callback_data=cb.ChooseScript(s).encode())
+        for s in Script
     ]
     return Rendered(
         t(texts.SCRIPT_CHOOSE, script, script_name=t(name, script)),
@@ -282,16 +236,24 @@ def welcome_buttons(script: Script) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(t(texts.BTN_BEGIN, script), callback_data=CB_NEXT),
-                InlineKeyboardButton(t(texts.BTN_TOC, script), callback_data=CB_TOC),
+                InlineKeyboardButton(t(texts.BTN_BEGIN, script), callback_data=cb.Next().encode()),
+                InlineKeyboardButton(t(texts.BTN_TOC, script), callback_data=cb.Toc().encode()),
             ],
             [
-                InlineKeyboardButton(t(texts.BTN_SUBSCRIBE, script), callback_data=CB_SUBSCRIBE),
-                InlineKeyboardButton(t(texts.BTN_QUOTES, script), callback_data=CB_RANDOM_QUOTE),
-                InlineKeyboardButton(t(texts.BTN_TIMELINE, script), callback_data=CB_TIMELINE),
+                InlineKeyboardButton(
+                    t(texts.BTN_SUBSCRIBE, script), callback_data=cb.Subscribe().encode()
+                ),
+                InlineKeyboardButton(
+                    t(texts.BTN_QUOTES, script), callback_data=cb.RandomQuote().encode()
+                ),
+                InlineKeyboardButton(
+                    t(texts.BTN_TIMELINE, script), callback_data=cb.Timeline().encode()
+                ),
             ],
             [
-                InlineKeyboardButton(texts.BTN_SWITCH[s], callback_data=f"scr:{s.short}")
+                InlineKeyboardButton(
+                    texts.BTN_SWITCH[s], callback_data=cb.ChooseScript(s).encode()
+                )
                 for s in Script
             ],
         ]
@@ -302,7 +264,7 @@ def quiet_toggle(script: Script, quiet: bool) -> InlineKeyboardMarkup:
     """Return the button under a subscription reply that flips silent delivery."""
     label = texts.BTN_QUIET_OFF if quiet else texts.BTN_QUIET_ON
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(t(label, script), callback_data=f"qt:{0 if quiet else 1}")]]
+        [[InlineKeyboardButton(t(label, script), callback_data=cb.Quiet(not quiet).encode())]]
     )
 
 
@@ -312,8 +274,14 @@ def reset_confirm(script: Script) -> Rendered:
         InlineKeyboardMarkup(
             [
                 [
-                    InlineKeyboardButton(t(texts.BTN_RESET_YES, script), callback_data="rst:y"),
-                    InlineKeyboardButton(t(texts.BTN_RESET_NO, script), callback_data="rst:n"),
+                    InlineKeyboardButton(
+                        t(texts.BTN_RESET_YES, script),
+                        callback_data=cb.ConfirmReset(True).encode(),
+                    ),
+                    InlineKeyboardButton(
+                        t(texts.BTN_RESET_NO, script),
+                        callback_data=cb.ConfirmReset(False).encode(),
+                    ),
                 ]
             ]
         ),

@@ -1,7 +1,8 @@
-"""What is due when: pure functions of (settings, now), no I/O."""
+"""Times of day and what is due when: pure functions of (settings, now), no I/O."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
@@ -36,11 +37,17 @@ def format_hhmm(at: time) -> str:
     return f"{at.hour:02d}:{at.minute:02d}"
 
 
-def parse_stored_time(value: str | None, default: time) -> time:
-    if not value:
-        return default
-    hour, minute = value.split(":")
-    return time(int(hour), int(minute))
+def parse_hhmm(text: str) -> time | None:
+    """Return the time of a ``HH:MM`` string (also ``H:MM``, ``HHMM``, ``H点``), or None."""
+    m = re.fullmatch(r"\s*(\d{1,2})(?:[:：.点點时時](\d{2})?)?\s*(?:分)?\s*", text)
+    if not m:
+        m = re.fullmatch(r"\s*(\d{2})(\d{2})\s*", text)
+    if not m:
+        return None
+    hour, minute = int(m.group(1)), int(m.group(2) or 0)
+    if 0 <= hour <= 23 and 0 <= minute <= 59:
+        return time(hour, minute)
+    return None
 
 
 @dataclass(frozen=True)
@@ -57,10 +64,6 @@ def plan_delivery(progress: int, total: int) -> Plan:
         return Plan(section=0, finished=True)
     section = progress + 1
     return Plan(section=section, finished=section >= total)
-
-
-def local_time(now: datetime, tz: ZoneInfo) -> datetime:
-    return now.astimezone(tz)
 
 
 def resolve_zone(name: str) -> ZoneInfo | None:

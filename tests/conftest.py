@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import uuid
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,16 +14,51 @@ from typing import Any
 
 import pytest
 from telegram import Update
-from telegram.ext import Application, ContextTypes, TypeHandler
+from telegram.ext import ContextTypes, TypeHandler
 
 from bot.app import build_application, running
 from bot.config import Settings, load_settings
 from bot.content import Library, load_library
-from bot.handlers.common import Services
+from bot.handlers.common import BotApplication
+from bot.services import Services
 from tests import updates as u
 from tests.fake_telegram import FakeTelegram, SentMessage
 
 ARTICLE = Path(__file__).resolve().parents[1] / "content" / "article.txt"
+# The PostgreSQL server tests use (each test gets a database of its own on it).
+POSTGRES_ADMIN_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+
+
+@asynccontextmanager
+async def fresh_postgres() -> AsyncIterator[str]:
+    """Create a PostgreSQL database of its own for one test; drop it afterwards.
+
+    Skips the test, saying why, when no PostgreSQL server answers.
+    """
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    admin = make_url(POSTGRES_ADMIN_URL)
+    dsn = admin.set(drivername="postgresql").render_as_string(hide_password=False)
+    try:
+        conn = await asyncpg.connect(dsn, timeout=5)
+    except (OSError, asyncpg.PostgresError) as exc:
+        pytest.skip(f"no PostgreSQL at {admin.host}:{admin.port} ({exc})")
+    name = f"bot_test_{uuid.uuid4().hex[:16]}"
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+        yield admin.set(database=name).render_as_string(hide_password=False)
+    finally:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.close()
+
+
+@pytest.fixture
+async def postgres_url() -> AsyncIterator[str]:
+    async with fresh_postgres() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -68,13 +106,13 @@ def make_settings(tmp_path: Path, fake: FakeTelegram) -> Callable[..., Settings]
 class Harness:
     """The running bot, the fake server it talks to, and what went wrong in handlers."""
 
-    app: Application
+    app: BotApplication
     fake: FakeTelegram
     errors: list[BaseException] = field(default_factory=list)
 
     @property
     def services(self) -> Services:
-        return self.app.bot_data["services"]  # type: ignore[no-any-return]
+        return self.app.services
 
     async def send(
         self,

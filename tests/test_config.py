@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, load_settings, parse_hhmm
+from bot.config import ConfigError, load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
@@ -49,23 +49,6 @@ def test_env_file_is_read_and_environment_wins(tmp_path: Path) -> None:
 def test_bad_settings_name_the_fix(tmp_path: Path, env: dict[str, str], fragment: str) -> None:
     with pytest.raises(ConfigError, match=fragment):
         load_settings(env, env_file=tmp_path / "none")
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("08:00", time(8)),
-        ("8:05", time(8, 5)),
-        ("2130", time(21, 30)),
-        ("7点", time(7)),
-        ("24:00", None),
-        ("12:60", None),
-        ("soon", None),
-        ("", None),
-    ],
-)
-def test_parse_hhmm(text: str, expected: time | None) -> None:
-    assert parse_hhmm(text) == expected
 
 
 @pytest.mark.parametrize("token", ["", "malformed"])

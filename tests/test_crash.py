@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 from bot.store import Store, chats
 from tests.fake_telegram import FakeTelegram
+from tests.seed import add_subscribers
 
 ROOT = Path(__file__).resolve().parents[1]
 CHATS = 3000
@@ -25,10 +26,10 @@ CONCURRENCY = 16
 
 
 async def _prepare_database(url: str, ids: range) -> None:
-    store = Store.from_url(url)
+    store = Store(url)
     await store.init()
     due = int(time.time()) - 60  # everyone is already due when the bot starts
-    await store.add_subscribers(ids, next_due_at=due)
+    await add_subscribers(store, ids, next_due_at=due)
     await store.close()
 
 
@@ -63,7 +64,7 @@ async def _until_recorded(url: str, proc: asyncio.subprocess.Process, timeout: f
     The database has no change notification, so this re-checks it a few times a second.
     Once every row is recorded nothing is due, so no further message can be sent.
     """
-    store = Store.from_url(url)
+    store = Store(url)
     behind = select(func.count()).select_from(chats).where(chats.c.progress < 1)
     try:
         async with asyncio.timeout(timeout):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterable
+from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,11 +18,11 @@ import pytest
 from telegram import Bot
 
 from bot import texts
+from bot.chats import ChatDefaults, ChatService, ChatState
 from bot.content import Library
 from bot.delivery import Deliverer, DeliveryConfig, Report
-from bot.schedule import next_due_epoch
 from bot.scripts import Script
-from bot.store import ChatState, Store
+from bot.store import Store
 from tests.fake_telegram import FakeTelegram, SentMessage
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -35,10 +36,22 @@ def utc(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
 
 
+DEFAULTS = ChatDefaults(SHANGHAI, time(8, 0))
+
+
+def service(store: Store, now: datetime | None = None) -> ChatService:
+    """The chat rules over ``store``, with the clock stopped at ``now``."""
+    return ChatService(store, DEFAULTS, lambda: now or datetime.now(UTC))
+
+
+def make_deliverer(store: Store, library: Library, **overrides: Any) -> Deliverer:
+    return Deliverer(
+        service(store), library, config(**overrides), bot_username=lambda: "SerialBot"
+    )
+
+
 def config(**overrides: Any) -> DeliveryConfig:
     values: dict[str, Any] = {
-        "default_timezone": SHANGHAI,
-        "default_time": time(8, 0),
         "concurrency": 4,
         "lease_seconds": 120,
         "retry_base_seconds": 5,
@@ -49,7 +62,7 @@ def config(**overrides: Any) -> DeliveryConfig:
 
 
 async def open_store(path: Path) -> Store:
-    store = Store.from_url(f"sqlite:///{path}")
+    store = Store(f"sqlite:///{path}")
     await store.init()
     return store
 
@@ -79,7 +92,7 @@ async def tg(fake: FakeTelegram) -> AsyncIterator[Bot]:
 
 @pytest.fixture
 def deliverer(store: Store, library: Library) -> Deliverer:
-    return Deliverer(store, library, config(), bot_username=lambda: "SerialBot")
+    return make_deliverer(store, library)
 
 
 async def subscribe(
@@ -95,15 +108,16 @@ async def subscribe(
 ) -> int:
     """Subscribe a chat the way /subscribe does; return its first due epoch."""
     kind = "private" if chat_id > 0 else "group"
-    await store.ensure_chat(chat_id, kind)
+    chats = service(store, now)
+    chat = await chats.set_zone(await chats.contact(chat_id, kind), tz)
     hour, minute = map(int, at.split(":"))
-    due = next_due_epoch(now, time(hour, minute), tz)
-    await store.subscribe(
-        chat_id, delivery_time=at, timezone=tz.key, quiet=quiet, thread_id=None, next_due_at=due
+    chat = await chats.subscribe(
+        chat, at=time(hour, minute), quiet=quiet, thread_id=None, script=Script.TRADITIONAL
     )
     if known:
         fake.add_chats([chat_id], kind)
-    return due
+    assert chat.next_due_at is not None
+    return chat.next_due_at
 
 
 def at_epoch(epoch: int, seconds: int = 0) -> datetime:
@@ -117,14 +131,14 @@ def section_of(message: SentMessage) -> int:
 
 
 async def state(store: Store, chat_id: int) -> ChatState:
-    found = await store.get_chat(chat_id)
+    found = await store.chats.get(chat_id)
     assert found is not None
     return found
 
 
 async def taken(store: Store, chat_id: int) -> int | None:
     """Press /next the way the handler does; return the section it moved the chat to."""
-    state = await store.take_next(chat_id, 5)
+    state = await store.chats.take_next(chat_id, 5)
     return state.progress if state is not None else None
 
 
@@ -136,16 +150,20 @@ def sends_to(fake: FakeTelegram, chat_id: int) -> int:
 # --- the right local minute ------------------------------------------------------------------
 
 
-async def drive(
-    deliverer: Deliverer, bot: Bot, start: datetime, end: datetime
-) -> list[tuple[datetime, int]]:
-    """Tick once a minute from start to end; return (tick, chat) for every delivery."""
+async def drive(deliverer: Deliverer, bot: Bot, end: datetime) -> list[tuple[datetime, int]]:
+    """Jump from one due instant to the next until ``end``; return (instant, chat) pairs.
+
+    A second before each due instant nothing is sent, so each delivery happens exactly at
+    the instant the store holds; between due instants nothing is due by construction.
+    """
     deliveries: list[tuple[datetime, int]] = []
-    now = start
-    while now <= end:
+    while (due := await deliverer.queue.next_due()) is not None and due <= end.timestamp():
+        early = await deliverer.run_due(bot, at_epoch(due, -1))
+        assert early.chats == [], "delivered before its minute"
+        now = at_epoch(due)
         report = await deliverer.run_due(bot, now)
+        assert report.chats, "a due chat was not delivered"
         deliveries.extend((now, chat) for chat in report.chats)
-        now += timedelta(minutes=1)
     return deliveries
 
 
@@ -166,7 +184,7 @@ async def test_delivers_at_the_local_minute_across_zones_and_spring_forward(
     }
     for chat, (at, tz) in chats.items():
         await subscribe(store, fake, chat, now=start, at=at, tz=tz)
-    deliveries = await drive(deliverer, tg, start, utc(2025, 3, 10, 23, 59))
+    deliveries = await drive(deliverer, tg, utc(2025, 3, 10, 23, 59))
 
     assert local_times(deliveries, 1, NEW_YORK) == ["03-08 08:00", "03-09 08:00", "03-10 08:00"]
     assert local_times(deliveries, 2, NEW_YORK) == ["03-08 02:30", "03-09 03:30", "03-10 02:30"]
@@ -184,7 +202,7 @@ async def test_fall_back_repeated_hour_delivers_once(
     start = utc(2025, 11, 1, 4, 0)
     await subscribe(store, fake, 11, now=start, at="01:30", tz=NEW_YORK)
     await subscribe(store, fake, 12, now=start, at="08:00", tz=NEW_YORK)
-    deliveries = await drive(deliverer, tg, start, utc(2025, 11, 4, 3, 59))
+    deliveries = await drive(deliverer, tg, utc(2025, 11, 4, 3, 59))
 
     assert [now for now, chat in deliveries if chat == 11] == [
         utc(2025, 11, 1, 5, 30),  # EDT
@@ -228,10 +246,9 @@ async def test_end_of_article_sends_the_end_once_then_nothing(
     due = await subscribe(store, fake, 31, now=start)  # reaches section 5 by delivery
     await subscribe(store, fake, 32, now=start)  # reads everything with /next first
     for _ in range(5):
-        await store.take_next(32, 5)
-    await store.take_next(31, 5)
-    await store.take_next(31, 5)
-    await store.take_next(31, 5)
+        await store.chats.take_next(32, 5)
+    for _ in range(3):
+        await store.chats.take_next(31, 5)
 
     for day in range(6):
         await deliverer.run_due(tg, at_epoch(due, day * 86_400 + 30))
@@ -248,7 +265,7 @@ async def test_end_of_article_sends_the_end_once_then_nothing(
 
     # /reset starts the article over: delivery resumes at section 1 the next day.
     later = at_epoch(due, 6 * 86_400 + 60)
-    await store.reset(32, next_due_epoch(later, time(8, 0), SHANGHAI))
+    await service(store, later).restart(await state(store, 32))
     await deliverer.run_due(tg, at_epoch(due, 7 * 86_400))
     assert fake.sent(32)[0].plain_text == END_TEXT
     assert section_of(fake.sent(32)[-1]) == 1
@@ -307,12 +324,7 @@ async def test_two_workers_racing_never_double_deliver(
             due = await subscribe(first, fake, chat, now=start)
         # Small claims and some latency so the two runs interleave for real.
         fake.delay("sendMessage", 0.002)
-        workers = [
-            Deliverer(
-                s, library, config(batch=10, concurrency=4), bot_username=lambda: "SerialBot"
-            )
-            for s in (first, second)
-        ]
+        workers = [make_deliverer(s, library, batch=10, concurrency=4) for s in (first, second)]
         now = at_epoch(due)
         reports: list[Report] = await asyncio.gather(*(w.run_due(tg, now) for w in workers))
 
@@ -367,7 +379,7 @@ async def test_migrated_group_gets_the_delivery_at_its_new_id_once(
     assert report.migrated == 1 and report.chats == [-1000000000071]
     assert fake.sent(-71) == []
     assert [section_of(m) for m in fake.sent(-1000000000071)] == [1]
-    assert await store.get_chat(-71) is None
+    assert (await state(store, -71)).chat_id == -1000000000071  # the old id leads there
     moved = await state(store, -1000000000071)
     assert moved.subscribed and moved.progress == 1 and moved.kind == "supergroup"
 
@@ -453,7 +465,7 @@ async def test_stopping_hands_unsent_claims_back_at_once(
         due = await subscribe(store, fake, chat, now=start)
     fake.delay("sendMessage", 0.01)
     now = at_epoch(due)
-    first = Deliverer(store, library, config(concurrency=2), bot_username=lambda: "SerialBot")
+    first = make_deliverer(store, library, concurrency=2)
     run = asyncio.create_task(first.run_due(tg, now))
     await fake.wait_for(lambda: fake.sent_count() >= 5)
     first.stopping = True  # what running() does on shutdown
@@ -461,7 +473,7 @@ async def test_stopping_hands_unsent_claims_back_at_once(
     assert 5 <= len(stopped.chats) < len(chats) // 2  # finished what it had in hand only
 
     # A restarted bot takes the rest right away, at the same instant: no lease to wait out.
-    second = Deliverer(store, library, config(concurrency=2), bot_username=lambda: "SerialBot")
+    second = make_deliverer(store, library, concurrency=2)
     rest = await second.run_due(tg, now)
     assert sorted(stopped.chats + rest.chats) == chats
     assert {chat: len(fake.sent(chat)) for chat in chats} == dict.fromkeys(chats, 1)
@@ -478,14 +490,14 @@ async def test_concurrent_first_contact_creates_each_chat_once(tmp_path: Path) -
     try:
         for chat in range(1, 41):
             results = await asyncio.gather(
-                *(s.ensure_chat(chat, "private") for s in (*stores, *stores)),
-                *(s.set_user_script(chat, "simplified") for s in stores),
+                *(service(s).contact(chat, "private") for s in (*stores, *stores)),
+                *(s.users.set_script(chat, Script.SIMPLIFIED) for s in stores),
                 return_exceptions=True,
             )
             errors = [r for r in results if isinstance(r, BaseException)]
             assert errors == []
-        assert await stores[0].count() == 40
-        assert await stores[1].get_user_script(40) == "simplified"
+        assert await stores[0].chats.count() == 40
+        assert await stores[1].users.script(40) is Script.SIMPLIFIED
     finally:
         for store in stores:
             await store.close()
@@ -496,7 +508,7 @@ async def test_deleted_topic_delivers_to_the_chat_itself_from_then_on(
 ) -> None:
     start = utc(2025, 5, 1, 0, 0)
     due = await subscribe(store, fake, -1000000000081, now=start)
-    await store.set_thread(-1000000000081, 7)
+    await store.chats.change(-1000000000081, lambda c: replace(c, thread_id=7))
     fake.delete_topic(-1000000000081, 7)
 
     report = await deliverer.run_due(tg, at_epoch(due))

@@ -19,11 +19,13 @@ from telegram import Update
 from telegram.ext import ContextTypes, TypeHandler
 
 from bot.app import build_application, running
+from bot.chats import ChatState
 from bot.config import Settings
 from bot.content import Library
-from bot.store import ChatState, Store
+from bot.store import Store
 from tests.conftest import Clock, Harness
 from tests.fake_telegram import FakeTelegram, SentMessage
+from tests.seed import add_subscribers
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -37,15 +39,15 @@ class Probe:
     def __init__(self, store: Store) -> None:
         self.claims: list[tuple[int, int]] = []
         self._changed = asyncio.Event()
-        original = store.claim_due
+        original = store.queue.claim
 
-        async def claim_due(now: int, *, limit: int, lease: int) -> list[ChatState]:
+        async def claim(now: int, *, limit: int, lease: int) -> list[ChatState]:
             rows = await original(now, limit=limit, lease=lease)
             self.claims.append((now, len(rows)))
             self._changed.set()
             return rows
 
-        store.claim_due = claim_due  # type: ignore[method-assign]
+        store.queue.claim = claim  # type: ignore[method-assign]
 
     async def settled(self, at: datetime, timeout: float = TIMEOUT) -> None:
         """Wait until a run at ``at`` or later found nothing (more) due.
@@ -99,7 +101,7 @@ def sections(fake: FakeTelegram, chat_id: int) -> list[str]:
 
 
 async def chat(harness: Harness, chat_id: int) -> ChatState:
-    found = await harness.services.store.get_chat(chat_id)
+    found = await harness.services.store.chats.get(chat_id)
     assert found is not None
     return found
 
@@ -260,19 +262,9 @@ async def test_flood_control_like_telegram_sees_no_429_from_a_burst_of_due_chats
     clock.now = datetime(2025, 3, 5, 7, 0, tzinfo=SHANGHAI)
     due = int(datetime(2025, 3, 5, 7, 59, tzinfo=SHANGHAI).timestamp())
     async with run_bot(BOT_RATE_LIMIT="30") as (bot, probe):
-        store = bot.services.store
         # Subscribed in the store, not by command: a command's reply would count against
         # the fake's 1/s per chat and blur what this test measures (the overall pace).
-        for user in users:
-            await store.ensure_chat(user, "private")
-            await store.subscribe(
-                user,
-                delivery_time="07:59",
-                timezone=SHANGHAI.key,
-                quiet=False,
-                thread_id=None,
-                next_due_at=due,
-            )
+        await add_subscribers(bot.services.store, users, next_due_at=due, delivery_time="07:59")
         fake.add_chats(users)
         fake.flood_control = True  # 30/s overall and 1/s per chat, 429 beyond, as Telegram
         clock.now = datetime(2025, 3, 5, 7, 59, tzinfo=SHANGHAI)

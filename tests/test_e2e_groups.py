@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import time, timedelta
 from typing import Any
 
 import pytest
@@ -87,10 +87,10 @@ async def test_removed_from_group_deactivates_and_keeps_state(bot: Harness) -> N
     await bot.command("/next", MEMBER, chat=group())
 
     await quiet(bot, u.my_chat_member(group(), ADMIN, "member", "kicked"), GROUP_ID)
-    state = await bot.services.store.get_chat(GROUP_ID)
+    state = await bot.services.store.chats.get(GROUP_ID)
     assert state is not None
     assert not state.active and state.next_due_at is None  # nothing more is sent there
-    assert state.subscribed and state.delivery_time == "09:00" and state.progress == 1
+    assert state.subscribed and state.delivery_time == time(9, 0) and state.progress == 1
 
 
 async def test_readded_group_is_greeted_again_and_resumes(bot: Harness) -> None:
@@ -121,7 +121,7 @@ async def test_greeting_subscribe_button_is_for_admins(bot: Harness) -> None:
         u.callback_query(u.user(ADMIN), (GROUP_ID, greeting.message_id), button["callback_data"])
     )
     assert "08:00" in ok.plain_text  # the default delivery time
-    state = await bot.services.store.get_chat(GROUP_ID)
+    state = await bot.services.store.chats.get(GROUP_ID)
     assert state is not None and state.subscribed
 
 
@@ -197,7 +197,7 @@ async def test_reading_commands_work_for_everyone(bot: Harness, text: str, expec
 async def test_settings_refused_for_non_admins(bot: Harness, text: str) -> None:
     [reply] = await bot.command(text, MEMBER, chat=group())
     assert reply.plain_text == txt(texts.ADMINS_ONLY)
-    state = await bot.services.store.get_chat(GROUP_ID)
+    state = await bot.services.store.chats.get(GROUP_ID)
     assert state is None or (not state.subscribed and state.timezone is None)
 
 
@@ -238,7 +238,7 @@ def anonymous_admin_command(chat: dict[str, Any], text: str) -> dict[str, Any]:
 async def test_anonymous_admin_may_change_settings(bot: Harness) -> None:
     [reply] = await bot.send(anonymous_admin_command(group(), "/subscribe 07:15"))
     assert "07:15" in reply.plain_text
-    state = await bot.services.store.get_chat(GROUP_ID)
+    state = await bot.services.store.chats.get(GROUP_ID)
     assert state is not None and state.subscribed
     assert bot.fake.call_count("getChatMember") == 0  # posting as the group proves it
 
@@ -276,7 +276,7 @@ async def test_member_replies_use_own_script_else_group_script(bot: Harness, lib
 async def test_non_admin_script_choice_does_not_change_group(bot: Harness) -> None:
     [reply] = await bot.command("/script 简", MEMBER, chat=group())
     assert reply.plain_text == txt(texts.SCRIPT_SET, S, script_name="简体")
-    state = await bot.services.store.get_chat(GROUP_ID)
+    state = await bot.services.store.chats.get(GROUP_ID)
     assert state is None or state.script is None
     [other] = await bot.command("/nosuch@SerialBot", OTHER, chat=group())
     assert other.plain_text == txt(texts.UNKNOWN_COMMAND, T)
@@ -328,9 +328,9 @@ async def test_migration_service_messages_keep_settings_and_progress(bot: Harnes
     assert "09:00" in progress.plain_text  # still subscribed, same time
     [section] = await bot.command("/next", MEMBER, chat=supergroup)
     assert "3/5" in section.plain_text
-    assert await bot.services.store.get_chat(GROUP_ID) is None
-    state = await bot.services.store.get_chat(NEW_ID)
-    assert state is not None and state.script == "simplified" and state.kind == "supergroup"
+    state = await bot.services.store.chats.get(GROUP_ID)  # the old id leads to the new row
+    assert state == await bot.services.store.chats.get(NEW_ID)
+    assert state is not None and state.script is Script.SIMPLIFIED and state.kind == "supergroup"
 
 
 async def test_migration_found_while_delivering_moves_the_group(
@@ -346,7 +346,8 @@ async def test_migration_found_while_delivering_moves_the_group(
     supergroup = u.supergroup_chat(NEW_ID, "讀書會")
     [progress] = await bot.command("/progress", MEMBER, chat=supergroup)
     assert "3/5" in progress.plain_text and "09:00" in progress.plain_text
-    assert await bot.services.store.get_chat(GROUP_ID) is None
+    moved = await bot.services.store.chats.get(GROUP_ID)
+    assert moved is not None and moved.chat_id == NEW_ID
 
 
 # --- forum topics -----------------------------------------------------------------------------
@@ -463,7 +464,7 @@ async def test_channel_subscribe_deliver_and_unsubscribe(
 
     [off] = await bot.send(u.channel_post(channel, "/unsubscribe@SerialBot"))
     assert off.plain_text == txt(texts.UNSUBSCRIBED, S)
-    state = await bot.services.store.get_chat(channel["id"])
+    state = await bot.services.store.chats.get(channel["id"])
     assert state is not None and not state.subscribed and state.next_due_at is None
 
 
@@ -492,7 +493,7 @@ async def test_removed_from_channel_deactivates(bot: Harness) -> None:
     await bot.processed(u.my_chat_member(channel, ADMIN, "left", "administrator"))
     await bot.send(u.channel_post(channel, "/subscribe 06:45"))
     await quiet(bot, u.my_chat_member(channel, ADMIN, "administrator", "left"), channel["id"])
-    state = await bot.services.store.get_chat(channel["id"])
+    state = await bot.services.store.chats.get(channel["id"])
     assert state is not None and not state.active and state.next_due_at is None
     assert state.subscribed  # kept, so re-adding the bot can pick it up again
 
@@ -511,12 +512,12 @@ async def test_quiet_button_under_a_subscription_is_for_admins_and_flips_deliver
     await bot.processed(refused)
     answer = bot.fake.calls_for("answerCallbackQuery")[-1].params
     assert answer.get("show_alert") in (True, "true") and "管理員" in answer["text"]
-    state = await bot.services.store.get_chat(-100777)
+    state = await bot.services.store.chats.get(-100777)
     assert state is not None and not state.quiet
 
     # The admin's press makes deliveries silent and flips the button in place.
     await bot.processed(u.callback_query(u.user(501), (-100777, reply.message_id), "qt:1"))
-    state = await bot.services.store.get_chat(-100777)
+    state = await bot.services.store.chats.get(-100777)
     assert state is not None and state.quiet
     [[flipped]] = bot.fake.messages[(-100777, reply.message_id)].reply_markup["inline_keyboard"]
     assert flipped["callback_data"] == "qt:0"

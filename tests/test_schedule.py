@@ -11,10 +11,9 @@ from hypothesis import strategies as st
 
 from bot.schedule import (
     format_hhmm,
-    local_time,
     next_due_epoch,
     next_occurrence,
-    parse_stored_time,
+    parse_hhmm,
     plan_delivery,
     resolve_zone,
 )
@@ -172,15 +171,34 @@ def test_result_is_the_first_instant_with_that_wall_time(
 # --- small helpers ---------------------------------------------------------------------------
 
 
-def test_format_and_parse_stored_time() -> None:
+def test_format_hhmm_pads() -> None:
     assert format_hhmm(time(7, 5)) == "07:05"
-    assert parse_stored_time("07:05", time(8, 0)) == time(7, 5)
-    assert parse_stored_time(None, time(8, 0)) == time(8, 0)
-    assert parse_stored_time("", time(9, 30)) == time(9, 30)
 
 
-def test_local_time() -> None:
-    assert local_time(utc(2025, 6, 1, 2, 15), KATHMANDU).strftime("%H:%M") == "08:00"
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("08:00", time(8)),
+        ("８：３０", time(8, 30)),
+        ("²:30", None),
+        ("21：30", time(21, 30)),
+        ("8:05", time(8, 5)),
+        ("2130", time(21, 30)),
+        ("7点", time(7)),
+        ("24:00", None),
+        ("12:60", None),
+        ("soon", None),
+        ("", None),
+    ],
+)
+def test_parse_hhmm(text: str, expected: time | None) -> None:
+    assert parse_hhmm(text) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(hour=st.integers(0, 23), minute=st.integers(0, 59))
+def test_parse_hhmm_reads_what_format_hhmm_writes(hour: int, minute: int) -> None:
+    assert parse_hhmm(format_hhmm(time(hour, minute))) == time(hour, minute)
 
 
 @pytest.mark.parametrize(

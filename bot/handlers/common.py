@@ -1,148 +1,96 @@
-"""What every handler needs: the services, the reader's script, replies and admin checks."""
+"""What every handler needs: the typed context, the reader's script, replies, admin checks."""
 
 from __future__ import annotations
 
-import asyncio
-import time
-import weakref
-from collections import OrderedDict
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from telegram import Chat, ChatMember, Update
+from telegram import ChatMember, Update
 from telegram.constants import ChatType
-from telegram.error import ChatMigrated
-from telegram.ext import ContextTypes
+from telegram.ext import Application, CallbackContext, ExtBot
 
-from bot import render, texts
-from bot.config import Settings
-from bot.content import Library
-from bot.delivery import Deliverer
-from bot.scripts import Script, script_for_language
-from bot.store import ChatState, Store
+from bot import chats, render, sender, texts
+from bot.chats import ChatState
+from bot.scripts import Script
+from bot.services import Services
 
 
-class _TTLCache:
-    """A small bounded cache with expiry, for facts Telegram lets us keep briefly."""
+class BotApplication(Application):
+    """PTB's Application, holding the bot's services for every handler and job."""
 
-    def __init__(self, ttl: float, size: int = 10_000) -> None:
-        self.ttl, self.size = ttl, size
-        self._data: OrderedDict[object, tuple[float, object]] = OrderedDict()
-
-    def get(self, key: object) -> object | None:
-        item = self._data.get(key)
-        if item is None or item[0] < time.monotonic():
-            self._data.pop(key, None)
-            return None
-        return item[1]
-
-    def put(self, key: object, value: object) -> None:
-        self._data[key] = (time.monotonic() + self.ttl, value)
-        self._data.move_to_end(key)
-        while len(self._data) > self.size:
-            self._data.popitem(last=False)
+    services: Services
 
 
-@dataclass
-class Services:
-    settings: Settings
-    library: Library
-    store: Store
-    deliverer: Deliverer
-    clock: Callable[[], datetime]
-    admins: _TTLCache = field(default_factory=lambda: _TTLCache(ttl=60))
-    # Read-through cache of users' scripts; writes go to the store first.
-    user_scripts: _TTLCache = field(default_factory=lambda: _TTLCache(ttl=600, size=50_000))
-    # Updates run concurrently; a few read-then-write steps (greeting a group once) must not
-    # interleave for the same chat. Weak values: a lock lives only while someone holds it.
-    _chat_locks: weakref.WeakValueDictionary[int, asyncio.Lock] = field(
-        default_factory=weakref.WeakValueDictionary
-    )
+class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    """The context every handler gets: PTB's, plus the services."""
 
-    def chat_lock(self, chat_id: int) -> asyncio.Lock:
-        """Return the lock that serialises membership bookkeeping for one chat."""
-        lock = self._chat_locks.get(chat_id)
-        if lock is None:
-            lock = self._chat_locks[chat_id] = asyncio.Lock()
-        return lock
+    @property
+    def services(self) -> Services:
+        return cast(BotApplication, self.application).services
 
 
-def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
-    found: Services = context.application.bot_data["services"]
-    return found
-
-
-def is_private(chat: Chat | None) -> bool:
+def is_private(update: Update) -> bool:
+    chat = update.effective_chat
     return chat is not None and chat.type == ChatType.PRIVATE
 
 
-async def user_script(svc: Services, update: Update) -> Script | None:
-    """Return the script the user chose, if any."""
+async def user_script(context: BotContext, update: Update) -> Script | None:
+    """Return the script the user chose, if any (cached briefly)."""
+    svc = context.services
     user = update.effective_user
     if user is None:
         return None
     cached = svc.user_scripts.get(user.id)
     if cached is None:
-        stored = await svc.store.get_user_script(user.id)
-        cached = stored or ""
+        cached = await svc.store.users.script(user.id) or ""
         svc.user_scripts.put(user.id, cached)
     return Script(str(cached)) if cached else None
 
 
-async def reader_script(svc: Services, update: Update, state: ChatState | None = None) -> Script:
-    """Return the script to answer in: the person's choice, else the chat's, else a default."""
-    chosen = await user_script(svc, update)
-    if chosen is not None:
-        return chosen
-    chat = update.effective_chat
-    if chat is not None and not is_private(chat):
-        if state is None:
-            state = await svc.store.get_chat(chat.id)
-        if state is not None and state.script:
-            return Script(state.script)
-        return Script.TRADITIONAL
-    user = update.effective_user
-    return script_for_language(user.language_code if user else None, Script.TRADITIONAL)
+async def reader_script(
+    context: BotContext, update: Update, state: ChatState | None = None
+) -> Script:
+    """Return the script to answer in (see chats.reader_script)."""
+    chat, user = update.effective_chat, update.effective_user
+    chosen = await user_script(context, update)
+    kind = chat.type if chat is not None else chats.PRIVATE
+    if chosen is None and state is None and chat is not None and kind != chats.PRIVATE:
+        state = await context.services.chats.get(chat.id)
+    return chats.reader_script(chosen, state, kind, user.language_code if user else None)
 
 
-async def chat_state(svc: Services, update: Update) -> ChatState:
+async def chat_state(context: BotContext, update: Update) -> ChatState:
+    """Return the state of the update's chat, creating it on first contact."""
     chat = update.effective_chat
     assert chat is not None
-    return await svc.store.ensure_chat(chat.id, chat.type, chat.title or chat.full_name or "")
+    return await context.services.chats.contact(
+        chat.id, chat.type, chat.title or chat.full_name or ""
+    )
 
 
-async def send(update: Update, message: render.Rendered, **kwargs: object) -> None:
+def reply_target(update: Update) -> sender.Target:
+    """Return where a reply to this update goes: its chat, and its forum topic if any."""
+    message = update.effective_message
+    if message is not None:
+        thread = message.message_thread_id if message.is_topic_message else None
+        return sender.Target(message.chat_id, thread)
+    chat = update.effective_chat
+    assert chat is not None
+    return sender.Target(chat.id)
+
+
+async def send(context: BotContext, update: Update, message: render.Rendered) -> None:
     """Reply in the update's chat (and forum topic), split to Telegram's length limit."""
-    target = update.effective_message
-    assert target is not None
-    chunks = render.split_message(message.text)
-    moved_to: int | None = None
-    for i, chunk in enumerate(chunks):
-        options: dict[str, Any] = {
-            "reply_markup": message.markup if i == len(chunks) - 1 else None,
-            **kwargs,
-        }
-        if moved_to is None:
-            try:
-                await target.reply_text(chunk, **options)
-                continue
-            except ChatMigrated as exc:
-                # The group became a supergroup after this command was sent: answer there
-                # (the migration service message moves the chat's state in the store).
-                moved_to = exc.new_chat_id
-        await target.get_bot().send_message(moved_to, chunk, **options)
+    await sender.send(context.bot, reply_target(update), message, chats=context.services.chats)
 
 
-async def say(update: Update, text: str) -> None:
-    await send(update, render.Rendered(text))
+async def say(context: BotContext, update: Update, text: str) -> None:
+    await send(context, update, render.Rendered(text))
 
 
-async def is_admin(svc: Services, update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+async def is_admin(context: BotContext, update: Update) -> bool:
     """Tell whether the sender may change this chat's settings."""
     chat, message, user = update.effective_chat, update.effective_message, update.effective_user
-    if chat is None or is_private(chat):
+    if chat is None or chat.type == ChatType.PRIVATE:
         return True
     if chat.type == ChatType.CHANNEL:
         return True  # only a channel's admins can post in it
@@ -151,6 +99,7 @@ async def is_admin(svc: Services, update: Update, context: ContextTypes.DEFAULT_
         return message.sender_chat.id == chat.id
     if user is None:
         return False
+    svc = context.services
     key = (chat.id, user.id)
     cached = svc.admins.get(key)
     if cached is None:
@@ -160,11 +109,9 @@ async def is_admin(svc: Services, update: Update, context: ContextTypes.DEFAULT_
     return bool(cached)
 
 
-async def admin_gate(
-    svc: Services, update: Update, context: ContextTypes.DEFAULT_TYPE, script: Script
-) -> bool:
+async def admin_gate(context: BotContext, update: Update, script: Script) -> bool:
     """Tell whether the sender may change this chat's settings; refuse politely if not."""
-    if await is_admin(svc, update, context):
+    if await is_admin(context, update):
         return True
-    await say(update, texts.t(texts.ADMINS_ONLY, script))
+    await say(context, update, texts.t(texts.ADMINS_ONLY, script))
     return False

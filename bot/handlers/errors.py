@@ -6,15 +6,14 @@ import logging
 
 from telegram import Update
 from telegram.error import Forbidden, NetworkError, RetryAfter
-from telegram.ext import ContextTypes
 
 from bot import texts
-from bot.handlers.common import reader_script, services
+from bot.handlers.common import BotContext, reader_script
 
 log = logging.getLogger(__name__)
 
 
-async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_error(update: object, context: BotContext) -> None:
     """Log the failure with its context and tell the user, in their script, if we can."""
     error = context.error
     if isinstance(error, NetworkError) and not isinstance(update, Update):
@@ -32,7 +31,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not isinstance(update, Update) or isinstance(error, Forbidden | RetryAfter):
         return
     try:
-        script = await reader_script(services(context), update)
+        script = await reader_script(context, update)
         if update.callback_query is not None:
             await update.callback_query.answer(texts.t(texts.ERROR, script), show_alert=True)
         elif update.effective_message is not None:

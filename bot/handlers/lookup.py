@@ -11,43 +11,43 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.ext import ContextTypes
 
+from bot import callback_data as cb
 from bot import render, texts
-from bot.handlers.common import reader_script, say, send, services
+from bot.arguments import parse_number
+from bot.handlers.common import BotContext, reader_script, say, send
 from bot.scripts import Script
 from bot.texts import t
 
 INLINE_CACHE_SECONDS = 300
 
 
-async def quote(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def quote(update: Update, context: BotContext) -> None:
     """Answer /quote, /quote N and /quote WORD."""
-    svc = services(context)
-    script = await reader_script(svc, update)
+    svc = context.services
+    script = await reader_script(context, update)
     total = svc.library.quote_count
     arg = " ".join(context.args or []).strip()
     if not arg:
-        await send(update, render.quote(svc.library, random.randint(1, total), script))
+        await send(context, update, render.quote(svc.library, random.randint(1, total), script))
         return
-    digits = arg.translate(str.maketrans("０１２３４５６７８９", "0123456789")).lstrip("#№")
-    if digits.lstrip("-").isdigit():
-        number = int(digits) if len(digits) < 6 else 0
+    digits = arg.lstrip("#№")
+    if digits.lstrip("-").isdigit():  # any digits (², ① too) get the range hint, not a search
+        number = parse_number(digits, max_digits=9) or 0
         if 1 <= number <= total:
-            await send(update, render.quote(svc.library, number, script))
+            await send(context, update, render.quote(svc.library, number, script))
         else:
-            await say(update, t(texts.QUOTE_RANGE, script, total=total))
+            await say(context, update, t(texts.QUOTE_RANGE, script, total=total))
         return
     await search(update, context, arg, script)
 
 
-async def search(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, word: str, script: Script
-) -> None:
-    svc = services(context)
+async def search(update: Update, context: BotContext, word: str, script: Script) -> None:
+    svc = context.services
     numbers = svc.library.search_quotes(word)
     if not numbers:
         await say(
+            context,
             update,
             t(
                 texts.QUOTE_NONE,
@@ -57,59 +57,64 @@ async def search(
             ),
         )
     elif len(numbers) == 1:
-        await send(update, render.quote(svc.library, numbers[0], script))
+        await send(context, update, render.quote(svc.library, numbers[0], script))
     else:
-        await send(update, render.quote_matches(svc.library, numbers, script, word[:50]))
+        await send(context, update, render.quote_matches(svc.library, numbers, script, word[:50]))
 
 
-async def date(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def date(update: Update, context: BotContext) -> None:
     """Answer /date (the timeline) and /date D (what happened that day)."""
-    svc = services(context)
-    script = await reader_script(svc, update)
+    svc = context.services
+    script = await reader_script(context, update)
     arg = " ".join(context.args or []).strip()
     if not arg:
-        await send(update, render.timeline(svc.library, script))
+        await send(context, update, render.timeline(svc.library, script))
         return
     day = svc.library.parse_day(arg)
     known = render.known_days(svc.library)
     if day is None:
-        await say(update, t(texts.DATE_NOT_A_DATE, script, arg=render.esc(arg[:30]), known=known))
+        await say(
+            context,
+            update,
+            t(texts.DATE_NOT_A_DATE, script, arg=render.esc(arg[:30]), known=known),
+        )
     elif svc.library.date(day, script) is None:
-        await say(update, t(texts.DATE_UNKNOWN, script, arg=day.label, known=known))
+        await say(context, update, t(texts.DATE_UNKNOWN, script, arg=day.label, known=known))
     else:
-        await send(update, render.day(svc.library, day, script))
+        await send(context, update, render.day(svc.library, day, script))
 
 
-async def free_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def free_text(update: Update, context: BotContext) -> None:
     """In a private chat, a plain message is a search over quotes, then dates."""
-    svc = services(context)
-    script = await reader_script(svc, update)
+    svc = context.services
+    script = await reader_script(context, update)
     message = update.effective_message
     assert message is not None and message.text is not None
     word = message.text.strip()[:50]
     day = svc.library.parse_day(word)
     if day is not None and svc.library.date(day, script):
-        await send(update, render.day(svc.library, day, script))
+        await send(context, update, render.day(svc.library, day, script))
         return
     if svc.library.search_quotes(word):
         await search(update, context, word, script)
         return
     days = svc.library.search_dates(word)
     if days:
-        await send(update, render.day(svc.library, days[0], script))
+        await send(context, update, render.day(svc.library, days[0], script))
         return
     await say(
+        context,
         update,
         t(texts.QUOTE_NONE, script, word=render.esc(word), total=svc.library.quote_count),
     )
 
 
-async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def inline_query(update: Update, context: BotContext) -> None:
     """List the quotes matching the query (all of them for an empty one)."""
-    svc = services(context)
+    svc = context.services
     query = update.inline_query
     assert query is not None
-    script = await reader_script(svc, update)
+    script = await reader_script(context, update)
     word = query.query.strip()
     numbers = (
         svc.library.search_quotes(word) if word else list(range(1, svc.library.quote_count + 1))
@@ -137,3 +142,22 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             t(texts.INLINE_SWITCH_PM, script), start_parameter="inline"
         ),
     )
+
+
+async def open_quote(update: Update, context: BotContext, button: cb.OpenQuote) -> None:
+    svc = context.services
+    script = await reader_script(context, update)
+    if svc.library.quote(button.number, script):
+        await send(context, update, render.quote(svc.library, button.number, script))
+
+
+async def open_date(update: Update, context: BotContext, button: cb.OpenDate) -> None:
+    svc = context.services
+    script = await reader_script(context, update)
+    if svc.library.date(button.day, script):
+        await send(context, update, render.day(svc.library, button.day, script))
+
+
+async def timeline(update: Update, context: BotContext, button: cb.Timeline) -> None:
+    script = await reader_script(context, update)
+    await send(context, update, render.timeline(context.services.library, script))

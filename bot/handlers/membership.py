@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-import html
 import logging
 
 from telegram import ChatMember, ChatMemberUpdated, Update
-from telegram.ext import ContextTypes
 
 from bot import render, texts
-from bot.handlers.common import (
-    Services,
-    is_private,
-    reader_script,
-    say,
-    services,
-)
-from bot.handlers.settings import due_after_now
-from bot.store import ChatState
+from bot.handlers.common import BotContext, is_private, reader_script, say
 from bot.texts import t
 
 log = logging.getLogger(__name__)
@@ -32,57 +22,42 @@ def _was_and_is(change: ChatMemberUpdated) -> tuple[bool, bool]:
     return was, now
 
 
-async def my_chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def my_chat_member(update: Update, context: BotContext) -> None:
     """Greet a group once when added; deactivate a chat when the bot leaves or is blocked."""
-    svc = services(context)
+    svc = context.services
     change = update.my_chat_member
     assert change is not None
     chat = change.chat
     was, now = _was_and_is(change)
     if was == now:
         return
-    async with svc.chat_lock(chat.id):
-        if not now:
-            log.info("removed from chat %s; deactivating it", chat.id)
-            await svc.store.ensure_chat(chat.id, chat.type, chat.title or chat.full_name or "")
-            await svc.store.deactivate(chat.id)
-            return
-        known = await svc.store.get_chat(chat.id)
-        if known is not None and known.active:
-            # Telegram repeats membership updates (retries, several admins adding the bot at
-            # once); the chat already counts the bot as present, so it was greeted already.
-            return
-        state = await svc.store.ensure_chat(chat.id, chat.type, chat.title or chat.full_name or "")
-        await _resume_schedule(svc, state)
-    if is_private(chat) or chat.type == "channel":
+    title = chat.title or chat.full_name or ""
+    if not now:
+        log.info("removed from chat %s; deactivating it", chat.id)
+        await svc.chats.removed(chat.id, chat.type, title)
+        return
+    # Telegram repeats membership updates (retries, several admins adding the bot at once):
+    # only the one that found the bot absent greets.
+    if not await svc.chats.joined(chat.id, chat.type, title):
+        return
+    if is_private(update) or chat.type == "channel":
         return  # a private chat starts with /start; channels are set up with /subscribe
-    script = await reader_script(svc, update, state)
+    script = await reader_script(context, update)
     article = svc.library.article(script)
     await context.bot.send_message(
         chat.id,
         t(
             texts.WELCOME_GROUP,
             script,
-            title=html.escape(article.title, quote=False),
+            title=render.esc(article.title),
             count=svc.library.section_count,
         ),
         reply_markup=render.welcome_buttons(script),
     )
 
 
-async def _resume_schedule(svc: Services, state: ChatState) -> None:
-    """Put a kept subscription back on the schedule when the bot is back in the chat.
-
-    Deactivating clears next_due_at so nothing is sent to a chat the bot left; without this
-    a re-added group would stay subscribed on paper but never get another section.
-    """
-    if state.subscribed and not state.finished and state.next_due_at is None:
-        await svc.store.set_next_due(state.chat_id, due_after_now(svc, state))
-
-
-async def migrated(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def migrated(update: Update, context: BotContext) -> None:
     """Keep a group's settings and progress when it becomes a supergroup."""
-    svc = services(context)
     message = update.effective_message
     assert message is not None
     if message.migrate_to_chat_id:
@@ -92,10 +67,10 @@ async def migrated(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     else:
         return
     log.info("chat %s migrated to %s", old, new)
-    await svc.store.migrate(old, new)
+    await context.services.chats.migrate(old, new)
 
 
-async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def unknown_command(update: Update, context: BotContext) -> None:
     """Hint at /help for a command the bot does not know, if it was meant for this bot."""
     message = update.effective_message
     if message is None or message.text is None:
@@ -105,13 +80,11 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         addressed = command.split("@", 1)[1].lower()
         if addressed != (context.bot.username or "").lower():
             return  # another bot's command
-    elif not is_private(update.effective_chat):
+    elif not is_private(update):
         return  # in groups, stay quiet about commands that may be other bots'
-    svc = services(context)
-    await say(update, t(texts.UNKNOWN_COMMAND, await reader_script(svc, update)))
+    await say(context, update, t(texts.UNKNOWN_COMMAND, await reader_script(context, update)))
 
 
-async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def not_text(update: Update, context: BotContext) -> None:
     """Stickers, photos and the like in a private chat get a short hint."""
-    svc = services(context)
-    await say(update, t(texts.NOT_TEXT, await reader_script(svc, update)))
+    await say(context, update, t(texts.NOT_TEXT, await reader_script(context, update)))

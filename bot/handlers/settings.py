@@ -1,19 +1,19 @@
-"""Settings: /script, /subscribe, /unsubscribe, /timezone."""
+"""Settings: /script, /subscribe, /unsubscribe, /timezone, and their buttons."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
-from zoneinfo import ZoneInfo
+from datetime import time
 
 from telegram import Update
 from telegram.error import BadRequest
-from telegram.ext import ContextTypes
 
+from bot import callback_data as cb
 from bot import render, texts
 from bot.api_errors import is_not_modified
-from bot.config import parse_hhmm
+from bot.arguments import parse_subscribe
+from bot.chats import ChatState
 from bot.handlers.common import (
-    Services,
+    BotContext,
     admin_gate,
     chat_state,
     is_admin,
@@ -21,189 +21,163 @@ from bot.handlers.common import (
     reader_script,
     say,
     send,
-    services,
 )
-from bot.schedule import format_hhmm, next_due_epoch, parse_stored_time, resolve_zone
+from bot.schedule import format_hhmm, resolve_zone
 from bot.scripts import Script, parse_script
-from bot.store import ChatState
 from bot.texts import t
 
-_QUIET_WORDS = {"quiet", "silent", "静音", "靜音", "q"}
+
+def next_delivery(context: BotContext, state: ChatState) -> dict[str, str]:
+    """Return the chat's next delivery as ``when`` (local date and time) and ``tz``."""
+    chats = context.services.chats
+    local = chats.local_due(state)
+    assert local is not None
+    return {"when": f"{local.month}月{local.day}日 {local:%H:%M}", "tz": chats.zone(state).key}
 
 
-def chat_zone(svc: Services, state: ChatState) -> ZoneInfo:
-    return ZoneInfo(state.timezone) if state.timezone else svc.settings.timezone
-
-
-def due_after_now(svc: Services, state: ChatState) -> int:
-    at = parse_stored_time(state.delivery_time, svc.settings.delivery_time)
-    return next_due_epoch(svc.clock(), at, chat_zone(svc, state))
-
-
-def describe_next(svc: Services, state: ChatState) -> dict[str, str]:
-    """Return the next delivery as local date and time, with the zone's name."""
-    tz = chat_zone(svc, state)
-    assert state.next_due_at is not None
-    local = datetime.fromtimestamp(state.next_due_at, UTC).astimezone(tz)
-    return {"when": f"{local.month}月{local.day}日 {local:%H:%M}", "tz": tz.key}
-
-
-async def script(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def script(update: Update, context: BotContext) -> None:
     """Set the caller's script (and, for a group's admin, the group's digest script)."""
-    svc = services(context)
-    current = await reader_script(svc, update)
+    current = await reader_script(context, update)
     if not context.args:
-        await send(update, render.script_choice(current))
+        await send(context, update, render.script_choice(current))
         return
     chosen = parse_script(context.args[0])
     if chosen is None:
-        await say(update, t(texts.SCRIPT_UNKNOWN, current, arg=render.esc(context.args[0][:20])))
+        arg = render.esc(context.args[0][:20])
+        await say(context, update, t(texts.SCRIPT_UNKNOWN, current, arg=arg))
         return
     await apply_script(update, context, chosen)
 
 
-async def apply_script(update: Update, context: ContextTypes.DEFAULT_TYPE, chosen: Script) -> None:
-    svc = services(context)
-    chat, user = update.effective_chat, update.effective_user
-    assert chat is not None
+async def choose_script(update: Update, context: BotContext, button: cb.ChooseScript) -> None:
+    await apply_script(update, context, button.script)
+
+
+async def apply_script(update: Update, context: BotContext, chosen: Script) -> None:
+    svc = context.services
+    user = update.effective_user
     name = t(texts.SCRIPT_NAME[chosen], chosen)
     lines = []
     if user is not None:
-        await svc.store.set_user_script(user.id, chosen.value)
+        await svc.store.users.set_script(user.id, chosen)
         svc.user_scripts.put(user.id, chosen.value)
         lines.append(t(texts.SCRIPT_SET, chosen, script_name=name))
-    if is_private(chat) or await is_admin(svc, update, context):
-        await chat_state(svc, update)
-        await svc.store.set_chat_script(chat.id, chosen.value)
-        if not is_private(chat):
+    if is_private(update) or await is_admin(context, update):
+        state = await chat_state(context, update)
+        await svc.chats.set_script(state, chosen)
+        if not is_private(update):
             lines.append(t(texts.SCRIPT_SET_GROUP, chosen, script_name=name))
-    await say(update, "\n".join(lines))
+    await say(context, update, "\n".join(lines))
 
 
-async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def subscribe(update: Update, context: BotContext) -> None:
     """Start daily delivery at HH:MM (default DELIVERY_TIME) in the chat's time zone."""
-    svc = services(context)
-    state = await chat_state(svc, update)
-    current = await reader_script(svc, update, state)
-    if not await admin_gate(svc, update, context, current):
+    state = await chat_state(context, update)
+    current = await reader_script(context, update, state)
+    if not await admin_gate(context, update, current):
         return
-    at = parse_stored_time(state.delivery_time, svc.settings.delivery_time)
-    quiet = state.quiet
-    for arg in context.args or []:
-        if arg.lower() in _QUIET_WORDS:
-            quiet = True
-            continue
-        if arg.lower() in {"loud", "sound", "有声", "有聲"}:
-            quiet = False
-            continue
-        parsed = parse_hhmm(arg)
-        if parsed is None:
-            await say(update, t(texts.SUBSCRIBE_BAD_TIME, current, arg=render.esc(arg[:20])))
-            return
-        at = parsed
-    await start_subscription(update, context, state, at, quiet, current)
+    args = parse_subscribe(context.args or [])
+    if args.unreadable is not None:
+        arg = render.esc(args.unreadable[:20])
+        await say(context, update, t(texts.SUBSCRIBE_BAD_TIME, current, arg=arg))
+        return
+    await _start(update, context, state, args.at, args.quiet, current)
 
 
-async def start_subscription(
+async def subscribe_button(update: Update, context: BotContext, button: cb.Subscribe) -> None:
+    state = await chat_state(context, update)
+    current = await reader_script(context, update, state)
+    if await admin_gate(context, update, current):
+        await _start(update, context, state, None, None, current)
+
+
+async def _start(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     state: ChatState,
-    at: time,
-    quiet: bool,
+    at: time | None,
+    quiet: bool | None,
     current: Script,
 ) -> None:
-    svc = services(context)
+    svc = context.services
     message = update.effective_message
     thread_id = message.message_thread_id if message and message.is_topic_message else None
-    tz = chat_zone(svc, state)
-    # A chat that already got the end message has nothing left until /reset.
-    next_due = None if state.finished else next_due_epoch(svc.clock(), at, tz)
-    if not state.script:
-        await svc.store.set_chat_script(state.chat_id, current.value)
-    await svc.store.subscribe(
-        state.chat_id,
-        delivery_time=format_hhmm(at),
-        timezone=tz.key,
-        quiet=quiet,
+    fresh = await svc.chats.subscribe(
+        state,
+        at=at or state.delivery_time or svc.settings.delivery_time,
+        quiet=state.quiet if quiet is None else quiet,
         thread_id=thread_id,
-        next_due_at=next_due,
+        script=current,
     )
-    fresh = await svc.store.get_chat(state.chat_id)
-    assert fresh is not None
     if fresh.next_due_at is None:
-        await say(update, t(texts.PROGRESS_FINISHED, current))
+        await say(context, update, t(texts.PROGRESS_FINISHED, current))
         return
-    info = describe_next(svc, fresh)
+    assert fresh.delivery_time is not None
     text = t(
         texts.SUBSCRIBED,
         current,
-        time=format_hhmm(at),
-        tz=info["tz"],
-        quiet=t(texts.SUBSCRIBED_QUIET, current) if quiet else "",
-        when=info["when"],
+        time=format_hhmm(fresh.delivery_time),
+        quiet=t(texts.SUBSCRIBED_QUIET, current) if fresh.quiet else "",
+        **next_delivery(context, fresh),
     )
-    await send(update, render.Rendered(text, render.quiet_toggle(current, quiet)))
+    await send(context, update, render.Rendered(text, render.quiet_toggle(current, fresh.quiet)))
 
 
-async def toggle_quiet(update: Update, context: ContextTypes.DEFAULT_TYPE, quiet: bool) -> None:
+async def toggle_quiet(update: Update, context: BotContext, button: cb.Quiet) -> None:
     """The button under a subscription reply: silent delivery on or off (admins only)."""
-    svc = services(context)
     query = update.callback_query
     assert query is not None
-    state = await chat_state(svc, update)
-    current = await reader_script(svc, update, state)
-    if not await is_admin(svc, update, context):
+    state = await chat_state(context, update)
+    current = await reader_script(context, update, state)
+    if not await is_admin(context, update):
         await query.answer(t(texts.ADMINS_ONLY, current), show_alert=True)
         return
-    await svc.store.set_quiet(state.chat_id, quiet)
-    await query.answer(t(texts.QUIET_NOW_ON if quiet else texts.QUIET_NOW_OFF, current))
+    await context.services.chats.set_quiet(state, button.yes)
+    await query.answer(t(texts.QUIET_NOW_ON if button.yes else texts.QUIET_NOW_OFF, current))
     try:
-        await query.edit_message_reply_markup(render.quiet_toggle(current, quiet))
+        await query.edit_message_reply_markup(render.quiet_toggle(current, button.yes))
     except BadRequest as exc:
         if not is_not_modified(exc):  # a double tap leaves the button as it is
             raise
 
 
-async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    svc = services(context)
-    state = await chat_state(svc, update)
-    current = await reader_script(svc, update, state)
-    if not await admin_gate(svc, update, context, current):
+async def unsubscribe(update: Update, context: BotContext) -> None:
+    state = await chat_state(context, update)
+    current = await reader_script(context, update, state)
+    if not await admin_gate(context, update, current):
         return
     if not state.subscribed:
-        await say(update, t(texts.NOT_SUBSCRIBED, current))
+        await say(context, update, t(texts.NOT_SUBSCRIBED, current))
         return
-    await svc.store.unsubscribe(state.chat_id)
-    await say(update, t(texts.UNSUBSCRIBED, current))
+    await context.services.chats.unsubscribe(state)
+    await say(context, update, t(texts.UNSUBSCRIBED, current))
 
 
-async def timezone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    svc = services(context)
-    state = await chat_state(svc, update)
-    current = await reader_script(svc, update, state)
+async def timezone(update: Update, context: BotContext) -> None:
+    svc = context.services
+    state = await chat_state(context, update)
+    current = await reader_script(context, update, state)
     now = svc.clock()
     if not context.args:
-        tz = chat_zone(svc, state)
+        tz = svc.chats.zone(state)
         local = now.astimezone(tz)
-        await say(update, t(texts.TIMEZONE_CURRENT, current, tz=tz.key, local=f"{local:%H:%M}"))
+        text = t(texts.TIMEZONE_CURRENT, current, tz=tz.key, local=f"{local:%H:%M}")
+        await say(context, update, text)
         return
-    if not await admin_gate(svc, update, context, current):
+    if not await admin_gate(context, update, current):
         return
     zone = resolve_zone(context.args[0])
     if zone is None:
-        await say(update, t(texts.TIMEZONE_BAD, current, arg=render.esc(context.args[0][:40])))
+        arg = render.esc(context.args[0][:40])
+        await say(context, update, t(texts.TIMEZONE_BAD, current, arg=arg))
         return
-    next_due = None
-    if state.subscribed and not state.finished:
-        at = parse_stored_time(state.delivery_time, svc.settings.delivery_time)
-        next_due = next_due_epoch(now, at, zone)
-    await svc.store.set_timezone(state.chat_id, zone.key, next_due)
-    fresh = await svc.store.get_chat(state.chat_id)
-    assert fresh is not None
+    fresh = await svc.chats.set_zone(state, zone)
     follow = ""
     if fresh.next_due_at:
-        follow = t(texts.NEXT_DELIVERY, current, when=describe_next(svc, fresh)["when"])
+        follow = t(texts.NEXT_DELIVERY, current, **next_delivery(context, fresh))
     local = now.astimezone(zone)
     await say(
-        update, t(texts.TIMEZONE_SET, current, tz=zone.key, local=f"{local:%H:%M}", next=follow)
+        context,
+        update,
+        t(texts.TIMEZONE_SET, current, tz=zone.key, local=f"{local:%H:%M}", next=follow),
     )

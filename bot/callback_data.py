@@ -1,0 +1,205 @@
+"""The button protocol: what each inline button carries, built and parsed side by side.
+
+Telegram allows 64 bytes of callback data. Each button is a small frozen dataclass with
+``encode`` (used by render.py) and ``parse`` (used by the button handlers registered in
+app.py); ``parse`` returns None for anything that is not exactly its own shape, so forged
+or stale data never reaches a handler. The strings are kept stable: buttons under old
+messages keep working after an upgrade.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar, Protocol, Self
+
+from bot.arguments import parse_number
+from bot.content import MonthDay
+from bot.scripts import Script
+
+
+class Button(Protocol):
+    def encode(self) -> str: ...
+
+
+def _fields(data: str, prefix: str, count: int) -> list[str] | None:
+    """Return the ``count`` fields after ``prefix:``, or None if data has another shape."""
+    head, *rest = data.split(":")
+    return rest if head == prefix and len(rest) == count else None
+
+
+def _day(field: str) -> MonthDay | None:
+    number = parse_number(field, max_digits=4) if len(field) == 4 else None
+    if number is None or not (1 <= number // 100 <= 12 and 1 <= number % 100 <= 31):
+        return None
+    return MonthDay(number // 100, number % 100)
+
+
+@dataclass(frozen=True)
+class _Plain:
+    """A button without fields."""
+
+    PREFIX: ClassVar[str] = ""
+
+    def encode(self) -> str:
+        return self.PREFIX
+
+    @classmethod
+    def parse(cls, data: str) -> Self | None:
+        return cls() if data == cls.PREFIX else None
+
+
+@dataclass(frozen=True)
+class Toc(_Plain):
+    PREFIX = "toc"
+
+
+@dataclass(frozen=True)
+class Timeline(_Plain):
+    PREFIX = "tl"
+
+
+@dataclass(frozen=True)
+class RandomQuote(_Plain):
+    PREFIX = "qr"
+
+
+@dataclass(frozen=True)
+class Subscribe(_Plain):
+    PREFIX = "sub"
+
+
+@dataclass(frozen=True)
+class Next:
+    """The chat's next unread section; ``after``: the button under that section."""
+
+    after: int | None = None
+    PREFIX: ClassVar[str] = "nx"
+
+    def encode(self) -> str:
+        return self.PREFIX if self.after is None else f"{self.PREFIX}:{self.after}"
+
+    @classmethod
+    def parse(cls, data: str) -> Self | None:
+        if data == cls.PREFIX:
+            return cls()
+        fields = _fields(data, cls.PREFIX, 1)
+        number = parse_number(fields[0]) if fields else None
+        return cls(number) if number is not None else None
+
+
+@dataclass(frozen=True)
+class _Numbered:
+    number: int
+    PREFIX: ClassVar[str] = ""
+
+    def encode(self) -> str:
+        return f"{self.PREFIX}:{self.number}"
+
+    @classmethod
+    def parse(cls, data: str) -> Self | None:
+        fields = _fields(data, cls.PREFIX, 1)
+        number = parse_number(fields[0]) if fields else None
+        return cls(number) if number is not None else None
+
+
+@dataclass(frozen=True)
+class OpenSection(_Numbered):
+    PREFIX = "rd"
+
+
+@dataclass(frozen=True)
+class OpenQuote(_Numbered):
+    PREFIX = "q"
+
+
+@dataclass(frozen=True)
+class OpenDate:
+    day: MonthDay
+    PREFIX: ClassVar[str] = "d"
+
+    def encode(self) -> str:
+        return f"{self.PREFIX}:{self.day.compact}"
+
+    @classmethod
+    def parse(cls, data: str) -> Self | None:
+        fields = _fields(data, cls.PREFIX, 1)
+        day = _day(fields[0]) if fields else None
+        return cls(day) if day is not None else None
+
+
+@dataclass(frozen=True)
+class SwitchScript:
+    """Re-render a section ("s"), quote ("q") or date ("d") message in ``target``."""
+
+    kind: str
+    ident: str
+    target: Script
+    PREFIX: ClassVar[str] = "sw"
+    KINDS: ClassVar[tuple[str, ...]] = ("s", "q", "d")
+
+    def encode(self) -> str:
+        return f"{self.PREFIX}:{self.kind}:{self.ident}:{self.target.short}"
+
+    @property
+    def number(self) -> int | None:
+        return parse_number(self.ident) if self.kind in ("s", "q") else None
+
+    @property
+    def day(self) -> MonthDay | None:
+        return _day(self.ident) if self.kind == "d" else None
+
+    @classmethod
+    def parse(cls, data: str) -> Self | None:
+        fields = _fields(data, cls.PREFIX, 3)
+        if fields is None or fields[0] not in cls.KINDS:
+            return None
+        target = Script.from_short(fields[2])
+        button = cls(fields[0], fields[1], target) if target else None
+        if button is None or (button.number is None and button.day is None):
+            return None
+        return button
+
+
+@dataclass(frozen=True)
+class ChooseScript:
+    script: Script
+    PREFIX: ClassVar[str] = "scr"
+
+    def encode(self) -> str:
+        return f"{self.PREFIX}:{self.script.short}"
+
+    @classmethod
+    def parse(cls, data: str) -> Self | None:
+        fields = _fields(data, cls.PREFIX, 1)
+        script = Script.from_short(fields[0]) if fields else None
+        return cls(script) if script else None
+
+
+@dataclass(frozen=True)
+class _YesNo:
+    yes: bool
+    PREFIX: ClassVar[str] = ""
+    CODES: ClassVar[tuple[str, str]] = ("1", "0")
+
+    def encode(self) -> str:
+        return f"{self.PREFIX}:{self.CODES[0] if self.yes else self.CODES[1]}"
+
+    @classmethod
+    def parse(cls, data: str) -> Self | None:
+        fields = _fields(data, cls.PREFIX, 1)
+        if fields is None or fields[0] not in cls.CODES:
+            return None
+        return cls(fields[0] == cls.CODES[0])
+
+
+@dataclass(frozen=True)
+class Quiet(_YesNo):
+    """Turn silent delivery on (yes) or off."""
+
+    PREFIX = "qt"
+
+
+@dataclass(frozen=True)
+class ConfirmReset(_YesNo):
+    PREFIX = "rst"
+    CODES = ("y", "n")

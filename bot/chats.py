@@ -1,0 +1,321 @@
+"""The rules about a chat: its state, when it is next due, which script it reads in.
+
+Each rule is a pure function of a ``ChatState`` (and the time, where time matters), so the
+handlers, the deliverer and the store's transactions all apply the same one. ``ChatService``
+runs each change as one store transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, time
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from bot.schedule import next_due_epoch
+from bot.scripts import Script, script_for_language
+
+if TYPE_CHECKING:
+    from bot.store import Store
+
+PRIVATE, GROUP, SUPERGROUP, CHANNEL = "private", "group", "supergroup", "channel"
+
+
+@dataclass(frozen=True)
+class ChatState:
+    """One chat as the store keeps it: progress, subscription and settings."""
+
+    chat_id: int
+    kind: str  # private, group, supergroup, channel
+    title: str = ""
+    script: Script | None = None  # the chat's own script: digests in groups and channels
+    progress: int = 0  # the highest section read
+    read_mask: int = 0  # bit n-1 set: section n was shown
+    active: bool = True  # the bot can still post there
+    subscribed: bool = False
+    delivery_time: time | None = None  # local wall time; None: the default
+    timezone: ZoneInfo | None = None  # None: the default
+    quiet: bool = False
+    thread_id: int | None = None  # the forum topic the subscription was made in
+    next_due_at: int | None = None  # epoch seconds; None: nothing scheduled
+    finished: bool = False  # the end of the article was delivered
+    failures: int = 0
+    claim_token: str | None = None
+
+    def has_read(self, section: int) -> bool:
+        return bool(self.read_mask >> (section - 1) & 1)
+
+    @property
+    def private(self) -> bool:
+        return self.kind == PRIVATE
+
+
+@dataclass(frozen=True)
+class ChatDefaults:
+    """What a chat uses until it chooses: the bot's time zone and delivery time."""
+
+    timezone: ZoneInfo
+    delivery_time: time
+
+
+# --- pure rules ------------------------------------------------------------------------------
+
+
+def zone_of(chat: ChatState, defaults: ChatDefaults) -> ZoneInfo:
+    return chat.timezone or defaults.timezone
+
+
+def time_of(chat: ChatState, defaults: ChatDefaults) -> time:
+    return chat.delivery_time or defaults.delivery_time
+
+
+def next_due(chat: ChatState, now: datetime, defaults: ChatDefaults) -> int | None:
+    """Return when the chat's next digest is due, or None when nothing should be scheduled."""
+    if not (chat.subscribed and chat.active) or chat.finished:
+        return None
+    return next_due_epoch(now, time_of(chat, defaults), zone_of(chat, defaults))
+
+
+def local_due(chat: ChatState, defaults: ChatDefaults) -> datetime | None:
+    """Return the next delivery as a local time of the chat's zone."""
+    if chat.next_due_at is None:
+        return None
+    return datetime.fromtimestamp(chat.next_due_at, UTC).astimezone(zone_of(chat, defaults))
+
+
+def reader_script(
+    chosen: Script | None, chat: ChatState | None, chat_kind: str, language_code: str | None
+) -> Script:
+    """Return the script to answer a person in.
+
+    Their own choice first; in a group or channel the chat's script; else the script their
+    Telegram language suggests, and the article's own traditional script for the rest.
+    """
+    if chosen is not None:
+        return chosen
+    if chat_kind != PRIVATE:
+        return chat.script if chat is not None and chat.script else Script.TRADITIONAL
+    return script_for_language(language_code, Script.TRADITIONAL)
+
+
+def digest_script(chat: ChatState) -> Script:
+    """Return the script the chat's daily digest is sent in."""
+    return chat.script or Script.TRADITIONAL
+
+
+def subscribed(
+    chat: ChatState,
+    *,
+    at: time,
+    quiet: bool,
+    thread_id: int | None,
+    script: Script,
+    now: datetime,
+    defaults: ChatDefaults,
+) -> ChatState:
+    """Subscribe at ``at`` local time; the chat keeps a script it chose before."""
+    changed = replace(
+        chat,
+        subscribed=True,
+        active=True,
+        delivery_time=at,
+        timezone=zone_of(chat, defaults),
+        quiet=quiet,
+        thread_id=thread_id,
+        failures=0,
+        script=chat.script or script,
+    )
+    return replace(changed, next_due_at=next_due(changed, now, defaults))
+
+
+def unsubscribed(chat: ChatState) -> ChatState:
+    return replace(chat, subscribed=False, next_due_at=None)
+
+
+def moved_to_zone(
+    chat: ChatState, zone: ZoneInfo, now: datetime, defaults: ChatDefaults
+) -> ChatState:
+    changed = replace(chat, timezone=zone)
+    return replace(changed, next_due_at=next_due(changed, now, defaults))
+
+
+def restarted(chat: ChatState, now: datetime, defaults: ChatDefaults) -> ChatState:
+    """Start the article over; a subscription goes on from the next delivery time."""
+    changed = replace(chat, progress=0, read_mask=0, finished=False, failures=0)
+    return replace(changed, next_due_at=next_due(changed, now, defaults))
+
+
+def rejoined(chat: ChatState, now: datetime, defaults: ChatDefaults) -> ChatState:
+    """Reactivate a chat the bot can post in again, with its kept subscription resumed.
+
+    Leaving clears next_due_at so nothing is sent to a chat the bot left; without resuming
+    here, a re-added group would stay subscribed on paper but never get another section.
+    """
+    changed = replace(chat, active=True, failures=0)
+    if changed.next_due_at is None:
+        changed = replace(changed, next_due_at=next_due(changed, now, defaults))
+    return changed
+
+
+def left(chat: ChatState) -> ChatState:
+    """Stop posting to a chat the bot lost access to; its settings are kept."""
+    return replace(chat, active=False, next_due_at=None)
+
+
+def is_basic_group(chat_id: int) -> bool:
+    """Tell whether an id is a basic group's: the only kind of chat that can migrate."""
+    return -1_000_000_000_000 < chat_id < 0
+
+
+def merged(group: ChatState, supergroup: ChatState, new_id: int) -> ChatState:
+    """Return the supergroup's state after a group moved into it: nothing is lost.
+
+    The supergroup's row exists when an update reached it before the move was recorded;
+    whatever it has set wins, the group's state fills the rest, and reading only moves on.
+    A delivery claimed for the group carries on under the new id.
+    """
+    subscription = supergroup if supergroup.subscribed else group
+    further = group if group.progress >= supergroup.progress else supergroup
+    return replace(
+        group,
+        chat_id=new_id,
+        kind=SUPERGROUP,
+        title=supergroup.title or group.title,
+        script=supergroup.script or group.script,
+        progress=max(group.progress, supergroup.progress),
+        read_mask=group.read_mask | supergroup.read_mask,
+        active=True,
+        subscribed=subscription.subscribed,
+        delivery_time=subscription.delivery_time,
+        timezone=subscription.timezone or supergroup.timezone or group.timezone,
+        quiet=subscription.quiet,
+        thread_id=subscription.thread_id,
+        next_due_at=subscription.next_due_at,
+        finished=further.finished,
+        failures=0,
+        claim_token=group.claim_token or supergroup.claim_token,
+    )
+
+
+def with_script(chat: ChatState, script: Script) -> ChatState:
+    return replace(chat, script=script)
+
+
+def with_quiet(chat: ChatState, quiet: bool) -> ChatState:
+    return replace(chat, quiet=quiet)
+
+
+def without_thread(chat: ChatState) -> ChatState:
+    return replace(chat, thread_id=None)
+
+
+# --- the service: each change is one store transaction ------------------------------------
+
+
+class ChatService:
+    """Apply the rules above to stored chats, one transaction per change."""
+
+    def __init__(
+        self, store: Store, defaults: ChatDefaults, clock: Callable[[], datetime]
+    ) -> None:
+        self.store = store
+        self.defaults = defaults
+        self.clock = clock
+
+    async def get(self, chat_id: int) -> ChatState | None:
+        return await self.store.chats.get(chat_id)
+
+    async def contact(self, chat_id: int, kind: str, title: str = "") -> ChatState:
+        """Return the chat's state, creating it on first contact and reactivating it."""
+        found = await self.store.chats.get(chat_id)
+        if found is not None and found.active:
+            return found  # the common case: no write at all
+        _, after = await self.store.chats.change(chat_id, self._rejoin, create=(kind, title))
+        return after
+
+    async def joined(self, chat_id: int, kind: str, title: str) -> bool:
+        """Record that the bot was added; return whether it was absent until now.
+
+        The check and the write are one transaction, so a repeated membership update
+        (Telegram retries, or two replicas) greets a group once.
+        """
+        before, _ = await self.store.chats.change(chat_id, self._rejoin, create=(kind, title))
+        return before is None or not before.active
+
+    async def removed(self, chat_id: int, kind: str, title: str = "") -> None:
+        await self.store.chats.change(chat_id, left, create=(kind, title))
+
+    async def subscribe(
+        self,
+        chat: ChatState,
+        *,
+        at: time,
+        quiet: bool,
+        thread_id: int | None,
+        script: Script,
+    ) -> ChatState:
+        def edit(current: ChatState) -> ChatState:
+            return subscribed(
+                current,
+                at=at,
+                quiet=quiet,
+                thread_id=thread_id,
+                script=script,
+                now=self.clock(),
+                defaults=self.defaults,
+            )
+
+        return await self._edit(chat, edit)
+
+    async def unsubscribe(self, chat: ChatState) -> ChatState:
+        return await self._edit(chat, unsubscribed)
+
+    async def set_zone(self, chat: ChatState, zone: ZoneInfo) -> ChatState:
+        def edit(current: ChatState) -> ChatState:
+            return moved_to_zone(current, zone, self.clock(), self.defaults)
+
+        return await self._edit(chat, edit)
+
+    async def restart(self, chat: ChatState) -> ChatState:
+        def edit(current: ChatState) -> ChatState:
+            return restarted(current, self.clock(), self.defaults)
+
+        return await self._edit(chat, edit)
+
+    async def set_script(self, chat: ChatState, script: Script) -> ChatState:
+        return await self._edit(chat, lambda current: with_script(current, script))
+
+    async def set_quiet(self, chat: ChatState, quiet: bool) -> ChatState:
+        return await self._edit(chat, lambda current: with_quiet(current, quiet))
+
+    async def drop_thread(self, chat_id: int) -> None:
+        await self.store.chats.change(chat_id, without_thread)
+
+    async def deactivate(self, chat_id: int) -> None:
+        await self.store.chats.change(chat_id, left)
+
+    async def migrate(self, old_id: int, new_id: int) -> None:
+        """Move a group to its supergroup, keeping (and merging) everything it had."""
+        await self.store.chats.migrate(
+            old_id, new_id, lambda group, supergroup: merged(group, supergroup, new_id)
+        )
+
+    def next_due(self, chat: ChatState, now: datetime) -> int | None:
+        return next_due(chat, now, self.defaults)
+
+    def local_due(self, chat: ChatState) -> datetime | None:
+        return local_due(chat, self.defaults)
+
+    def zone(self, chat: ChatState) -> ZoneInfo:
+        return zone_of(chat, self.defaults)
+
+    def _rejoin(self, chat: ChatState) -> ChatState:
+        return rejoined(chat, self.clock(), self.defaults)
+
+    async def _edit(self, chat: ChatState, edit: Callable[[ChatState], ChatState]) -> ChatState:
+        """Apply a rule to a chat the caller has met, in one transaction; return the result."""
+        _, after = await self.store.chats.change(
+            chat.chat_id, edit, create=(chat.kind, chat.title)
+        )
+        return after

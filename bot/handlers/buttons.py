@@ -1,0 +1,84 @@
+"""Inline buttons: a handler per button kind (routed in app.py), and the script switch."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Protocol, Self, TypeVar
+
+from telegram import Update
+from telegram.error import BadRequest
+from telegram.ext import CallbackQueryHandler
+
+from bot import callback_data as cb
+from bot import render
+from bot.api_errors import is_not_modified
+from bot.handlers.common import BotContext, is_private
+from bot.telegram_text import split_message
+
+
+class _Parses(Protocol):
+    @classmethod
+    def parse(cls, data: str) -> Self | None: ...
+
+
+B = TypeVar("B", bound=_Parses)
+
+
+def button(
+    kind: type[B],
+    callback: Callable[[Update, BotContext, B], Awaitable[None]],
+    *,
+    answers: bool = False,
+) -> CallbackQueryHandler[BotContext, None]:
+    """Route presses of one kind of button to ``callback`` with the parsed button.
+
+    The press is answered first (Telegram shows a spinner until then) unless the callback
+    ``answers`` it itself, e.g. with an alert.
+    """
+
+    async def run(update: Update, context: BotContext) -> None:
+        query = update.callback_query
+        assert query is not None and isinstance(query.data, str)
+        parsed = kind.parse(query.data)
+        assert parsed is not None  # the pattern matched
+        if not answers:
+            await query.answer()
+        await callback(update, context, parsed)
+
+    return CallbackQueryHandler(run, pattern=lambda data: kind.parse(str(data)) is not None)
+
+
+async def stale(update: Update, context: BotContext) -> None:
+    """A button from an older version of the bot, or forged data: answered, ignored."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+
+
+async def switch_script(update: Update, context: BotContext, button: cb.SwitchScript) -> None:
+    """Re-render a section, quote or date message in place in the other script."""
+    query = update.callback_query
+    assert query is not None
+    library, target = context.services.library, button.target
+    message: render.Rendered | None = None
+    number, day = button.number, button.day
+    if number is not None and button.kind == "s" and library.section(number, target):
+        message = render.section(
+            library,
+            number,
+            target,
+            bot_username=context.bot.username,
+            share_link=not is_private(update),
+        )
+    elif number is not None and button.kind == "q" and library.quote(number, target):
+        message = render.quote(library, number, target)
+    elif day is not None and library.date(day, target):
+        message = render.day(library, day, target)
+    await query.answer()
+    if message is None:
+        return
+    try:
+        await query.edit_message_text(split_message(message.text)[0], reply_markup=message.markup)
+    except BadRequest as exc:
+        if not is_not_modified(exc):  # a double tap
+            raise

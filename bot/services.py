@@ -1,0 +1,53 @@
+"""What handlers and jobs share: settings, the article, the store and short-lived caches."""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bot.chats import ChatService
+from bot.config import Settings
+from bot.content import Library
+from bot.delivery import Deliverer
+from bot.store import Store
+
+
+class TTLCache:
+    """A small bounded cache with expiry, for facts we may keep briefly."""
+
+    def __init__(self, ttl: float, size: int = 10_000) -> None:
+        self.ttl, self.size = ttl, size
+        self._data: OrderedDict[object, tuple[float, object]] = OrderedDict()
+
+    def get(self, key: object) -> object | None:
+        item = self._data.get(key)
+        if item is None or item[0] < time.monotonic():
+            self._data.pop(key, None)
+            return None
+        return item[1]
+
+    def put(self, key: object, value: object) -> None:
+        self._data[key] = (time.monotonic() + self.ttl, value)
+        self._data.move_to_end(key)
+        while len(self._data) > self.size:
+            self._data.popitem(last=False)
+
+    def drop(self, key: object) -> None:
+        self._data.pop(key, None)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    library: Library
+    store: Store
+    chats: ChatService
+    deliverer: Deliverer
+    clock: Callable[[], datetime]
+    # Who administers a group, as Telegram said a moment ago.
+    admins: TTLCache = field(default_factory=lambda: TTLCache(ttl=60))
+    # Read-through cache of users' scripts; writes go to the store first.
+    user_scripts: TTLCache = field(default_factory=lambda: TTLCache(ttl=600, size=50_000))

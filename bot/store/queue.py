@@ -1,0 +1,120 @@
+"""The delivery queue: due chats claimed under a lease, then recorded or handed back."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import BigInteger, Integer, and_, bindparam, case, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.chats import ChatState
+from bot.store.chats import to_state
+from bot.store.engine import now
+from bot.store.schema import chats
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """A delivery that reached Telegram, to be recorded for its chat."""
+
+    chat_id: int
+    token: str
+    section: int  # 0 when only the end message was sent
+    next_due_at: int | None
+    finished: bool
+
+
+class DeliveryQueue:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def claim(self, now_epoch: int, *, limit: int, lease: int) -> list[ChatState]:
+        """Take a lease on up to ``limit`` due chats; no other worker can take them meanwhile.
+
+        The conditional UPDATE is the claim: a row is taken only if it is still due and
+        unclaimed at the moment of the write, so two workers never hold the same delivery.
+        """
+        token = str(uuid.uuid4())
+        due = and_(
+            chats.c.subscribed.is_(True),
+            chats.c.active.is_(True),
+            chats.c.next_due_at.is_not(None),
+            chats.c.next_due_at <= now_epoch,
+            or_(chats.c.claimed_until.is_(None), chats.c.claimed_until < now_epoch),
+        )
+        candidates = select(chats.c.chat_id).where(due).order_by(chats.c.next_due_at).limit(limit)
+        async with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # Skip rows another replica is claiming right now instead of waiting on them.
+                candidates = candidates.with_for_update(skip_locked=True)
+            await conn.execute(
+                update(chats)
+                .where(and_(chats.c.chat_id.in_(candidates.scalar_subquery()), due))
+                .values(claimed_until=now_epoch + lease, claim_token=token)
+                .execution_options(synchronize_session=False)
+            )
+            rows = (await conn.execute(select(chats).where(chats.c.claim_token == token))).all()
+        return [to_state(r) for r in rows]
+
+    async def complete(self, done: Sequence[Delivered]) -> None:
+        """Record delivered sections in one transaction; only the lease holder may write.
+
+        One executemany statement, not one round trip per chat: recording must keep pace
+        with sending, since sends wait for their records (see Deliverer._deliver_batch).
+        """
+        if not done:
+            return
+        section = bindparam("b_section", type_=Integer)
+        statement = (
+            update(chats)
+            .where(
+                and_(
+                    chats.c.chat_id == bindparam("b_chat_id"),
+                    chats.c.claim_token == bindparam("b_token"),
+                )
+            )
+            .values(
+                next_due_at=bindparam("b_next_due_at"),
+                claimed_until=None,
+                claim_token=None,
+                failures=0,
+                finished=bindparam("b_finished"),
+                updated_at=now(),
+                # Section 0 (only the end message) leaves progress and read_mask as they are.
+                progress=case((chats.c.progress < section, section), else_=chats.c.progress),
+                read_mask=chats.c.read_mask.op("|")(bindparam("b_bit", type_=BigInteger)),
+            )
+        )
+        rows = [
+            {
+                "b_chat_id": d.chat_id,
+                "b_token": d.token,
+                "b_section": d.section,
+                "b_next_due_at": d.next_due_at,
+                "b_finished": d.finished,
+                "b_bit": 1 << (d.section - 1) if d.section else 0,
+            }
+            for d in done
+        ]
+        async with self.engine.begin() as conn:
+            await conn.execute(statement, rows)
+
+    async def release(self, chat_id: int, token: str, *, retry_at: int, failures: int) -> None:
+        """Give a claimed delivery back, to be tried again at ``retry_at``."""
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(chats)
+                .where(and_(chats.c.chat_id == chat_id, chats.c.claim_token == token))
+                .values(claimed_until=retry_at, claim_token=None, failures=failures)
+            )
+
+    async def next_due(self) -> int | None:
+        """Return the earliest time any subscribed chat is due, or None."""
+        query = select(func.min(chats.c.next_due_at)).where(
+            and_(chats.c.subscribed.is_(True), chats.c.active.is_(True))
+        )
+        async with self.engine.connect() as conn:
+            value = (await conn.execute(query)).scalar()
+        return int(value) if value is not None else None
