@@ -17,6 +17,7 @@ import tempfile
 import time
 import timeit
 from collections import defaultdict
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -354,7 +355,7 @@ async def memory(which: str, template_db: Path | None) -> JSON:
                 user_id = MEMORY_CHAT_BASE - 1
                 for n, text in enumerate(MEMORY_COMMANDS, start=1):
                     fake.push(u.command(text, user_id))
-                    await procs.until(lambda n=n: fake.sent_count() >= n, 20, proc)
+                    await procs.until(partial(lambda n: fake.sent_count() >= n, n), 20, proc)
                 await asyncio.sleep(1.5)  # a delivery tick or two over the full table
                 return {"peak_rss_mb": proc.peak_rss_mb(), "rss_mb": proc.rss_mb()}
             finally:

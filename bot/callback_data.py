@@ -27,6 +27,12 @@ def _fields(data: str, prefix: str, count: int) -> list[str] | None:
     return rest if head == prefix and len(rest) == count else None
 
 
+def _number(data: str, prefix: str) -> int | None:
+    """Return the one number after ``prefix:``, or None."""
+    fields = _fields(data, prefix, 1)
+    return parse_number(fields[0]) if fields else None
+
+
 def _day(field: str) -> MonthDay | None:
     number = parse_number(field, max_digits=4) if len(field) == 4 else None
     if number is None or not (1 <= number // 100 <= 12 and 1 <= number % 100 <= 31):
@@ -82,8 +88,7 @@ class Next:
     def parse(cls, data: str) -> Self | None:
         if data == cls.PREFIX:
             return cls()
-        fields = _fields(data, cls.PREFIX, 1)
-        number = parse_number(fields[0]) if fields else None
+        number = _number(data, cls.PREFIX)
         return cls(number) if number is not None else None
 
 
@@ -97,8 +102,7 @@ class _Numbered:
 
     @classmethod
     def parse(cls, data: str) -> Self | None:
-        fields = _fields(data, cls.PREFIX, 1)
-        number = parse_number(fields[0]) if fields else None
+        number = _number(data, cls.PREFIX)
         return cls(number) if number is not None else None
 
 

@@ -66,7 +66,6 @@ BTN_QUOTES = "语录"
 BTN_TIMELINE = "时间线"
 BTN_SECTION = "第 {n} 节：{title}"
 BTN_QUOTE = "语录 {n}"
-BTN_DATE = "{label}"
 BTN_READ_PRIVATE = "私聊阅读这一节"
 BTN_RESET_YES = "确定，从头开始"
 BTN_RESET_NO = "取消"
@@ -134,7 +133,6 @@ NOT_TEXT = "我只看得懂命令。发送 /help 查看全部命令。"
 ERROR = "抱歉，出了点问题，请稍后再试。"
 
 INLINE_TITLE = "语录 {n}（{label}）"
-INLINE_NONE_TITLE = "没有找到语录"
 INLINE_SWITCH_PM = "打开机器人阅读全文"
 
 

@@ -28,12 +28,10 @@ class AiohttpRequest(BaseRequest):
         connection_pool_size: int = 64,
         read_timeout: float | None = 10.0,
         connect_timeout: float | None = 10.0,
-        write_timeout: float | None = 10.0,
     ) -> None:
         self._pool_size = connection_pool_size
         self._read_timeout = read_timeout
         self._connect_timeout = connect_timeout
-        self._write_timeout = write_timeout
         self._session: aiohttp.ClientSession | None = None
 
     @property

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -114,24 +114,24 @@ class Harness:
     def services(self) -> Services:
         return self.app.services
 
-    async def send(
-        self,
-        update: dict[str, Any],
-        replies: int = 1,
-        timeout: float = 10.0,
-        chat_id: int | None = None,
+    async def ask(
+        self, update: dict[str, Any], *, chat_id: int | None = None, timeout: float = 10.0
     ) -> list[SentMessage]:
-        """Push an update and return the ``replies`` messages the bot sends in answer."""
+        """Push an update, wait until the bot is done with it, return what it sent the chat.
+
+        Waiting for the whole update (not for N replies) also catches unwanted extra
+        messages. ``chat_id``: look in another chat (a group that just moved, say).
+        """
         target = chat_id if chat_id is not None else _chat_of(update)
         before = self.fake.sent_count(target)
-        self.fake.push(update)
-        await self.fake.wait_sent(before + replies, target, timeout)
+        await self.processed(update, timeout)
         return self.fake.sent(target)[before:]
 
     async def command(
-        self, text: str, user_id: int = u.DEFAULT_USER_ID, replies: int = 1, **kw: Any
+        self, text: str, user_id: int = u.DEFAULT_USER_ID, **kw: Any
     ) -> list[SentMessage]:
-        return await self.send(u.command(text, user_id, **kw), replies)
+        """Send a command (in the user's private chat unless ``chat`` is given); see ask."""
+        return await self.ask(u.command(text, user_id, **kw))
 
     done: set[int] = field(default_factory=set)
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
@@ -168,17 +168,22 @@ def clock() -> Clock:
     return Clock()
 
 
+BotRunner = Callable[..., AbstractAsyncContextManager["Harness"]]
+
+
 @pytest.fixture
-async def start_bot(
+def run_bot(
     fake: FakeTelegram, make_settings: Callable[..., Settings], library: Library, clock: Clock
-) -> AsyncIterator[Callable[..., Any]]:
-    """Start the real Application against the fake; stopped (and checked) at test end."""
-    from contextlib import AsyncExitStack
+) -> BotRunner:
+    """Return a context manager that runs the real Application against the fake.
 
-    stack = AsyncExitStack()
-    harnesses: list[Harness] = []
+    Every end-to-end test builds its bot here. Each run is a fresh Application on the same
+    database, so leaving the block and entering another is a restart; on leaving, no
+    handler or job may have raised.
+    """
 
-    async def start(run_jobs: bool = False, **env: str) -> Harness:
+    @asynccontextmanager
+    async def run(run_jobs: bool = False, **env: str) -> AsyncIterator[Harness]:
         settings = make_settings(**env)
         app = build_application(settings, library=library, clock=clock, run_jobs=run_jobs)
         harness = Harness(app, fake)
@@ -190,17 +195,25 @@ async def start_bot(
         app.add_error_handler(collect)
         # Runs after every other handler group: marks the update as fully handled.
         app.add_handler(TypeHandler(Update, harness._mark_done), group=1000)
-        await stack.enter_async_context(running(app, poll_timeout=1))
-        harnesses.append(harness)
-        return harness
+        async with running(app, poll_timeout=1):
+            yield harness
+        assert not harness.errors, f"handlers or jobs raised: {harness.errors!r}"
 
-    yield start
-    await stack.aclose()
-    for harness in harnesses:
-        assert not harness.errors, f"handlers raised: {harness.errors!r}"
+    return run
 
 
 @pytest.fixture
-async def bot(start_bot: Callable[..., Any]) -> Harness:
+async def start_bot(run_bot: BotRunner) -> AsyncIterator[Callable[..., Awaitable[Harness]]]:
+    """Start a bot that runs until the test ends (see run_bot)."""
+    async with AsyncExitStack() as stack:
+
+        async def start(run_jobs: bool = False, **env: str) -> Harness:
+            return await stack.enter_async_context(run_bot(run_jobs, **env))
+
+        yield start
+
+
+@pytest.fixture
+async def bot(start_bot: Callable[..., Awaitable[Harness]]) -> Harness:
     """The bot, running, with the delivery job off (tests that need it start their own)."""
     return await start_bot()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-KEYS = {
+KEYS: dict[str, set[str] | dict[str, set[str]]] = {
     "latency": {"ours": {"p50_ms", "p99_ms"}, "echo": {"p50_ms", "p99_ms"}},
     "fanout_unlimited": {"msgs_per_s", "cpu_s_per_1000"},
     "fanout_limited": {"fraction_of_limit", "http_429", "duplicates", "misses"},

@@ -111,7 +111,9 @@ def test_every_quote_renders_in_both_scripts(
     assert ink(image, (MARGIN, plan.quote_top, WIDTH - MARGIN, plan.meta_top)) > 2_000
     assert ink(image, (MARGIN, plan.meta_top, WIDTH - MARGIN, plan.bottom)) > 1_000
     assert ink(image, (MARGIN, FOOTER_TOP + 8, WIDTH - MARGIN, HEIGHT - MARGIN)) > 1_000
-    colours = {colour: count for count, colour in image.getcolors(WIDTH * HEIGHT)}
+    counted = image.getcolors(WIDTH * HEIGHT)
+    assert counted is not None
+    colours = {colour: count for count, colour in counted}
     assert colours[PAPER] > 0.8 * WIDTH * HEIGHT
     assert margin_is_paper(image)
 

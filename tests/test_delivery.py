@@ -32,8 +32,8 @@ END_TEXT = texts.t(texts.END_OF_ARTICLE, Script.TRADITIONAL, total=5)
 END_NOTE = texts.t(texts.END_APPENDED, Script.TRADITIONAL)
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 DEFAULTS = ChatDefaults(SHANGHAI, time(8, 0))

@@ -9,21 +9,17 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from telegram import Update
-from telegram.ext import ContextTypes, TypeHandler
 
-from bot.app import build_application, running
 from bot.chats import ChatState
-from bot.config import Settings
-from bot.content import Library
 from bot.store import Store
-from tests.conftest import Clock, Harness
+from tests.conftest import BotRunner, Clock, Harness
 from tests.fake_telegram import FakeTelegram, SentMessage
 from tests.seed import add_subscribers
 
@@ -47,7 +43,7 @@ class Probe:
             self._changed.set()
             return rows
 
-        store.queue.claim = claim  # type: ignore[method-assign]
+        store.queue.claim = claim  # type: ignore[method-assign,assignment]
 
     async def settled(self, at: datetime, timeout: float = TIMEOUT) -> None:
         """Wait until a run at ``at`` or later found nothing (more) due.
@@ -64,29 +60,14 @@ class Probe:
 
 @pytest.fixture
 def run_bot(
-    fake: FakeTelegram, make_settings: Callable[..., Settings], library: Library, clock: Clock
-) -> Callable[..., Any]:
-    """Return a context manager running the bot with its delivery job; it can run again.
-
-    Each run is a fresh Application on the same database: leaving the block and entering
-    another is a restart.
-    """
+    run_bot: BotRunner,
+) -> Callable[..., AbstractAsyncContextManager[tuple[Harness, Probe]]]:
+    """The conftest runner with the delivery job on, and a probe on its claims."""
 
     @asynccontextmanager
     async def run(**env: str) -> AsyncIterator[tuple[Harness, Probe]]:
-        app = build_application(make_settings(**env), library=library, clock=clock)
-        harness = Harness(app, fake)
-        probe = Probe(harness.services.store)
-
-        async def collect(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-            assert context.error is not None
-            harness.errors.append(context.error)
-
-        app.add_error_handler(collect)
-        app.add_handler(TypeHandler(Update, harness._mark_done), group=1000)
-        async with running(app, poll_timeout=1):
-            yield harness, probe
-        assert not harness.errors, f"handlers or jobs raised: {harness.errors!r}"
+        async with run_bot(run_jobs=True, **env) as harness:
+            yield harness, Probe(harness.services.store)
 
     return run
 
@@ -189,7 +170,7 @@ async def test_blocked_chat_is_deactivated_after_one_attempt(
 
         for day in range(3):
             clock.now = datetime(2025, 3, 5 + day, 7, 59, tzinfo=SHANGHAI)
-            await fake.wait_for(lambda n=day: len(digests(fake, 702)) > n, TIMEOUT)
+            await fake.wait_for(partial(lambda n: len(digests(fake, 702)) > n, day), TIMEOUT)
             await probe.settled(clock.now)
 
         tries = [c for c in fake.calls_for("sendMessage") if c.params.get("chat_id") == 701]

@@ -62,7 +62,7 @@ async def quiet(bot: Harness, update: dict[str, Any], chat_id: int) -> None:
 
 async def test_added_to_group_greets_once(bot: Harness, library: Any) -> None:
     added = u.my_chat_member(group(), ADMIN, "left", "member")
-    [greeting] = await bot.send(added)
+    [greeting] = await bot.ask(added)
     title = library.article(T).title
     assert f"《{title}》" in greeting.plain_text
     assert "/subscribe" in greeting.plain_text  # how an admin subscribes the group
@@ -81,7 +81,7 @@ async def test_two_identical_join_updates_at_once_greet_once(bot: Harness) -> No
 
 
 async def test_removed_from_group_deactivates_and_keeps_state(bot: Harness) -> None:
-    await bot.send(u.my_chat_member(group(), ADMIN, "left", "member"))
+    await bot.ask(u.my_chat_member(group(), ADMIN, "left", "member"))
     await as_admin(bot, GROUP_ID)
     await bot.command("/subscribe 09:00", ADMIN, chat=group())
     await bot.command("/next", MEMBER, chat=group())
@@ -94,13 +94,13 @@ async def test_removed_from_group_deactivates_and_keeps_state(bot: Harness) -> N
 
 
 async def test_readded_group_is_greeted_again_and_resumes(bot: Harness) -> None:
-    await bot.send(u.my_chat_member(group(), ADMIN, "left", "member"))
+    await bot.ask(u.my_chat_member(group(), ADMIN, "left", "member"))
     await as_admin(bot, GROUP_ID)
     await bot.command("/subscribe 09:00", ADMIN, chat=group())
     await bot.command("/next", MEMBER, chat=group())
     await quiet(bot, u.my_chat_member(group(), ADMIN, "member", "left"), GROUP_ID)
 
-    [greeting] = await bot.send(u.my_chat_member(group(), ADMIN, "left", "member"))
+    [greeting] = await bot.ask(u.my_chat_member(group(), ADMIN, "left", "member"))
     assert "/subscribe" in greeting.plain_text
     [progress] = await bot.command("/progress", MEMBER, chat=group())
     assert "1/5" in progress.plain_text
@@ -110,14 +110,14 @@ async def test_readded_group_is_greeted_again_and_resumes(bot: Harness) -> None:
 
 
 async def test_greeting_subscribe_button_is_for_admins(bot: Harness) -> None:
-    [greeting] = await bot.send(u.my_chat_member(group(), ADMIN, "left", "member"))
+    [greeting] = await bot.ask(u.my_chat_member(group(), ADMIN, "left", "member"))
     [button] = [b for b in buttons(greeting) if b.get("callback_data") == "sub"]
-    [refused] = await bot.send(
+    [refused] = await bot.ask(
         u.callback_query(u.user(MEMBER), (GROUP_ID, greeting.message_id), button["callback_data"])
     )
     assert refused.plain_text == txt(texts.ADMINS_ONLY)
     await as_admin(bot, GROUP_ID)
-    [ok] = await bot.send(
+    [ok] = await bot.ask(
         u.callback_query(u.user(ADMIN), (GROUP_ID, greeting.message_id), button["callback_data"])
     )
     assert "08:00" in ok.plain_text  # the default delivery time
@@ -236,7 +236,7 @@ def anonymous_admin_command(chat: dict[str, Any], text: str) -> dict[str, Any]:
 
 
 async def test_anonymous_admin_may_change_settings(bot: Harness) -> None:
-    [reply] = await bot.send(anonymous_admin_command(group(), "/subscribe 07:15"))
+    [reply] = await bot.ask(anonymous_admin_command(group(), "/subscribe 07:15"))
     assert "07:15" in reply.plain_text
     state = await bot.services.store.chats.get(GROUP_ID)
     assert state is not None and state.subscribed
@@ -252,7 +252,7 @@ async def test_posting_as_another_channel_is_not_admin(bot: Harness) -> None:
         "/subscribe",
         sender_chat=channel,
     )
-    [reply] = await bot.send(post)
+    [reply] = await bot.ask(post)
     assert reply.plain_text == txt(texts.ADMINS_ONLY)
 
 
@@ -299,7 +299,7 @@ async def test_scheduled_group_delivery_has_deep_link_in_member_script(
 
     # A member reading traditional follows the link into a private chat.
     reader = u.user(MEMBER, language_code="zh-hant")
-    [private] = await bot.send(u.message(u.private_chat(MEMBER), reader, "/start section_1"))
+    [private] = await bot.ask(u.message(u.private_chat(MEMBER), reader, "/start section_1"))
     assert "1/5" in private.plain_text and titles[T] in private.plain_text
     assert titles[S] != titles[T]
 
@@ -450,9 +450,9 @@ async def test_channel_subscribe_deliver_and_unsubscribe(
     channel = u.channel_chat(-1002000000001, "連載頻道")
     await bot.processed(u.my_chat_member(channel, ADMIN, "left", "administrator"))
     # The channel's digest script is the admins' choice, like a group's.
-    [chosen] = await bot.send(u.channel_post(channel, "/script 简"))
+    [chosen] = await bot.ask(u.channel_post(channel, "/script 简"))
     assert "简体" in chosen.plain_text
-    [ok] = await bot.send(u.channel_post(channel, "/subscribe 06:45"))
+    [ok] = await bot.ask(u.channel_post(channel, "/subscribe 06:45"))
     assert "06:45" in ok.plain_text
 
     clock.now += timedelta(days=1)
@@ -462,7 +462,7 @@ async def test_channel_subscribe_deliver_and_unsubscribe(
     links = [b["url"] for b in buttons(delivery) if "url" in b]
     assert links == ["https://t.me/SerialBot?start=section_1"]
 
-    [off] = await bot.send(u.channel_post(channel, "/unsubscribe@SerialBot"))
+    [off] = await bot.ask(u.channel_post(channel, "/unsubscribe@SerialBot"))
     assert off.plain_text == txt(texts.UNSUBSCRIBED, S)
     state = await bot.services.store.chats.get(channel["id"])
     assert state is not None and not state.subscribed and state.next_due_at is None
@@ -480,7 +480,7 @@ async def test_command_from_group_that_just_migrated_is_answered_in_supergroup(
     # with migrate_to_chat_id, and the answer must still reach the members.
     await bot.command("/next", MEMBER, chat=group())
     bot.fake.migrate(GROUP_ID, NEW_ID)
-    [reply] = await bot.send(u.command("/read 2", MEMBER, chat=group()), chat_id=NEW_ID)
+    [reply] = await bot.ask(u.command("/read 2", MEMBER, chat=group()), chat_id=NEW_ID)
     assert "2/5" in reply.plain_text
     supergroup = u.supergroup_chat(NEW_ID, "讀書會")
     await bot.processed(u.migrate_from_message(supergroup, GROUP_ID))
@@ -491,7 +491,7 @@ async def test_command_from_group_that_just_migrated_is_answered_in_supergroup(
 async def test_removed_from_channel_deactivates(bot: Harness) -> None:
     channel = u.channel_chat()
     await bot.processed(u.my_chat_member(channel, ADMIN, "left", "administrator"))
-    await bot.send(u.channel_post(channel, "/subscribe 06:45"))
+    await bot.ask(u.channel_post(channel, "/subscribe 06:45"))
     await quiet(bot, u.my_chat_member(channel, ADMIN, "administrator", "left"), channel["id"])
     state = await bot.services.store.chats.get(channel["id"])
     assert state is not None and not state.active and state.next_due_at is None
@@ -503,7 +503,8 @@ async def test_quiet_button_under_a_subscription_is_for_admins_and_flips_deliver
 ) -> None:
     group = u.group_chat(-100777)
     bot.fake.set_member_status(-100777, 501, "administrator")
-    [reply] = await bot.send(u.command("/subscribe 08:00", 501, chat=group))
+    [reply] = await bot.ask(u.command("/subscribe 08:00", 501, chat=group))
+    assert reply.reply_markup is not None
     [[button]] = reply.reply_markup["inline_keyboard"]
     assert button["callback_data"] == "qt:1"
 
@@ -519,5 +520,7 @@ async def test_quiet_button_under_a_subscription_is_for_admins_and_flips_deliver
     await bot.processed(u.callback_query(u.user(501), (-100777, reply.message_id), "qt:1"))
     state = await bot.services.store.chats.get(-100777)
     assert state is not None and state.quiet
-    [[flipped]] = bot.fake.messages[(-100777, reply.message_id)].reply_markup["inline_keyboard"]
+    flipped_markup = bot.fake.messages[(-100777, reply.message_id)].reply_markup
+    assert flipped_markup is not None
+    [[flipped]] = flipped_markup["inline_keyboard"]
     assert flipped["callback_data"] == "qt:0"

@@ -7,22 +7,17 @@ would see: the messages (as Telegram renders them), their buttons and their late
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from telegram import Update
-from telegram.ext import ContextTypes, TypeHandler
 
 from bot import texts
-from bot.app import build_application, running
-from bot.config import Settings
 from bot.content import Library
 from bot.scripts import Script, to_simplified
 from tests import updates as u
-from tests.conftest import Clock, Harness
-from tests.fake_telegram import FakeTelegram, SentMessage
+from tests.conftest import BotRunner, Clock, Harness
+from tests.fake_telegram import SentMessage
 
 USER = u.DEFAULT_USER_ID
 TOTAL_SECTIONS = 5
@@ -38,19 +33,9 @@ def private_command(text: str, user_id: int = USER, language_code: str | None = 
     return u.message(u.private_chat(user_id), u.user(user_id, language_code=language_code), text)
 
 
-async def ask(bot: Harness, update: dict[str, Any], chat_id: int = USER) -> list[SentMessage]:
-    """Push an update, wait until the bot is completely done with it, return all new messages.
-
-    Waiting for the whole update (not for N replies) also catches extra, unwanted messages.
-    """
-    before = bot.fake.sent_count(chat_id)
-    await bot.processed(update)
-    return bot.fake.sent(chat_id)[before:]
-
-
 async def one(bot: Harness, text: str, **kw: Any) -> SentMessage:
     """Send a command in the private chat and return the single reply."""
-    replies = await ask(bot, private_command(text, **kw))
+    replies = await bot.ask(private_command(text, **kw))
     assert len(replies) == 1, [m.plain_text for m in replies]
     return replies[0]
 
@@ -78,7 +63,7 @@ def press_update(msg: SentMessage, data: str, user_id: int = USER) -> dict[str, 
 async def press(bot: Harness, msg: SentMessage, data: str) -> list[SentMessage]:
     """Press a button on a bot message; return the new messages it caused."""
     update = press_update(msg, data)
-    replies = await ask(bot, update, msg.chat_id)
+    replies = await bot.ask(update, chat_id=msg.chat_id)
     query_id = update["callback_query"]["id"]
     assert query_id in bot.fake.callback_answers, "the button press was never answered"
     return replies
@@ -526,8 +511,8 @@ async def test_switch_button_double_tap_is_harmless(bot: Harness) -> None:
     msg = await one(bot, "/read 1")
     first = press_update(msg, "sw:s:1:s")
     second = press_update(msg, "sw:s:1:s")  # the same stale button, pressed twice
-    await ask(bot, first)
-    await ask(bot, second)
+    await bot.ask(first)
+    await bot.ask(second)
     assert second["callback_query"]["id"] in bot.fake.callback_answers
     current = bot.fake.messages[(msg.chat_id, msg.message_id)]
     assert current.plain_text.startswith(section_header(1, Script.SIMPLIFIED))
@@ -591,14 +576,14 @@ async def test_unknown_command_gets_a_hint(bot: Harness) -> None:
 
 async def test_sticker_and_photo_get_a_short_hint(bot: Harness) -> None:
     for update in (u.sticker_message(USER), u.photo_message(USER, caption="/next")):
-        [msg] = await ask(bot, update)
+        [msg] = await bot.ask(update)
         assert "/help" in msg.plain_text and len(msg.plain_text) < 60
 
 
 async def test_edited_message_is_ignored(bot: Harness) -> None:
-    [first] = await ask(bot, private_command("/next"))
+    [first] = await bot.ask(private_command("/next"))
     edited = u.edited_message(u.private_chat(USER), USER, "/next", message_id=1)
-    assert await ask(bot, edited) == []
+    assert await bot.ask(edited) == []
     msg = await one(bot, "/next")
     assert msg.plain_text.startswith(section_header(2)), "the edit must not have read a section"
     assert first.plain_text.startswith(section_header(1))
@@ -610,7 +595,7 @@ async def test_edited_message_is_ignored(bot: Harness) -> None:
 async def test_stale_or_foreign_buttons_are_answered_and_ignored(bot: Harness, data: str) -> None:
     msg = await one(bot, "/read 1")
     update = u.callback_query(u.user(USER), (msg.chat_id, msg.message_id), data)
-    assert await ask(bot, update) == []
+    assert await bot.ask(update) == []
     assert update["callback_query"]["id"] in bot.fake.callback_answers
     assert not bot.fake.messages[(msg.chat_id, msg.message_id)].edited
 
@@ -619,27 +604,14 @@ async def test_stale_or_foreign_buttons_are_answered_and_ignored(bot: Harness, d
 
 
 async def test_restart_with_same_database_keeps_progress_and_script(
-    fake: FakeTelegram, make_settings: Callable[..., Settings], library: Library, clock: Clock
+    run_bot: BotRunner,
 ) -> None:
     # Not the `bot` fixture: two bots polling one fake would conflict, as on Telegram.
-    settings = make_settings()
-
     async def run(commands: list[str]) -> list[SentMessage]:
-        app = build_application(settings, library=library, clock=clock, run_jobs=False)
-        harness = Harness(app, fake)
-        errors: list[BaseException] = []
-
-        async def collect(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-            assert context.error is not None
-            errors.append(context.error)
-
-        app.add_error_handler(collect)
-        app.add_handler(TypeHandler(Update, harness._mark_done), group=1000)
         replies = []
-        async with running(app, poll_timeout=1):
+        async with run_bot() as harness:
             for command in commands:
-                replies += await ask(harness, private_command(command, user_id=2002), 2002)
-        assert not errors
+                replies += await harness.ask(private_command(command, user_id=2002))
         return replies
 
     first = await run(["/script 简", "/next", "/next"])

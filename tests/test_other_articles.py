@@ -10,6 +10,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -110,7 +111,7 @@ RIVER = f"""{RIVER_TITLE}
 """
 
 
-def run_cli(path: Path, *args: str) -> dict[str, object]:
+def run_cli(path: Path, *args: str) -> dict[str, Any]:
     result = subprocess.run(
         [sys.executable, "-m", "bot.content", "--json", "--article", str(path), *args],
         cwd=ROOT,
@@ -119,7 +120,8 @@ def run_cli(path: Path, *args: str) -> dict[str, object]:
         timeout=60,
         check=True,
     )
-    return json.loads(result.stdout)  # type: ignore[no-any-return]
+    data: dict[str, Any] = json.loads(result.stdout)
+    return data
 
 
 @pytest.fixture
@@ -160,7 +162,7 @@ def test_school_article_sections_quotes_and_dates(school: Path) -> None:
     ]
     assert quotes[2]["text"] == "“把每一堂課上好。”"
     assert quotes[2]["occasion"] == "陳明在開學典禮上講話。"
-    dates = {d["date"]: d["events"] for d in data["dates"]}  # type: ignore[union-attr]
+    dates = {d["date"]: d["events"] for d in data["dates"]}
     assert sorted(dates) == ["03-02", "03-03", "03-05", "03-09"]
     # 當天 and 同一天 resolve to the date before them; a bare 5日 takes the month in force.
     assert any("當天下午" in e for e in dates["03-02"])
@@ -181,17 +183,17 @@ def test_school_article_sections_quotes_and_dates(school: Path) -> None:
 
 def test_river_article_crosses_a_month_and_has_three_quotes(river: Path) -> None:
     data = run_cli(river)
-    assert [s["title"] for s in data["sections"]] == [  # type: ignore[union-attr]
+    assert [s["title"] for s in data["sections"]] == [
         "導語",
         "巡河",
         "▶兩天裡，劉明說的話",
     ]
-    assert [(q["number"], q["date"]) for q in data["quotes"]] == [  # type: ignore[union-attr]
+    assert [(q["number"], q["date"]) for q in data["quotes"]] == [
         (1, "11-30"),
         (2, "12-01"),
         (3, "12-01"),
     ]
-    dates = {d["date"]: d["events"] for d in data["dates"]}  # type: ignore[union-attr]
+    dates = {d["date"]: d["events"] for d in data["dates"]}
     assert sorted(dates) == ["11-30", "12-01"]
     assert [e for e in dates["12-01"] if e.startswith("一天後")]  # 11月30日 + 1 = 12月1日
 
@@ -199,5 +201,5 @@ def test_river_article_crosses_a_month_and_has_three_quotes(river: Path) -> None
 def test_simplified_output_of_another_article(river: Path) -> None:
     data = run_cli(river, "--script", "simplified")
     assert data["title"] == to_simplified(RIVER_TITLE)  # the caption line, as in the seed
-    assert data["sections"][1]["title"] == "巡河"  # type: ignore[index]
-    assert "刘明" in data["quotes"][0]["occasion"]  # type: ignore[index]
+    assert data["sections"][1]["title"] == "巡河"
+    assert "刘明" in data["quotes"][0]["occasion"]

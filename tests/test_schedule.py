@@ -25,8 +25,8 @@ LONDON = ZoneInfo("Europe/London")
 LORD_HOWE = ZoneInfo("Australia/Lord_Howe")  # DST shifts by 30 minutes, not an hour
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def wall(instant: datetime, tz: ZoneInfo) -> tuple[str, str]:
@@ -133,7 +133,7 @@ def test_daily_sequence_is_one_per_local_day_across_both_changes() -> None:
 
 
 def test_next_due_epoch_is_integer_seconds() -> None:
-    epoch = next_due_epoch(utc(2025, 6, 1, 0, 0, 0), time(8, 0), KATHMANDU)
+    epoch = next_due_epoch(utc(2025, 6, 1, 0, 0), time(8, 0), KATHMANDU)
     assert epoch == int(utc(2025, 6, 1, 2, 15).timestamp())
 
 

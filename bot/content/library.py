@@ -7,8 +7,9 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
+from bot.content.dates import ANY_LEAP_YEAR
 from bot.content.model import Article, DateEntry, Event, MonthDay, Quote, Section
-from bot.content.parser import ANY_LEAP_YEAR, ArticleError, parse
+from bot.content.parser import ArticleError, parse
 from bot.scripts import Script, fold, to_simplified
 
 _MONTHS = {

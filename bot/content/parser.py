@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, timedelta
 
+from bot.content.dates import BARE_DAY, EXPLICIT, find_mentions, shift
 from bot.content.model import (
     Article,
     DateEntry,
@@ -37,27 +37,8 @@ _FOOTER_START = "【"
 _BYLINE_MARKERS = ("記者", "记者")
 _CREDIT_MARKERS = ("圖片", "图片", "圖", "图")
 
-_EXPLICIT = re.compile(r"(\d{1,2})月(\d{1,2})日")
-_BARE_DAY = re.compile(r"(?<![\d月])(\d{1,2})日")
-# Words that point at a date mentioned just before them, with the day offset they imply.
-_RELATIVE: dict[str, int] = {
-    "同一天": 0,
-    "這一天": 0,
-    "这一天": 0,
-    "一天後": 1,
-    "一天后": 1,
-    "當天": 0,
-    "当天": 0,
-    "這天": 0,
-    "这天": 0,
-    "當晚": 0,
-    "当晚": 0,
-}
-_RELATIVE_RE = re.compile("|".join(sorted(_RELATIVE, key=len, reverse=True)))
 # An excerpt shorter than this reads better with the sentence before it.
 _SHORT_SENTENCE = 16
-# A leap year, so that 2月29日 is a valid day when the article states no year.
-ANY_LEAP_YEAR = 2000
 
 
 class ArticleError(Exception):
@@ -164,49 +145,6 @@ def _sections(body: list[str], title: str) -> list[_Draft]:
     return [d for d in drafts if d.paragraphs]
 
 
-@dataclass(frozen=True)
-class _Mention:
-    start: int
-    day: MonthDay | None
-    offset: int | None  # set for relative words: days after the date they point at
-
-
-def _mentions(paragraph: str, month: int | None) -> tuple[list[_Mention], int | None]:
-    """Return date mentions in a paragraph in order, and the month in force after it."""
-    found: list[tuple[int, str, re.Match[str]]] = []
-    found += [(m.start(), "explicit", m) for m in _EXPLICIT.finditer(paragraph)]
-    found += [(m.start(), "bare", m) for m in _BARE_DAY.finditer(paragraph)]
-    found += [(m.start(), "relative", m) for m in _RELATIVE_RE.finditer(paragraph)]
-    found.sort(key=lambda f: f[0])
-    mentions: list[_Mention] = []
-    for start, kind, m in found:
-        if kind == "explicit":
-            month = int(m.group(1))
-            day = _valid(month, int(m.group(2)))
-            if day:
-                mentions.append(_Mention(start, day, None))
-        elif kind == "bare":
-            day = _valid(month, int(m.group(1))) if month else None
-            if day:
-                mentions.append(_Mention(start, day, None))
-        else:
-            mentions.append(_Mention(start, None, _RELATIVE[m.group(0)]))
-    return mentions, month
-
-
-def _valid(month: int, day: int) -> MonthDay | None:
-    try:
-        date(ANY_LEAP_YEAR, month, day)
-    except ValueError:
-        return None
-    return MonthDay(month, day)
-
-
-def _shift(day: MonthDay, days: int) -> MonthDay:
-    moved = date(ANY_LEAP_YEAR, day.month, day.day) + timedelta(days=days)
-    return MonthDay(moved.month, moved.day)
-
-
 def _index_dates(
     drafts: list[_Draft],
 ) -> tuple[dict[MonthDay, list[Event]], dict[int, int | None]]:
@@ -223,15 +161,15 @@ def _index_dates(
         months[number] = month
         anchor: MonthDay | None = None  # the last explicit date seen in this section
         for paragraph in draft.paragraphs:
-            mentions, month = _mentions(paragraph, month)
+            found, month = find_mentions(paragraph, month)
             sentences = split_sentences(paragraph)
-            for mention in mentions:
+            for mention in found:
                 if mention.day is not None:
                     day = anchor = mention.day
                 elif anchor is not None and mention.offset is not None:
                     # A resolved relative date is the reference for the next one
                     # (一天後 … 同一天 is the later day).
-                    day = anchor = _shift(anchor, mention.offset)
+                    day = anchor = shift(anchor, mention.offset)
                 else:
                     continue
                 if draft.kind is SectionKind.QUOTES:
@@ -317,13 +255,11 @@ def _quotes(
                 continue  # already taken as the text of the number above it
             elif attribution and pending:
                 rest = attribution.group(1)
-                mentions, month = _mentions(rest, month)
-                dated = next((m for m in mentions if m.day is not None), None)
+                found, month = find_mentions(rest, month)
+                dated = next((m for m in found if m.day is not None), None)
                 if dated is None or dated.day is None:
                     continue
-                after = _EXPLICIT.match(rest[dated.start :]) or _BARE_DAY.match(
-                    rest[dated.start :]
-                )
+                after = EXPLICIT.match(rest[dated.start :]) or BARE_DAY.match(rest[dated.start :])
                 cut = dated.start + (after.end() if after else 0)
                 occasion = rest[cut:].lstrip("，,、：: ")
                 for number, text in pending:
