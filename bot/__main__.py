@@ -1,66 +1,56 @@
-"""``python -m bot``: run the bot with long polling, or ``--console`` to try it offline."""
+"""``python -m bot``: run the bot; ``--console`` to try it offline; operator commands.
+
+    python -m bot                   run (long polling, or webhook mode when configured)
+    python -m bot --console         the same bot in this terminal, offline
+    python -m bot migrate           bring the database schema up to date, then exit
+    python -m bot set-webhook       register TELEGRAM_WEBHOOK_URL with Telegram, then exit
+    python -m bot delete-webhook    go back to polling (pending updates are kept), then exit
+    python -m bot copy-db --from URL --to URL [--force]   copy every row to another database
+
+Every start-up failure is one line on stderr, secrets masked, and exit code 2.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import logging
-import signal
 import sys
 
-from bot.config import ConfigError, Settings, load_settings
+from bot import logs
+from bot.config import ConfigError, Settings, load_settings, mask
 from bot.content import ArticleError
+from bot.errors import StartupError
+
+log = logging.getLogger("bot")
 
 
-class _RedactingFormatter(logging.Formatter):
-    """Format log lines with the bot token blanked out.
-
-    PTB logs its API URLs at DEBUG, and an URL holds the token; so may an exception's text.
-    Redacting the finished line covers messages, arguments and tracebacks alike.
-    """
-
-    def __init__(self, fmt: str, secrets: list[str]) -> None:
-        super().__init__(fmt)
-        self._secrets = [s for s in secrets if s]
-
-    def format(self, record: logging.LogRecord) -> str:
-        line = super().format(record)
-        for secret in self._secrets:
-            line = line.replace(secret, "<token>")
-        return line
-
-
-def _configure_logging(level: str, token: str) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    # The whole token, and its secret half alone (it may appear URL-quoted or split).
-    secrets = [token, token.partition(":")[2]]
-    handler.setFormatter(
-        _RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", secrets)
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    logging.basicConfig(level=level, handlers=[handler])
-    for noisy in ("httpx", "httpcore", "aiohttp.access", "apscheduler"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-
-
-async def _run_polling(settings: Settings) -> None:
-    from bot.app import build_application, running
-
-    app = build_application(settings)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    async with running(app):
-        logging.getLogger("bot").info("bot @%s is running", app.bot.username)
-        await stop.wait()
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     parser.add_argument(
         "--console", action="store_true", help="chat with the bot in this terminal, offline"
     )
-    args = parser.parse_args(argv)
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="run the bot (the default)")
+    sub.add_parser("migrate", help="bring the database schema up to date, then exit")
+    sub.add_parser("set-webhook", help="register TELEGRAM_WEBHOOK_URL with Telegram")
+    sub.add_parser("delete-webhook", help="remove the webhook (pending updates are kept)")
+    copy = sub.add_parser("copy-db", help="copy every row from one database to another")
+    copy.add_argument("--from", dest="source", required=True, help="e.g. sqlite:///data/bot.db")
+    copy.add_argument("--to", dest="target", required=True, help="e.g. postgresql://u:p@h/db")
+    copy.add_argument(
+        "--force", action="store_true", help="replace the target's rows even if it has some"
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    settings: Settings | None = None
     try:
         if args.console:
             from bot.console import console_settings
@@ -68,23 +58,57 @@ def main(argv: list[str] | None = None) -> int:
             settings = console_settings()
         else:
             settings = load_settings()
-    except ConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    _configure_logging(settings.log_level if not args.console else "WARNING", settings.token)
-    try:
-        if args.console:
-            from bot.console import run_console
-
-            asyncio.run(run_console(settings))
-        else:
-            asyncio.run(_run_polling(settings))
-    except ArticleError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        level = "WARNING" if args.console else settings.log_level
+        logs.configure(level, settings.log_format, settings.secrets)
+        return asyncio.run(_dispatch(args, settings))
+    except (ConfigError, StartupError, ArticleError) as exc:
+        print(f"error: {mask(str(exc), settings)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        pass
-    return 0
+        return 0
+
+
+async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    if args.console:
+        from bot.console import run_console
+
+        await run_console(settings)
+        return 0
+    if args.command == "migrate":
+        from bot.store import Store
+
+        store = Store(settings.database_url)
+        try:
+            done = await store.open()
+        finally:
+            await store.close()
+        print(_describe(done.before, done.after, done.adopted))
+        return 0
+    if args.command in ("set-webhook", "delete-webhook"):
+        from bot.webhook import delete_webhook, ensure_webhook
+
+        if args.command == "set-webhook":
+            print(await ensure_webhook(settings))
+        else:
+            print(await delete_webhook(settings))
+        return 0
+    if args.command == "copy-db":
+        from bot.store.copy import copy_database
+
+        report = await copy_database(args.source, args.target, force=args.force)
+        print(report)
+        return 0
+    from bot.app import serve
+
+    return await serve(settings)
+
+
+def _describe(before: str | None, after: str, adopted: bool) -> str:
+    if adopted:
+        return f"adopted the first release's database and upgraded it to revision {after}"
+    if before == after:
+        return f"the database schema is current (revision {after})"
+    return f"upgraded the database schema from {before or 'empty'} to revision {after}"
 
 
 if __name__ == "__main__":

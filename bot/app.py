@@ -1,15 +1,16 @@
-"""The composition root: every way an update can enter the bot is registered here."""
+"""The composition root: every way an update can enter the bot is registered here.
+
+``build_application`` wires the transport, flood control, update lanes, store, services and
+handlers; bot/lifecycle.py runs what is built here (start, serve, drain, stop).
+"""
 
 from __future__ import annotations
 
-import gc
-import logging
 import os
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 
-from telegram import BotCommand, BotCommandScopeAllGroupChats, LinkPreviewOptions, Update
+from telegram import LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.ext import (
     ApplicationBuilder,
@@ -27,20 +28,30 @@ from telegram.request import BaseRequest
 from bot import callback_data as cb
 from bot import texts
 from bot.chats import ChatDefaults, ChatService
-from bot.config import Settings
+from bot.config import FREE_RATE, Settings
 from bot.content import Library, load_library
 from bot.delivery import Deliverer, DeliveryConfig
 from bot.handlers import lookup, membership, reading, settings
 from bot.handlers.buttons import button, stale, switch_script
 from bot.handlers.common import BotApplication, BotContext
 from bot.handlers.errors import on_error
-from bot.ratelimit import PacedRateLimiter
-from bot.scripts import Script
+from bot.health import Health
+from bot.metrics import Metrics, outcome
+from bot.ratelimit import Budget, FloodControl, Limits, LocalBudget
 from bot.services import Services
 from bot.store import Store
 from bot.transport import AiohttpRequest
+from bot.updates import ChatLanes
 
-log = logging.getLogger(__name__)
+# The update types the bot handles; Telegram is asked for these only (polling and webhook),
+# so an update of another kind never reaches it.
+ALLOWED_UPDATES = (
+    "message",
+    "channel_post",
+    "callback_query",
+    "inline_query",
+    "my_chat_member",
+)
 
 
 def _utc_now() -> datetime:
@@ -56,12 +67,29 @@ def build_application(
     clock: Callable[[], datetime] = _utc_now,
     run_jobs: bool = True,
 ) -> BotApplication:
-    """Build the bot: transport, rate limiter, store, handlers and the delivery job."""
+    """Build the bot: transport, flood control, update lanes, store, handlers, delivery."""
     # Opt in to PTB's timedelta RetryAfter.retry_after now (delivery handles both forms);
     # without it every 429 also raises a deprecation warning.
     os.environ.setdefault("PTB_TIMEDELTA", "true")
     library = library or load_library(settings.article_path)
     store = Store(settings.database_url)
+    metrics = Metrics(frozenset(name for name, _, _ in texts.COMMANDS))
+    health = Health()
+
+    def observe(method: str, status: int | None, failure: str) -> None:
+        metrics.api_call(method, outcome(status) if status is not None else failure)
+        if status == 401:  # nothing works until the token is replaced: exit, loudly
+            health.fail(
+                "Telegram refused TELEGRAM_BOT_TOKEN (401 Unauthorized): it was revoked or "
+                "replaced; put the current one from @BotFather in .env"
+            )
+
+    lanes = ChatLanes(
+        on_handled=metrics.handled,
+        on_dropped=metrics.dropped,
+        # Several replicas may see an update twice (a failover re-fetches it): once only.
+        ledger=store.updates if store.kind == "postgresql" and not settings.webhook_mode else None,
+    )
     builder = (
         ApplicationBuilder()
         .application_class(BotApplication)
@@ -74,20 +102,25 @@ def build_application(
                 do_quote=False,
             )
         )
-        .request(request or AiohttpRequest(connection_pool_size=settings.concurrency + 8))
-        .get_updates_request(
-            get_updates_request or AiohttpRequest(connection_pool_size=2, read_timeout=40)
+        .request(
+            request
+            or AiohttpRequest(connection_pool_size=settings.concurrency + 8, observer=observe)
         )
-        # Commands from different chats run concurrently; one slow chat never blocks others.
-        .concurrent_updates(64)
+        .get_updates_request(
+            get_updates_request
+            or AiohttpRequest(connection_pool_size=2, read_timeout=40, observer=observe)
+        )
+        .concurrent_updates(lanes)
     )
     if settings.base_url:
         builder = builder.base_url(settings.base_url)
+    if settings.webhook_mode:
+        builder = builder.updater(None)  # Telegram POSTs updates to bot/web.py instead
     if settings.rate_limit > 0:
-        limiter = PacedRateLimiter(
-            settings.rate_limit, group_max_rate=20, group_time_period=60, max_retries=3
+        flood = FloodControl(
+            _budget(settings), on_wait=lambda lane, s: metrics.waited(lane.name.lower(), s)
         )
-        builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]
+        builder = builder.rate_limiter(flood)  # type: ignore[arg-type]
     app: BotApplication = builder.build()  # type: ignore[assignment]
     chats = ChatService(store, ChatDefaults(settings.timezone, settings.delivery_time), clock)
     deliverer = Deliverer(
@@ -99,13 +132,30 @@ def build_application(
             lease_seconds=settings.lease_seconds,
             retry_base_seconds=settings.retry_base_seconds,
             retry_max_seconds=settings.retry_max_seconds,
+            paid=settings.paid_broadcast,
         ),
         bot_username=lambda: app.bot.username,
+        metrics=metrics,
     )
-    app.services = Services(settings, library, store, chats, deliverer, clock)
+    app.services = Services(
+        settings, library, store, chats, deliverer, clock, metrics, health, lanes
+    )
     app.bot_data["run_jobs"] = run_jobs
     _register(app)
     return app
+
+
+def _budget(settings: Settings) -> Budget:
+    """Return the flood budget: shared through Redis when configured, else this process's."""
+    limits = Limits(
+        rate=min(settings.rate_limit, FREE_RATE),
+        paid_rate=settings.rate_limit if settings.paid_broadcast else None,
+    )
+    if settings.redis_url:
+        from bot.budget_redis import RedisBudget
+
+        return RedisBudget(settings.redis_url, limits, prefix=settings.redis_prefix)
+    return LocalBudget(limits)
 
 
 def claim_batch(settings: Settings, largest: int = 500) -> int:
@@ -183,80 +233,3 @@ def _register(app: BotApplication) -> None:
         )
     )
     app.add_error_handler(on_error)
-
-
-@asynccontextmanager
-async def running(
-    app: BotApplication, *, poll: bool = True, poll_timeout: int = 30
-) -> AsyncIterator[BotApplication]:
-    """Run the bot (long polling unless ``poll`` is false) until the block ends.
-
-    One lifecycle for production, the console and the tests.
-    """
-    svc = app.services
-    async with app:
-        await _startup(app)
-        await app.start()
-        # Objects made at start-up (the article, handlers, caches) live as long as the bot:
-        # moving them out of the collector's sight keeps full collections short.
-        gc.freeze()
-        try:
-            if poll and app.updater is not None:
-                await app.updater.start_polling(
-                    allowed_updates=Update.ALL_TYPES, timeout=poll_timeout, poll_interval=0
-                )
-            yield app
-        finally:
-            # Finish the messages in hand, not the whole digest run: the rest stays due.
-            svc.deliverer.stopping = True
-            if app.updater is not None and app.updater.running:
-                await app.updater.stop()
-            if app.running:
-                await app.stop()
-            await svc.store.close()
-
-
-async def _startup(app: BotApplication) -> None:
-    svc = app.services
-    await svc.store.init()
-    await _publish_commands(app, svc.library)
-    if app.bot_data.get("run_jobs") and app.job_queue is not None:
-        # The schedule lives in the store; this job only wakes the deliverer up.
-        app.job_queue.run_repeating(
-            _delivery_job,
-            interval=svc.settings.tick_seconds,
-            first=0.5,
-            name="deliver-due",
-            job_kwargs={"max_instances": 2, "coalesce": True, "misfire_grace_time": None},
-        )
-
-
-async def _publish_commands(app: BotApplication, library: Library) -> None:
-    """Register the command menu and description, both generated from texts.py."""
-    bot = app.bot
-    for script, language in ((Script.SIMPLIFIED, None), (Script.TRADITIONAL, "zh-hant")):
-        private = [BotCommand(c, texts.t(d, script)[:256]) for c, d, _ in texts.COMMANDS]
-        group = [BotCommand(c, texts.t(d, script)[:256]) for c, d, g in texts.COMMANDS if g]
-        kwargs = {"language_code": language} if language else {}
-        await bot.set_my_commands(private, **kwargs)
-        await bot.set_my_commands(group, scope=BotCommandScopeAllGroupChats(), **kwargs)
-        title = library.article(script).title
-        await bot.set_my_description(
-            texts.t(texts.BOT_DESCRIPTION, script, title=title)[:512], **kwargs
-        )
-        await bot.set_my_short_description(
-            texts.t(texts.BOT_SHORT_DESCRIPTION, script)[:120], **kwargs
-        )
-
-
-async def _delivery_job(context: BotContext) -> None:
-    svc = context.services
-    report = await svc.deliverer.run_due(context.bot, svc.clock())
-    if report.delivered or report.ended or report.deactivated or report.retried:
-        log.info(
-            "digest: %d sections, %d end messages, %d deactivated, %d to retry",
-            report.delivered,
-            report.ended,
-            report.deactivated,
-            report.retried,
-        )

@@ -21,6 +21,8 @@ from bot.api_errors import is_chat_gone, retry_seconds
 from bot.chats import ChatService, ChatState, digest_script
 from bot.content import Library
 from bot.schedule import plan_delivery
+from bot.metrics import Metrics
+from bot.ratelimit import digest_lane
 from bot.store import Delivered
 
 log = logging.getLogger(__name__)
@@ -43,6 +45,7 @@ class DeliveryConfig:
     lease_seconds: int = 120
     retry_base_seconds: int = 5
     retry_max_seconds: int = 300
+    paid: bool = False  # send as paid broadcasts (allow_paid_broadcast)
 
 
 class Deliverer:
@@ -55,12 +58,14 @@ class Deliverer:
         config: DeliveryConfig,
         *,
         bot_username: Callable[[], str] = lambda: "",
+        metrics: Metrics | None = None,
     ) -> None:
         self.chats = chats
         self.queue = chats.store.queue
         self.library = library
         self.config = config
         self._bot_username = bot_username
+        self._metrics = metrics
         self._lock = asyncio.Lock()
         self.stopping = False
 
@@ -156,13 +161,15 @@ class Deliverer:
         plan = plan_delivery(state.progress, self.library.section_count)
         target = sender.Target(state.chat_id, state.thread_id)
         try:
-            target = await sender.send(
-                bot,
-                target,
-                self._message(state, plan.section, plan.finished),
-                quiet=state.quiet,
-                chats=self.chats,
-            )
+            with digest_lane():  # replies to people go first
+                target = await sender.send(
+                    bot,
+                    target,
+                    self._message(state, plan.section, plan.finished),
+                    quiet=state.quiet,
+                    paid=self.config.paid,
+                    chats=self.chats,
+                )
         except Forbidden as exc:
             await self._deactivate(target.chat_id, exc, report)
             return None
@@ -182,6 +189,7 @@ class Deliverer:
             log.warning("delivery to chat %s failed (%s); will retry", target.chat_id, exc)
             await self._retry_later(target.chat_id, state, now, report)
             return None
+        self._count("delivered", state, now)
         if target.chat_id != state.chat_id:
             report.migrated += 1
         if plan.section:

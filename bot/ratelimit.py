@@ -1,58 +1,336 @@
-"""Flood control: PTB's AIORateLimiter with the overall limit paced, not bursted.
+"""Flood control: Telegram's limits kept for every message, replies ahead of digests.
 
-AIORateLimiter's overall limit is a leaky bucket that lets a whole second's allowance out at
-once; Telegram counts over a sliding second, so a burst followed by the steady rate is seen
-as up to twice the limit and answered with 429s. Here every message sent to a chat takes the
-next slot of an even schedule at a little under the limit, and AIORateLimiter keeps doing the
-rest: the per-group limit, and waiting out any RetryAfter.
+Telegram allows about 30 messages/s overall (up to 1,000/s for paid broadcasts), about one
+per second in a private chat and 20 per minute in a group, and answers more with 429 and a
+``retry_after``. ``FloodControl`` is PTB's rate-limiter hook (``BaseRateLimiter``): each
+message waits for its turn in a queue of its own lane, replies first, and a dispatcher
+hands turns out as the budget allows. Waiting holds nothing shared: a chat that floods the
+bot waits alone, and a 429 holds the chat (or, when it cannot be the chat's own limit, every
+send) until its window ends - a deadline that is only ever extended, never released early
+(unlike PTB's AIORateLimiter, see python-telegram-bot issue 5338).
+
+The budget - who may send when - is a ``Budget``: ``LocalBudget`` in this process, or the
+Redis budget (``bot.budget_redis``) shared by every replica.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+import contextlib
+import enum
+import heapq
+import itertools
+import logging
+import time
+from collections import deque
+from collections.abc import Callable, Coroutine, Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
-from telegram.ext import AIORateLimiter
+from telegram.error import RetryAfter
+from telegram.ext import BaseRateLimiter
 
-# Pace at this share of the stated limit: the server sees our sends a few milliseconds
-# apart from when we timed them, and a sliding window must never count one too many.
-PACE_SHARE = 0.96
+from bot.api_errors import retry_seconds
+
+log = logging.getLogger(__name__)
+
+# Methods that post into a chat: the ones Telegram's flood limits count.
+SENDS = frozenset(
+    {
+        "sendMessage",
+        "sendPhoto",
+        "sendPoll",
+        "editMessageText",
+        "editMessageReplyMarkup",
+        "editMessageCaption",
+        "copyMessage",
+        "forwardMessage",
+    }
+)
+# Pace at this share of each limit: the server sees our sends a few milliseconds apart
+# from when we timed them, and a sliding window must never count one too many.
+SHARE = 0.96
 
 
-class Pacer:
-    """Hand out send times exactly 1/rate apart; a caller waits for its own slot."""
+class Lane(enum.IntEnum):
+    """Who is waiting: a person's reply goes ahead of any digest."""
 
-    def __init__(self, rate: float) -> None:
-        self._interval = 1.0 / rate
-        self._next = 0.0
-
-    async def wait(self) -> None:
-        now = asyncio.get_running_loop().time()
-        slot = max(now, self._next)
-        self._next = slot + self._interval  # reserved before waiting: no two share a slot
-        if slot > now:
-            await asyncio.sleep(slot - now)
+    REPLY = 0
+    DIGEST = 1
 
 
-class PacedRateLimiter(AIORateLimiter):
-    """AIORateLimiter whose overall limit is an even pace of ``rate`` messages per second."""
+_lane: ContextVar[Lane] = ContextVar("flood_lane", default=Lane.REPLY)
 
-    def __init__(self, rate: float, **kwargs: Any) -> None:
-        super().__init__(overall_max_rate=rate, overall_time_period=1, **kwargs)
-        self._pacer = Pacer(rate * PACE_SHARE)
+
+@contextlib.contextmanager
+def digest_lane() -> Iterator[None]:
+    """Mark the sends made inside this block as digests (they yield to replies)."""
+    token = _lane.set(Lane.DIGEST)
+    try:
+        yield
+    finally:
+        _lane.reset(token)
+
+
+@dataclass(frozen=True)
+class Limits:
+    rate: float = 30.0  # messages/s overall
+    paid_rate: float | None = None  # messages/s for paid broadcasts (None: not used)
+    private_interval: float = 1.0  # seconds between two messages to one private chat
+    group_count: int = 20  # messages per group_window in one group or channel
+    group_window: float = 60.0
+
+
+@dataclass(frozen=True)
+class Decision:
+    wait: float  # seconds until the send may go; 0: it was granted and counted
+    scope: str = ""  # what blocks it: "chat" or "global"
+
+
+class Budget(Protocol):
+    """Who may send when: granted sends are counted; 429 windows are held."""
+
+    async def acquire(self, chat: int | str, paid: bool) -> Decision: ...
+
+    async def hold(self, chat: int | str, seconds: float) -> str: ...
+
+    async def close(self) -> None: ...
+
+
+def is_group(chat: int | str) -> bool:
+    """Tell whether a chat counts as a group or channel (20/min) rather than a person."""
+    return isinstance(chat, str) or chat < 0
+
+
+class LocalBudget:
+    """The budget of one process (monotonic clock)."""
+
+    def __init__(self, limits: Limits, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limits = limits
+        self._clock = clock
+        self._interval = 1.0 / (limits.rate * SHARE)
+        self._paid_interval = 1.0 / (limits.paid_rate * SHARE) if limits.paid_rate else None
+        self._private_gap = limits.private_interval / SHARE
+        self._group_window = limits.group_window / SHARE
+        self._free_at = 0.0  # the next instant the overall pace allows a send
+        self._paid_at = 0.0
+        self._held_until = 0.0  # a global 429's window
+        self._holds: dict[int | str, float] = {}
+        self._last: dict[int | str, float] = {}  # private chats: their last send
+        self._recent: dict[int | str, deque[float]] = {}  # groups: their sends in the window
+
+    async def acquire(self, chat: int | str, paid: bool) -> Decision:
+        return self.acquire_now(chat, paid)
+
+    def acquire_now(self, chat: int | str, paid: bool) -> Decision:
+        now = self._clock()
+        paced = paid and self._paid_interval is not None
+        waits = [
+            (self._held_until - now, "global"),
+            (self._holds.get(chat, 0.0) - now, "chat"),
+            (self._chat_wait(chat, now), "chat"),
+            ((self._paid_at if paced else self._free_at) - now, "global"),
+        ]
+        wait, scope = max(waits)
+        if wait > 0:
+            return Decision(wait, scope)
+        if paced:
+            assert self._paid_interval is not None
+            self._paid_at = max(self._paid_at, now) + self._paid_interval
+        else:
+            self._free_at = max(self._free_at, now) + self._interval
+        self._record(chat, now)
+        return Decision(0.0)
+
+    async def hold(self, chat: int | str, seconds: float) -> str:
+        """Hold the chat for a 429's window - or every send, when it cannot be the chat's."""
+        now = self._clock()
+        until = now + seconds
+        if self._near_chat_limit(chat, now):
+            self._holds[chat] = max(self._holds.get(chat, 0.0), until)
+            return "chat"
+        self._held_until = max(self._held_until, until)
+        return "global"
+
+    async def close(self) -> None:
+        return None
+
+    def _chat_wait(self, chat: int | str, now: float) -> float:
+        if is_group(chat):
+            recent = self._recent.get(chat)
+            if recent is None:
+                return 0.0
+            while recent and recent[0] <= now - self._group_window:
+                recent.popleft()
+            if len(recent) < self.limits.group_count:
+                return 0.0
+            return recent[0] + self._group_window - now
+        last = self._last.get(chat)
+        return 0.0 if last is None else last + self._private_gap - now
+
+    def _near_chat_limit(self, chat: int | str, now: float) -> bool:
+        if is_group(chat):
+            recent = self._recent.get(chat, ())
+            return sum(1 for t in recent if t > now - self._group_window) >= (
+                self.limits.group_count - 1
+            )
+        last = self._last.get(chat)
+        return last is not None and now - last < 2 * self._private_gap
+
+    def _record(self, chat: int | str, now: float) -> None:
+        if is_group(chat):
+            self._recent.setdefault(chat, deque()).append(now)
+        else:
+            self._last[chat] = now
+        if len(self._last) + len(self._recent) > 50_000:
+            self._forget(now)
+
+    def _forget(self, now: float) -> None:
+        """Drop chats whose limits no longer matter (their windows are over)."""
+        self._last = {c: t for c, t in self._last.items() if t > now - self._private_gap}
+        self._recent = {
+            c: q for c, q in self._recent.items() if q and q[-1] > now - self._group_window
+        }
+        self._holds = {c: t for c, t in self._holds.items() if t > now}
+
+
+@dataclass(order=True)
+class _Ticket:
+    seq: int
+    chat: int | str = field(compare=False)
+    lane: Lane = field(compare=False)
+    paid: bool = field(compare=False)
+    future: asyncio.Future[float] = field(compare=False)
+    since: float = field(compare=False)
+
+
+class Scheduler:
+    """Hand out turns to send: replies first, then digests, each in arrival order.
+
+    Nothing is reserved ahead: the head of a lane asks the budget when it may go, so a
+    reply that arrives while digests wait takes the very next free slot. A head blocked by
+    its own chat's limit steps aside (parked until then) and the lane goes on.
+    """
+
+    def __init__(self, budget: Budget) -> None:
+        self.budget = budget
+        self._lanes: dict[Lane, list[_Ticket]] = {lane: [] for lane in Lane}
+        self._parked: list[tuple[float, _Ticket]] = []
+        self._seq = itertools.count()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def turn(self, chat: int | str, lane: Lane, paid: bool) -> float:
+        """Wait until this send may go; return how long it waited (seconds)."""
+        loop = asyncio.get_running_loop()
+        ticket = _Ticket(next(self._seq), chat, lane, paid, loop.create_future(), loop.time())
+        heapq.heappush(self._lanes[lane], ticket)
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._dispatch(), name="flood-control")
+        self._wake.set()
+        return await ticket.future
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _dispatch(self) -> None:
+        loop = asyncio.get_running_loop()
+        while any(self._lanes.values()) or self._parked:
+            self._wake.clear()
+            now = loop.time()
+            while self._parked and self._parked[0][0] <= now:
+                _, ticket = heapq.heappop(self._parked)
+                heapq.heappush(self._lanes[ticket.lane], ticket)
+            next_at = self._parked[0][0] if self._parked else now + 60.0
+            for lane in Lane:
+                lane_next = await self._serve(self._lanes[lane], loop)
+                next_at = min(next_at, lane_next)
+            delay = next_at - loop.time()
+            if delay > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), delay)
+
+    async def _serve(self, lane: list[_Ticket], loop: asyncio.AbstractEventLoop) -> float:
+        """Grant every head of the lane the budget allows; return when to look again."""
+        while lane:
+            ticket = lane[0]
+            if ticket.future.done():  # its sender gave up (cancelled)
+                heapq.heappop(lane)
+                continue
+            decision = await self.budget.acquire(ticket.chat, ticket.paid)
+            now = loop.time()
+            if decision.wait <= 0:
+                heapq.heappop(lane)
+                if not ticket.future.done():
+                    ticket.future.set_result(now - ticket.since)
+                continue
+            if decision.scope == "chat":
+                heapq.heappop(lane)
+                heapq.heappush(self._parked, (now + decision.wait, ticket))
+                continue
+            return now + decision.wait
+        return loop.time() + 60.0
+
+
+class FloodControl(BaseRateLimiter[int]):
+    """PTB's rate-limiter hook: every message to a chat waits for its turn (see module)."""
+
+    def __init__(
+        self,
+        budget: Budget,
+        *,
+        max_retries: int = 3,
+        on_wait: Callable[[Lane, float], None] | None = None,
+    ) -> None:
+        self.budget = budget
+        self.scheduler = Scheduler(budget)
+        self.max_retries = max_retries
+        self._on_wait = on_wait
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        await self.scheduler.close()
+        await self.budget.close()
 
     async def process_request(
         self,
-        callback: Any,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
         args: Any,
         kwargs: dict[str, Any],
         endpoint: str,
         data: dict[str, Any],
         rate_limit_args: int | None,
-    ) -> Any:
-        # Like AIORateLimiter's own overall limit, only requests aimed at a chat count.
-        if data.get("chat_id") is not None:
-            await self._pacer.wait()
-        return await super().process_request(
-            callback, args, kwargs, endpoint, data, rate_limit_args
-        )
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        chat = _chat_key(data.get("chat_id"))
+        if endpoint not in SENDS or chat is None:
+            return await callback(*args, **kwargs)
+        lane = _lane.get()
+        paid = bool(data.get("allow_paid_broadcast"))
+        for attempt in range(self.max_retries + 1):
+            waited = await self.scheduler.turn(chat, lane, paid)
+            if self._on_wait is not None:
+                self._on_wait(lane, waited)
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter as exc:
+                seconds = retry_seconds(exc)
+                scope = await self.budget.hold(chat, seconds)
+                log.info("429 for chat %s: holding %s sends for %.0f s", chat, scope, seconds)
+                if attempt == self.max_retries:
+                    raise
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def _chat_key(chat_id: object) -> int | str | None:
+    if chat_id is None:
+        return None
+    if isinstance(chat_id, int):
+        return chat_id
+    text = str(chat_id)
+    return int(text) if text.lstrip("-").isdigit() else text

@@ -12,7 +12,10 @@ from bot.chats import ChatService
 from bot.config import Settings
 from bot.content import Library
 from bot.delivery import Deliverer
+from bot.health import Health
+from bot.metrics import Metrics
 from bot.store import Store
+from bot.updates import ChatLanes
 
 
 class TTLCache:
@@ -47,6 +50,9 @@ class Services:
     chats: ChatService
     deliverer: Deliverer
     clock: Callable[[], datetime]
+    metrics: Metrics
+    health: Health
+    lanes: ChatLanes
     # Who administers a group, as Telegram said a moment ago.
     admins: TTLCache = field(default_factory=lambda: TTLCache(ttl=60))
     # Read-through cache of users' scripts; writes go to the store first.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
@@ -17,6 +18,8 @@ from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 _DEFAULT = BaseRequest.DEFAULT_NONE
+# Told of every answer: (Bot API method, HTTP status, or None and "timeout"/"network").
+Observer = Callable[[str, int | None, str], None]
 
 
 class AiohttpRequest(BaseRequest):
@@ -28,11 +31,13 @@ class AiohttpRequest(BaseRequest):
         connection_pool_size: int = 64,
         read_timeout: float | None = 10.0,
         connect_timeout: float | None = 10.0,
+        observer: Observer | None = None,
     ) -> None:
         self._pool_size = connection_pool_size
         self._read_timeout = read_timeout
         self._connect_timeout = connect_timeout
         self._session: aiohttp.ClientSession | None = None
+        self._observer = observer
 
     @property
     def read_timeout(self) -> float | None:
@@ -83,12 +88,21 @@ class AiohttpRequest(BaseRequest):
             else:
                 kwargs["data"] = json.dumps(request_data.parameters).encode()
                 kwargs["headers"] = {"Content-Type": "application/json"}
+        name = url.rsplit("/", 1)[-1]
         try:
             async with self._session.request(method, url, **kwargs) as response:  # type: ignore[arg-type]
-                return response.status, await response.read()
+                body = await response.read()
         except TimeoutError as exc:
+            self._observe(name, None, "timeout")
             raise TimedOut from exc
         except asyncio.CancelledError:
             raise
         except aiohttp.ClientError as exc:
+            self._observe(name, None, "network")
             raise NetworkError(f"aiohttp.{exc.__class__.__name__}: {exc}") from exc
+        self._observe(name, response.status, "")
+        return response.status, body
+
+    def _observe(self, method: str, status: int | None, failure: str) -> None:
+        if self._observer is not None:
+            self._observer(method, status, failure)

@@ -6,17 +6,30 @@ delivery ``queue``. Dialect details stay inside this package.
 
 from __future__ import annotations
 
-from sqlalchemy import insert, select
+from sqlalchemy import select, text, update
+from sqlalchemy.exc import DBAPIError
 
+from bot.errors import StartupError
+from bot.store import migrate
 from bot.store.chats import Chats
-from bot.store.engine import open_engine
+from bot.store.engine import describe, insert_or_ignore, lock_sqlite_file, open_engine
+from bot.store.ledger import Seen, UpdateLedger
+from bot.store.migrate import Migration, SchemaError
 from bot.store.queue import Delivered, DeliveryQueue
 from bot.store.schema import chats, meta, metadata, users
 from bot.store.users import Users
 
-SCHEMA_VERSION = 1
-
-__all__ = ["Delivered", "Store", "chats", "metadata", "users"]
+__all__ = [
+    "Delivered",
+    "Migration",
+    "SchemaError",
+    "Seen",
+    "UpdateLedger",
+    "Store",
+    "chats",
+    "metadata",
+    "users",
+]
 
 
 class Store:
@@ -27,22 +40,54 @@ class Store:
         self.chats = Chats(self.engine)
         self.users = Users(self.engine)
         self.queue = DeliveryQueue(self.engine)
+        self.updates = UpdateLedger(self.engine)
+        self._lock: object = None
 
-    async def init(self) -> None:
-        """Create the schema, or check that an existing one is a version this code knows."""
+    async def init(self) -> Migration:
+        """Bring the schema to this code's (migrating once, under a lock); say what was done."""
+        return await migrate.upgrade(self.engine)
+
+    async def open(self) -> Migration:
+        """Check the database is usable and migrate it; raise StartupError in one line if not.
+
+        Unreachable, read-only, corrupt or newer than this code: each is said plainly here,
+        before anything else starts.
+        """
+        where = self.engine.url.render_as_string(hide_password=True)
+        try:
+            return await self.init()
+        except SchemaError as exc:
+            raise StartupError(f"database {where}: {exc}") from None
+        except (DBAPIError, OSError) as exc:
+            raise StartupError(f"database {where} cannot be used: {describe(exc)}") from None
+
+    def hold_exclusive(self) -> None:
+        """Refuse a second bot process on this SQLite file (both would take every update).
+
+        The lock is the operating system's, on a file beside the database, and goes away
+        with the process however it ends.
+        """
+        self._lock = lock_sqlite_file(self.engine.url)
+
+    async def get_meta(self, key: str) -> str | None:
+        async with self.engine.connect() as conn:
+            found = await conn.execute(select(meta.c.value).where(meta.c.key == key))
+            return found.scalar()
+
+    async def set_meta(self, key: str, value: str) -> None:
         async with self.engine.begin() as conn:
-            await conn.run_sync(metadata.create_all)
-            version = (
-                await conn.execute(select(meta.c.value).where(meta.c.key == "schema_version"))
-            ).scalar()
-            if version is None:
-                await conn.execute(
-                    insert(meta).values(key="schema_version", value=str(SCHEMA_VERSION))
-                )
-            elif int(version) > SCHEMA_VERSION:
-                raise RuntimeError(
-                    f"database schema version {version} is newer than this bot ({SCHEMA_VERSION})"
-                )
+            await conn.execute(insert_or_ignore(conn, meta).values(key=key, value=value))
+            await conn.execute(update(meta).where(meta.c.key == key).values(value=value))
+
+    @property
+    def kind(self) -> str:
+        """Return the database's kind: sqlite or postgresql."""
+        return self.engine.dialect.name
+
+    async def ping(self) -> None:
+        """Ask the database a trivial question (raises if it does not answer)."""
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy import Table, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.sql.dml import Insert
+
+from bot.errors import StartupError
 
 
 def now() -> int:
@@ -48,6 +53,13 @@ def open_engine(url: str) -> AsyncEngine:
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA busy_timeout=10000")
             cur.close()
+            # The driver would commit before every DDL statement; we begin ourselves (below)
+            # so that a migration is one transaction, as on PostgreSQL.
+            dbapi_conn.isolation_level = None
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def _begin(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN")
 
     return engine
 
@@ -63,3 +75,32 @@ def insert_or_ignore(conn: AsyncConnection, table: Table) -> Insert:
 
         return pg_insert(table).on_conflict_do_nothing()
     raise NotImplementedError(f"no insert-or-ignore for {conn.dialect.name}")
+
+
+def describe(error: BaseException) -> str:
+    """Return a database error as one short line (the driver's own words, first line)."""
+    cause = error.orig if isinstance(error, DBAPIError) and error.orig is not None else error
+    text = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+    return text[:200]
+
+
+def lock_sqlite_file(url: URL) -> IO[str] | None:
+    """Take an exclusive lock beside a SQLite file for this process's life; None elsewhere."""
+    if not url.drivername.startswith("sqlite") or url.database in (None, "", ":memory:"):
+        return None
+    handle = open(f"{url.database}.lock", "a+")  # noqa: SIM115 - held until the process ends
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "another process"
+        handle.close()
+        raise StartupError(
+            f"another bot ({holder}) is already running on {url.database}: stop it first, "
+            "or give this one its own DATABASE_URL (two would handle every update twice)"
+        ) from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"pid {os.getpid()}")
+    handle.flush()
+    return handle

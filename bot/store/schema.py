@@ -1,4 +1,8 @@
-"""The tables. Every time is an integer of UTC epoch seconds."""
+"""The tables, as the newest migration leaves them. Every time is integer UTC epoch seconds.
+
+Alembic owns the schema (bot/store/migrations); a test checks that these definitions and the
+migrated database agree.
+"""
 
 from __future__ import annotations
 
@@ -36,6 +40,7 @@ chats = Table(
     Column("updated_at", BigInteger, nullable=False, default=0),
 )
 Index("ix_chats_due", chats.c.next_due_at)
+Index("ix_chats_claim_token", chats.c.claim_token)
 
 users = Table(
     "users",
@@ -52,4 +57,14 @@ chat_moves = Table(
     metadata,
     Column("old_id", BigInteger, primary_key=True, autoincrement=False),
     Column("new_id", BigInteger, nullable=False),
+)
+
+# Updates handled (webhook mode): Telegram may deliver one twice, to any replica.
+processed_updates = Table(
+    "processed_updates",
+    metadata,
+    Column("update_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("claimed_until", BigInteger),  # a replica is handling it until then
+    Column("done_at", BigInteger),  # handled; kept a day, then pruned
+    Index("ix_processed_updates_done", "done_at"),
 )

@@ -1,0 +1,90 @@
+"""Logging: human-readable lines by default, one JSON object per line when asked; no secrets.
+
+PTB logs its API URLs at DEBUG, and a URL holds the token; so may an exception's text.
+Redacting the finished line covers messages, arguments and tracebacks alike. The update
+being handled (its id, chat and command) is carried in context variables set by the update
+processor, so every line logged while handling it names it.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from contextvars import ContextVar
+from typing import Any
+
+from pythonjsonlogger.json import JsonFormatter
+
+update_id: ContextVar[int | None] = ContextVar("update_id", default=None)
+chat_id: ContextVar[int | None] = ContextVar("chat_id", default=None)
+command: ContextVar[str | None] = ContextVar("command", default=None)
+
+_TEXT = "%(asctime)s %(levelname)s %(name)s: %(message)s%(where)s"
+_QUIET = ("httpx", "httpcore", "aiohttp.access", "apscheduler", "alembic")
+
+
+class _Context(logging.Filter):
+    """Attach the update being handled (if any) to every record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        context = {
+            "update_id": update_id.get(),
+            "chat_id": chat_id.get(),
+            "command": command.get(),
+        }
+        record.__dict__.update(context)
+        where = [
+            f"{name}={value}"
+            for name, value in (("update", context["update_id"]), ("chat", context["chat_id"]))
+            if value is not None
+        ]
+        record.where = f" [{' '.join(where)}]" if where else ""
+        return True
+
+
+class _Redacting(logging.Formatter):
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__(_TEXT)
+        self._secrets = sorted(secrets, key=len, reverse=True)
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record), self._secrets)
+
+
+class _RedactingJson(JsonFormatter):
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__(
+            "%(asctime)s %(levelname)s %(name)s %(message)s",
+            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+            timestamp=False,
+        )
+        self._secrets = sorted(secrets, key=len, reverse=True)
+
+    def add_fields(
+        self, log_record: dict[str, Any], record: logging.LogRecord, message_dict: dict[str, Any]
+    ) -> None:
+        super().add_fields(log_record, record, message_dict)
+        for key in ("update_id", "chat_id", "command"):
+            value = getattr(record, key, None)
+            if value is not None:
+                log_record[key] = value
+        log_record.pop("where", None)
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record), self._secrets)
+
+
+def redact(line: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        line = line.replace(secret, "***")
+    return line
+
+
+def configure(level: str, fmt: str, secrets: list[str]) -> None:
+    """Send every log line to stderr, in text or JSON, with secrets blanked out."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(_Context())
+    handler.setFormatter(_RedactingJson(secrets) if fmt == "json" else _Redacting(secrets))
+    logging.basicConfig(level=level, handlers=[handler], force=True)
+    for noisy in _QUIET:
+        logging.getLogger(noisy).setLevel(logging.WARNING)

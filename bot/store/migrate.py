@@ -1,0 +1,141 @@
+"""Bring the database to this code's schema with Alembic: once, under a lock, never losing rows.
+
+A database made by the first release (a ``meta`` row saying schema_version 1, no Alembic
+table) is adopted: stamped at the baseline revision, then upgraded. A database at a
+revision this code does not know is newer than the code: refused with a clear message.
+"""
+
+from __future__ import annotations
+
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+BASELINE = "0001"
+# Any constant: the PostgreSQL advisory lock that makes replicas starting together migrate once.
+_LOCK_KEY = 0x5E12_1A1
+
+
+class SchemaError(Exception):
+    """The database's schema cannot be used by this code; the message says why."""
+
+
+@dataclass(frozen=True)
+class Migration:
+    before: str | None  # the revision found (None: an empty or first-release database)
+    after: str
+    adopted: bool  # a first-release database was taken over
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+
+def _config(connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def head() -> str:
+    """Return the newest revision this code knows."""
+    found = ScriptDirectory.from_config(_config()).get_current_head()
+    assert found is not None
+    return found
+
+
+def current(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def _check_known(revision: str | None) -> None:
+    if revision is None:
+        return
+    try:
+        known = ScriptDirectory.from_config(_config()).get_revision(revision)
+    except CommandError:
+        known = None
+    if known is None:
+        raise SchemaError(
+            f"the database schema is at revision {revision}, newer than this bot knows "
+            f"(its newest is {head()}): run the newer release, or restore a backup"
+        )
+
+
+def _upgrade(connection: Connection) -> Migration:
+    if connection.dialect.name == "postgresql":
+        # Held until this transaction ends: a replica starting at the same moment waits
+        # here, then finds the schema current and does nothing.
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+    before = current(connection)
+    _check_known(before)
+    adopted = False
+    if before is None and inspect(connection).has_table("chats"):
+        version = connection.execute(
+            text("SELECT value FROM meta WHERE key = 'schema_version'")
+        ).scalar()
+        if version != "1":
+            raise SchemaError(
+                f"the database has tables but no migration history (schema_version "
+                f"{version!r}); it was not made by this bot"
+            )
+        command.stamp(_config(connection), BASELINE)
+        adopted = True
+    target = head()
+    if (BASELINE if adopted else before) != target:
+        command.upgrade(_config(connection), "head")
+    return Migration(before, target, adopted)
+
+
+@contextmanager
+def _file_lock(url: str) -> Iterator[None]:
+    """Serialise migrations of one SQLite file across processes (PostgreSQL locks itself)."""
+    parsed = make_url(url)
+    if not parsed.drivername.startswith("sqlite") or parsed.database in (None, "", ":memory:"):
+        yield
+        return
+    with open(f"{parsed.database}.migrate-lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+async def upgrade(engine: AsyncEngine) -> Migration:
+    """Upgrade the schema to head in one transaction; return what was done."""
+    with _file_lock(engine.url.render_as_string(hide_password=False)):
+        async with engine.connect() as conn:
+            result = await conn.run_sync(_upgrade)
+            await conn.commit()
+    return result
+
+
+async def revision(engine: AsyncEngine) -> str | None:
+    """Return the database's revision (None before the first migration)."""
+    async with engine.connect() as conn:
+        return await conn.run_sync(current)
+
+
+async def check_current(engine: AsyncEngine) -> None:
+    """Raise SchemaError unless the database is at this code's head."""
+    found = await revision(engine)
+    _check_known(found)
+    if found != head():
+        raise SchemaError(
+            f"the database schema is at revision {found}, not {head()}: run python -m bot migrate"
+        )

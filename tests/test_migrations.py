@@ -1,0 +1,204 @@
+"""Schema migrations on SQLite and PostgreSQL: adoption of a first-release database, agreement
+of the models with the migrated schema, refusal of a newer schema, and one migration when
+several processes start at once."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+from bot.store import SchemaError, Store, metadata
+from bot.store.migrate import BASELINE, head
+from tests.conftest import fresh_postgres
+
+DATA = Path(__file__).with_name("data")
+ROOT = Path(__file__).resolve().parents[1]
+
+CHATS = [
+    # Every column of the first release, with values a real database holds.
+    {"chat_id": 1001, "kind": "private", "title": "Ann", "script": "simplified", "progress": 2,
+     "read_mask": 3, "active": True, "subscribed": True, "delivery_time": "07:30",
+     "timezone": "America/New_York", "quiet": True, "thread_id": None,
+     "next_due_at": 1_800_000_000, "claimed_until": None, "claim_token": None, "failures": 0,
+     "finished": False, "updated_at": 1_700_000_001},
+    {"chat_id": -1001234567890, "kind": "supergroup", "title": "讀書會", "script": "traditional",
+     "progress": 5, "read_mask": 31, "active": True, "subscribed": True,
+     "delivery_time": "21:00", "timezone": "Asia/Taipei", "quiet": False, "thread_id": 42,
+     "next_due_at": None, "claimed_until": None, "claim_token": None, "failures": 0,
+     "finished": True, "updated_at": 1_700_000_002},
+    {"chat_id": -4001, "kind": "group", "title": "Old group", "script": None, "progress": 1,
+     "read_mask": 1, "active": False, "subscribed": True, "delivery_time": "08:00",
+     "timezone": None, "quiet": False, "thread_id": None, "next_due_at": None,
+     "claimed_until": 1_700_000_100, "claim_token": "00000000-0000-0000-0000-000000000001",
+     "failures": 3, "finished": False, "updated_at": 1_700_000_003},
+]  # fmt: skip
+USERS = [
+    {"user_id": 1001, "script": "simplified", "updated_at": 1_700_000_010},
+    {"user_id": 1002, "script": None, "updated_at": 1_700_000_011},
+]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    async with AsyncExitStack() as stack:
+        if request.param == "sqlite":
+            yield f"sqlite:///{tmp_path / 'bot.db'}"
+        else:
+            yield await stack.enter_async_context(fresh_postgres())
+
+
+async def _first_release_database(url: str) -> None:
+    """Create the schema and rows the first release would have left behind."""
+    store = Store(url)
+    dialect = store.engine.dialect.name
+    lines = (DATA / f"schema_v1_{dialect}.sql").read_text().splitlines()
+    ddl = "\n".join(line for line in lines if not line.startswith("--"))
+    async with store.engine.begin() as conn:
+        for statement in filter(str.strip, ddl.split(";")):
+            await conn.execute(text(statement))
+        await conn.execute(
+            text(
+                "INSERT INTO chats VALUES (:chat_id, :kind, :title, :script, :progress, "
+                ":read_mask, :active, :subscribed, :delivery_time, :timezone, :quiet, "
+                ":thread_id, :next_due_at, :claimed_until, :claim_token, :failures, "
+                ":finished, :updated_at)"
+            ),
+            CHATS,
+        )
+        await conn.execute(
+            text("INSERT INTO users VALUES (:user_id, :script, :updated_at)"), USERS
+        )
+    await store.close()
+
+
+async def _rows(store: Store, table: str, key: str) -> list[dict[str, Any]]:
+    async with store.engine.connect() as conn:
+        result = await conn.execute(text(f"SELECT * FROM {table} ORDER BY {key}"))
+        return [dict(row._mapping) for row in result]
+
+
+def _differences(connection: Connection) -> list[Any]:
+    return list(compare_metadata(MigrationContext.configure(connection), metadata))
+
+
+async def test_a_new_database_is_created_at_head_and_matches_the_models(url: str) -> None:
+    store = Store(url)
+    try:
+        done = await store.init()
+        assert (done.before, done.after, done.adopted) == (None, head(), False)
+        async with store.engine.connect() as conn:
+            assert await conn.run_sync(_differences) == []
+        again = await store.init()
+        assert not again.changed
+    finally:
+        await store.close()
+
+
+async def test_a_first_release_database_is_adopted_with_every_row_kept(url: str) -> None:
+    await _first_release_database(url)
+    store = Store(url)
+    try:
+        done = await store.init()
+        assert done.adopted and done.before is None and done.after == head()
+        key = lambda row: row["chat_id"]  # noqa: E731
+        kept = await _rows(store, "chats", "chat_id")
+        assert sorted(kept, key=key) == sorted(
+            [{k: (bool(v) if isinstance(v, bool) else v) for k, v in c.items()} for c in CHATS],
+            key=key,
+        )
+        assert await _rows(store, "users", "user_id") == USERS
+        async with store.engine.connect() as conn:
+            assert await conn.run_sync(_differences) == []
+            version = await conn.execute(text("SELECT value FROM meta"))
+            assert version.scalar() == "2"  # the first release now refuses to run on it
+        # The typed model reads the adopted rows.
+        ann = await store.chats.get(1001)
+        assert ann is not None and ann.timezone is not None
+        assert (ann.timezone.key, str(ann.delivery_time), ann.quiet) == (
+            "America/New_York",
+            "07:30:00",
+            True,
+        )
+    finally:
+        await store.close()
+
+
+async def test_a_schema_newer_than_the_code_is_refused_with_one_clear_line(url: str) -> None:
+    store = Store(url)
+    try:
+        await store.init()
+        async with store.engine.begin() as conn:
+            await conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+        with pytest.raises(SchemaError, match="9999, newer than this bot"):
+            await store.init()
+    finally:
+        await store.close()
+
+
+async def test_a_database_with_foreign_tables_is_not_adopted(url: str) -> None:
+    store = Store(url)
+    try:
+        async with store.engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE chats (id INTEGER PRIMARY KEY)"))
+            await conn.execute(text("CREATE TABLE meta (key VARCHAR(64), value VARCHAR(256))"))
+        with pytest.raises(SchemaError, match="not made by this bot"):
+            await store.init()
+    finally:
+        await store.close()
+
+
+_MIGRATE_ONCE = """
+import asyncio, json, sys
+from bot.store import Store
+
+async def main():
+    store = Store(sys.argv[1])
+    done = await store.init()
+    await store.close()
+    print(json.dumps({"changed": done.changed, "adopted": done.adopted}))
+
+asyncio.run(main())
+"""
+
+
+async def test_processes_starting_together_migrate_once(url: str) -> None:
+    await _first_release_database(url)
+
+    async def start() -> dict[str, bool]:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            _MIGRATE_ONCE,
+            url,
+            cwd=ROOT,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await proc.communicate()
+        assert proc.returncode == 0, err.decode()[-2000:]
+        result: dict[str, bool] = json.loads(out)
+        return result
+
+    results = await asyncio.gather(*(start() for _ in range(3)))
+    assert sorted(r["changed"] for r in results) == [False, False, True]
+    assert sum(r["adopted"] for r in results) == 1
+    store = Store(url)
+    try:
+        assert len(await _rows(store, "chats", "chat_id")) == len(CHATS)
+    finally:
+        await store.close()
+
+
+def test_the_baseline_is_the_first_revision() -> None:
+    assert BASELINE == "0001" and head() != BASELINE
