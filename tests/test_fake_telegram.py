@@ -320,11 +320,6 @@ async def test_edit_message(fake: FakeTelegram, bot: Bot) -> None:
         await bot.edit_message_text("x", GROUP, sent.message_id)
     with pytest.raises(BadRequest, match=r"(?i)can't parse entities"):
         await bot.edit_message_text("<p>", USER, sent.message_id, parse_mode="HTML")
-    assert await bot.delete_message(USER, sent.message_id)
-    with pytest.raises(BadRequest, match=r"(?i)message to delete not found"):
-        await bot.delete_message(USER, sent.message_id)
-    with pytest.raises(BadRequest, match=r"(?i)message to edit not found"):
-        await bot.edit_message_text("three", USER, sent.message_id)
 
 
 async def test_inline_message_edit(fake: FakeTelegram, bot: Bot) -> None:
@@ -363,7 +358,7 @@ async def test_unknown_blocked_kicked(fake: FakeTelegram, bot: Bot) -> None:
     with pytest.raises(Forbidden, match=r"(?i)bot was blocked by the user"):
         await bot.send_message(USER, "hi")
     with pytest.raises(Forbidden):
-        await bot.send_chat_action(USER, "typing")
+        await bot.edit_message_text("x", USER, 1)
     fake.unblock(USER)
     await bot.send_message(USER, "back")
     fake.kick(GROUP)
@@ -424,30 +419,27 @@ async def test_chat_members(fake: FakeTelegram, bot: Bot) -> None:
     admins = await bot.get_chat_administrators(GROUP)
     assert [a.user.id for a in admins] == [USER]
     assert [a.user.id for a in await bot.get_chat_administrators(channel)] == [bot.id]
-    chat = await bot.get_chat(channel)
-    assert (chat.id, chat.type, chat.title) == (channel, "channel", "News")
 
 
-async def test_misc_methods(fake: FakeTelegram, bot: Bot) -> None:
-    """Commands, descriptions, menu button, reactions and chat actions behave."""
+async def test_misc_methods(fake: FakeTelegram, bot: Bot, http: aiohttp.ClientSession) -> None:
+    """Commands and descriptions are checked and recorded; methods the bot never uses are 404."""
     from telegram import BotCommand
 
     await bot.set_my_commands([BotCommand("start", "開始"), BotCommand("next", "下一節")])
-    assert [c.command for c in await bot.get_my_commands()] == ["start", "next"]
-    await bot.delete_my_commands()
-    assert await bot.get_my_commands() == ()
+    [commands] = fake.commands.values()
+    assert [c["command"] for c in commands] == ["start", "next"]
     with pytest.raises(BadRequest, match=r"(?i)BOT_COMMAND_INVALID"):
         await bot.set_my_commands([BotCommand("Bad-Name", "x")])
     assert await bot.set_my_description("d")
     assert await bot.set_my_short_description("s")
-    assert await bot.set_chat_menu_button()
-    sent = await bot.send_message(USER, "react")
-    assert await bot.set_message_reaction(USER, sent.message_id, "👍")
-    with pytest.raises(BadRequest):
-        await bot.set_message_reaction(USER, 999, "👍")
-    assert await bot.send_chat_action(USER, "typing")
-    assert await bot.get_webhook_info()
+    assert (fake.descriptions, fake.short_descriptions) == ({"": "d"}, {"": "s"})
+    with pytest.raises(BadRequest, match=r"(?i)description is too long"):
+        await bot.set_my_description("d" * 513)
+    assert (await bot.get_webhook_info()).url == ""
     assert await bot.delete_webhook()
+    for method in ("sendChatAction", "deleteMessage", "getChat", "getMyCommands"):
+        status, body = await raw(http, fake, method, chat_id=USER)
+        assert (status, body["description"]) == (404, "Not Found")
 
 
 # ------------------------------------------------------------------------------ faults, flood
@@ -506,11 +498,11 @@ async def test_flood_control(fake: FakeTelegram, bot: Bot, ptb_timedelta: None) 
 
 async def test_delay_times_out(fake: FakeTelegram, bot: Bot) -> None:
     """A delayed method makes the client time out."""
-    fake.delay("getChat", 0.3)
+    fake.delay("getChatMember", 0.3)
     with pytest.raises(TimedOut):
-        await bot.get_chat(USER, read_timeout=0.05)
-    fake.delay("getChat", None)
-    assert (await bot.get_chat(USER)).id == USER
+        await bot.get_chat_member(USER, USER, read_timeout=0.05)
+    fake.delay("getChatMember", None)
+    assert (await bot.get_chat_member(USER, USER)).user.id == USER
 
 
 async def test_stop_start_keeps_port(fake: FakeTelegram, bot: Bot) -> None:

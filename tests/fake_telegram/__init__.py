@@ -1,0 +1,42 @@
+"""A fake Telegram Bot API server that is as strict as the real one.
+
+Run in-process (``async with FakeTelegram() as fake``) or as its own process
+(``python -m tests.fake_telegram``, see ``__main__``). Modules, by concern:
+
+- ``server``: FakeTelegram, its lifecycle, fault injection, recording and waiting
+- ``methods``: the Bot API methods the bot uses; any other answers 404 like Telegram
+- ``world``: chats, users, memberships and messages
+- ``polling``: the update queue and the getUpdates long poll
+- ``flood``: flood limits and the retry_after bookkeeping
+- ``html``: Telegram's HTML parse mode; ``validation``: parameter decoding and checks
+- ``records``: errors and what the fake records; ``control`` and ``client``: the control API
+"""
+
+from tests.fake_telegram.client import FakeTelegramClient
+from tests.fake_telegram.html import HtmlError, entities_json, parse_html, parse_text, utf16_len
+from tests.fake_telegram.records import (
+    ApiError,
+    Call,
+    InlineAnswer,
+    MessageVersion,
+    SentMessage,
+    bad_request,
+)
+from tests.fake_telegram.server import DEFAULT_TOKEN, FakeTelegram
+
+__all__ = [
+    "DEFAULT_TOKEN",
+    "ApiError",
+    "Call",
+    "FakeTelegram",
+    "FakeTelegramClient",
+    "HtmlError",
+    "InlineAnswer",
+    "MessageVersion",
+    "SentMessage",
+    "bad_request",
+    "entities_json",
+    "parse_html",
+    "parse_text",
+    "utf16_len",
+]
