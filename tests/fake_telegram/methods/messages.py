@@ -18,9 +18,10 @@ from tests.fake_telegram.validation import as_bool, as_int, validate_reply_marku
 if TYPE_CHECKING:
     from tests.fake_telegram.server import FakeTelegram
 
+# Worded as the Bot API server words MESSAGE_NOT_MODIFIED.
 NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly the "
-    "same as a content and reply markup of the current message"
+    "same as a current content and reply markup of the message"
 )
 
 
