@@ -558,13 +558,24 @@ async def test_timeout_and_limit(fake: FakeTelegram, bot: Bot) -> None:
 
 async def test_second_poll_conflicts(fake: FakeTelegram, bot: Bot) -> None:
     """A newer getUpdates (second bot instance) ends the older one with 409, like Telegram."""
+    assert await bot.get_updates(timeout=0) == ()
     first = asyncio.create_task(bot.get_updates(timeout=10))
     await fake.wait_for(lambda: fake.polling, timeout=5)
+    mine = fake.poller
+    assert mine is not None
+    assert fake.conflicts == 0
     # PTB's getUpdates connection pool has size 1, so the rival must be another Bot.
     async with Bot(fake.token, base_url=fake.base_url) as rival:
         assert await rival.get_updates(timeout=0) == ()
     with pytest.raises(Conflict, match=r"(?i)terminated by other getUpdates"):
         await first
+    assert (fake.conflicts, fake.poller) == (1, None)
+    # Each client is its TCP port; one Bot keeps its connection, so its polls share a port.
+    before, terminated, rivals = sorted(fake.calls_for("getUpdates"), key=lambda c: c.t)
+    assert before.client == terminated.client == mine
+    assert (terminated.status, rivals.status) == (409, 200)
+    assert rivals.client != mine
+    assert fake.polling_clients() == [mine, rivals.client]
 
 
 async def test_every_factory_parses(fake: FakeTelegram, bot: Bot) -> None:

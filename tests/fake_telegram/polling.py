@@ -36,6 +36,7 @@ class UpdateQueue:
         self.open = False  # False while the server is stopped: long polls end at once
         self._ids = itertools.count(1000)
         self._poller: asyncio.Future[str] | None = None
+        self.poller: int | None = None  # the client whose long poll is waiting
         self._notify = notify
 
     def add(self, update: JSON) -> int:
@@ -73,8 +74,8 @@ class UpdateQueue:
         if fut is not None and not fut.done():
             fut.set_result(reason)
 
-    async def get_updates(self, params: JSON) -> list[JSON]:
-        """Implement getUpdates with long polling."""
+    async def get_updates(self, params: JSON, client: int | None = None) -> list[JSON]:
+        """Implement getUpdates with long polling for client (the caller's TCP port)."""
         offset = as_int(params.get("offset", 0) or 0, "offset")
         limit = min(max(as_int(params.get("limit", 100) or 100, "limit"), 1), 100)
         timeout = float(params.get("timeout", 0) or 0)
@@ -90,7 +91,7 @@ class UpdateQueue:
             if batch or remaining <= 0 or not self.open:
                 return batch
             fut: asyncio.Future[str] = loop.create_future()
-            self._poller = fut
+            self._poller, self.poller = fut, client
             self._notify()  # lets tests wait until a long poll is parked
             try:
                 reason = await asyncio.wait_for(fut, remaining)
@@ -98,7 +99,7 @@ class UpdateQueue:
                 return self._take(limit)
             finally:
                 if self._poller is fut:
-                    self._poller = None
+                    self._poller = self.poller = None
             if reason == "conflict":
                 raise ApiError(409, CONFLICT)
             if reason == "shutdown":

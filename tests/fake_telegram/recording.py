@@ -27,6 +27,7 @@ class Recorder:
         self._sent: list[SentMessage] = []
         self._sent_by_chat: dict[int, list[SentMessage]] = collections.defaultdict(list)
         self.http_429 = 0
+        self.conflicts = 0  # 409 answers: a rival poller, or getUpdates while a webhook is set
         self.inline_answers: dict[str, InlineAnswer] = {}
         self.callback_answers: dict[str, JSON] = {}
 
@@ -35,13 +36,17 @@ class Recorder:
         self._init_records()
         self._notify()
 
-    def record_call(self, method: str, params: JSON, status: int, body: JSON, t: float) -> None:
+    def record_call(
+        self, method: str, params: JSON, status: int, body: JSON, t: float, client: int | None
+    ) -> None:
         """Record an answered request and wake waiters."""
-        call = Call(method, params, status, body, t)
+        call = Call(method, params, status, body, t, client)
         self.calls.append(call)
         self._calls_by_method[method].append(call)
         if status == 429:
             self.http_429 += 1
+        elif status == 409:
+            self.conflicts += 1
         if self._changed is not None:
             self._notify()
 
@@ -60,6 +65,11 @@ class Recorder:
         if not params:
             return len(calls)
         return sum(all(c.params.get(k) == v for k, v in params.items()) for c in calls)
+
+    def polling_clients(self) -> list[int | None]:
+        """Return the clients (TCP ports) that called getUpdates, in order of first call."""
+        calls = sorted(self._calls_by_method.get("getUpdates", ()), key=lambda c: c.t)
+        return list(dict.fromkeys(c.client for c in calls))
 
     def sent(self, chat_id: int | None = None) -> list[SentMessage]:
         """Return the messages the bot sent (to chat_id), in order, in their current state."""

@@ -41,6 +41,7 @@ class Call:
     status: int
     response: JSON
     t: float
+    client: int | None = None  # the caller's TCP port: tells bot processes apart
 
     @property
     def ok(self) -> bool:

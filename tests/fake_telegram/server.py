@@ -272,6 +272,11 @@ class FakeTelegram(Recorder):
         return self.updates.polling
 
     @property
+    def poller(self) -> int | None:
+        """Return the client (TCP port) whose getUpdates long poll is waiting, if any."""
+        return self.updates.poller
+
+    @property
     def pending_updates(self) -> int:
         """Return how many updates are not yet confirmed by an offset."""
         return len(self.updates.pending)
@@ -288,6 +293,7 @@ class FakeTelegram(Recorder):
         return {
             "calls": {m: len(c) for m, c in self._calls_by_method.items()},
             "http_429": self.http_429,
+            "conflicts": self.conflicts,
             "retry_after_violations": self.retry_after_violations,
             "sent_count": len(self._sent),
             "pending_updates": self.pending_updates,
@@ -327,6 +333,8 @@ class FakeTelegram(Recorder):
         # Timestamps say when a request reached the server, before the fake's own parsing:
         # latency figures must not include the time this fake spends validating HTML.
         arrived = time.perf_counter()
+        peer = request.transport.get_extra_info("peername") if request.transport else None
+        client = peer[1] if peer else None
         method = request.match_info["method"]
         params: JSON = {}
         try:
@@ -344,14 +352,14 @@ class FakeTelegram(Recorder):
             if self._faults:
                 self._apply_faults(method, params)
             if method == "getUpdates":
-                result = await self.updates.get_updates(params)
+                result = await self.updates.get_updates(params, client)
             else:
                 self.arrived = arrived  # handlers are synchronous: nothing interleaves
                 result = METHODS[method](self, params)
             status, body = 200, {"ok": True, "result": result}
         except ApiError as exc:
             status, body = exc.status, exc.envelope()
-        self.record_call(method, params, status, body, arrived)
+        self.record_call(method, params, status, body, arrived, client)
         return web.Response(
             body=json.dumps(body, ensure_ascii=False).encode(),
             status=status,
