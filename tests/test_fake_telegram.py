@@ -13,6 +13,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 from telegram import (
     Bot,
     InlineKeyboardButton,
@@ -704,6 +705,262 @@ async def test_inline_answers(fake: FakeTelegram, bot: Bot, http: aiohttp.Client
     assert answer.results[0]["input_message_content"]["message_text"] == "<b>ok</b>"
     with pytest.raises(BadRequest, match=r"(?i)query is too old"):
         await bot.answer_inline_query(query_id, results)
+
+
+# ------------------------------------------------------------------------------ webhooks
+
+
+class Replica:
+    """One bot replica behind the webhook: records each request and answers ``status``."""
+
+    def __init__(self, status: int = 200, delay: float = 0.0) -> None:
+        self.status = status
+        self.delay = delay
+        self.received: list[tuple[str, dict[str, str], bytes]] = []
+        self.in_flight = 0
+        self.most_in_flight = 0
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+
+    async def handle(self, request: web.Request) -> web.Response:
+        self.received.append((request.path_qs, dict(request.headers), await request.read()))
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            if self.delay:
+                await asyncio.sleep(self.delay)  # a slow replica, not a test wait
+            return web.Response(status=self.status)
+        finally:
+            self.in_flight -= 1
+
+    @property
+    def update_ids(self) -> list[int]:
+        return [json.loads(body)["update_id"] for _, _, body in self.received]
+
+    async def __aenter__(self) -> Replica:
+        app = web.Application()
+        app.router.add_route("POST", "/{tail:.*}", self.handle)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._runner is not None
+        await self._runner.cleanup()
+
+
+HOOK = "https://bot.example.com/tg/hook?replica=any"
+
+
+@pytest.fixture
+def hook_fake(fake: FakeTelegram) -> FakeTelegram:
+    """The fake with quick retries and no pause between setWebhook calls."""
+    fake.set_webhook_interval = 0
+    fake.webhook_retry_delay = 0.05
+    return fake
+
+
+@pytest.mark.parametrize(
+    ("params", "error"),
+    [
+        ({"url": "ftp://x.org/hook"}, "Bad Request: invalid webhook URL specified"),
+        ({"url": "https://:443/hook"}, "Bad Request: invalid webhook URL specified"),
+        (
+            {"url": "https://x.org:8080/hook"},
+            "Bad Request: bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443",
+        ),
+        (
+            {"url": HOOK, "secret_token": "no spaces"},
+            "Bad Request: secret token contains unallowed characters",
+        ),
+        (
+            {"url": HOOK, "secret_token": "é"},
+            "Bad Request: secret token contains unallowed characters",
+        ),
+        ({"url": HOOK, "secret_token": "a" * 257}, "Bad Request: secret token is too long"),
+    ],
+)
+async def test_set_webhook_checks(
+    hook_fake: FakeTelegram, http: aiohttp.ClientSession, params: dict[str, Any], error: str
+) -> None:
+    """setWebhook refuses what Telegram refuses, with Telegram's words."""
+    status, body = await raw(http, hook_fake, "setWebhook", **params)
+    assert (status, body["description"]) == (400, error)
+    assert hook_fake.webhook is None
+
+
+async def test_set_webhook_once_a_second(
+    fake: FakeTelegram, bot: Bot, ptb_timedelta: None
+) -> None:
+    """A second setWebhook with a URL within a second answers 429, like Telegram."""
+    assert await bot.set_webhook(HOOK, secret_token="a" * 256)
+    with pytest.raises(RetryAfter) as info:
+        await bot.set_webhook(HOOK)
+    assert info.value.retry_after == timedelta(seconds=1)
+    assert await bot.set_webhook("")  # removing is not limited
+
+
+async def test_webhook_info_and_getupdates_conflict(
+    hook_fake: FakeTelegram, bot: Bot, http: aiohttp.ClientSession
+) -> None:
+    """getWebhookInfo shows the registration; getUpdates is a 409 while it is set."""
+    fake = hook_fake
+    info = await bot.get_webhook_info()
+    assert (info.url, info.pending_update_count, info.max_connections) == ("", 0, None)
+    fake.push(U.message(USER, USER, "queued"))
+    assert await bot.set_webhook(
+        HOOK, secret_token="Ab_-9", max_connections=5, allowed_updates=["message"]
+    )
+    info = await bot.get_webhook_info()
+    assert (info.url, info.has_custom_certificate) == (HOOK, False)
+    assert (info.pending_update_count, info.max_connections) == (1, 5)
+    assert info.allowed_updates == ("message",)
+    assert info.last_error_date is None
+    assert fake.webhook is not None and fake.webhook.secret_token == "Ab_-9"
+    with pytest.raises(Conflict, match=r"(?i)can't use getUpdates method while webhook is active"):
+        await bot.get_updates()
+    assert fake.conflicts == 1
+    status, body = await raw(
+        http, fake, "setWebhook", url=HOOK, secret_token="Ab_-9", max_connections=5
+    )
+    assert (status, body["description"]) == (200, "Webhook is already set")
+    # Out-of-range max_connections are clamped, as Telegram does.
+    for given, kept in ((0, 1), (500, 100), (None, 40)):
+        await raw(http, fake, "setWebhook", url=HOOK, max_connections=given)
+        assert fake.webhook.max_connections == kept
+    assert [c.params.get("max_connections") for c in fake.calls_for("setWebhook")] == [
+        5,
+        5,
+        0,
+        500,
+        None,
+    ]
+    status, body = await raw(http, fake, "deleteWebhook")
+    assert (status, body["description"]) == (200, "Webhook was deleted")
+    assert [u.message.text for u in await bot.get_updates()] == ["queued"]
+    status, body = await raw(http, fake, "deleteWebhook")
+    assert body["description"] == "Webhook is already deleted"
+    assert fake.call_count("deleteWebhook") == 2
+
+
+async def test_set_webhook_ends_long_poll(hook_fake: FakeTelegram, bot: Bot) -> None:
+    """A getUpdates long poll waiting when the webhook is set ends with 409."""
+    poll = asyncio.create_task(bot.get_updates(timeout=10))
+    await hook_fake.wait_for(lambda: hook_fake.polling, timeout=5)
+    async with Bot(hook_fake.token, base_url=hook_fake.base_url) as other:
+        await other.set_webhook(HOOK)
+    with pytest.raises(Conflict, match=r"(?i)terminated by setWebhook request"):
+        await poll
+
+
+async def test_webhook_delivery_round_robin(hook_fake: FakeTelegram, bot: Bot) -> None:
+    """Updates go to each target in turn, at the registered path, with the secret header."""
+    fake = hook_fake
+    async with Replica() as one, Replica() as two:
+        fake.webhook_targets = [one.url, two.url + "/"]
+        await bot.set_webhook(HOOK, secret_token="s3cret")
+        ids = fake.push_many([U.message(chat, chat, f"hi {chat}") for chat in (1, 2, 3, 4)])
+        await fake.wait_delivered(timeout=5)
+        assert sorted(one.update_ids + two.update_ids) == ids
+        assert (len(one.received), len(two.received)) == (2, 2)
+        path, headers, body = one.received[0]
+        assert path == "/tg/hook?replica=any"
+        assert headers["X-Telegram-Bot-Api-Secret-Token"] == "s3cret"
+        assert headers["Content-Type"] == "application/json"
+        assert json.loads(body)["message"]["text"] == "hi 1"
+        delivery = fake.deliveries[ids[0]]
+        assert (delivery.target, delivery.statuses, delivery.delivered) == (one.url, [200], True)
+        assert fake.deliveries[ids[1]].target == two.url
+        assert fake.handed_out_at[ids[0]] <= delivery.delivered_at
+        assert (await bot.get_webhook_info()).pending_update_count == 0
+        # Raw posts for tests of the bot's own checks: wrong secret, malformed body.
+        status, _ = await fake.post_webhook(b"{not json", target=two.url, secret="wrong")
+        assert status == 200
+        assert two.received[-1][1]["X-Telegram-Bot-Api-Secret-Token"] == "wrong"
+        await fake.post_webhook({"update_id": 1}, secret="")
+        assert "X-Telegram-Bot-Api-Secret-Token" not in one.received[-1][1]
+
+
+async def test_webhook_redelivers_to_the_next_target(hook_fake: FakeTelegram, bot: Bot) -> None:
+    """A failed update is retried on the next target until one accepts it; errors are shown."""
+    fake = hook_fake
+    fake.webhook_timeout = 0.2
+    async with Replica(status=500) as broken, Replica(delay=1) as slow, Replica() as good:
+        dead = "http://127.0.0.1:9"  # nothing listens on the discard port
+        fake.webhook_targets = [broken.url, dead, slow.url, good.url]
+        await bot.set_webhook(HOOK)
+        [uid] = fake.push_many([U.message(USER, USER, "retry me")])
+        await fake.wait_delivered(timeout=5)
+        delivery = fake.deliveries[uid]
+        assert [a.target for a in delivery.attempts] == fake.webhook_targets
+        assert delivery.statuses == [500, None, None, 200]
+        assert [a.error for a in delivery.attempts] == [
+            "Wrong response from the webhook: 500 Internal Server Error",
+            "Connection refused",
+            "Read timeout expired",
+            None,
+        ]
+        assert delivery.target == good.url
+        assert broken.update_ids == slow.update_ids == good.update_ids == [uid]
+        info = await bot.get_webhook_info()
+        assert info.last_error_message == "Read timeout expired"
+        assert info.last_error_date is not None
+        # Setting the webhook again clears the last error, as on Telegram.
+        await bot.set_webhook(HOOK, secret_token="new")
+        assert (await bot.get_webhook_info()).last_error_message is None
+
+
+async def test_webhook_order_and_connections(hook_fake: FakeTelegram, bot: Bot) -> None:
+    """Like Telegram: one request at a time per chat, in order; max_connections in total."""
+    fake = hook_fake
+    async with Replica(delay=0.05) as replica:
+        fake.webhook_targets = [replica.url]
+        await bot.set_webhook(HOOK, max_connections=2)
+        same_chat = fake.push_many([U.message(USER, USER, str(i)) for i in range(4)])
+        others = fake.push_many([U.message(chat, chat, "x") for chat in (7, 8, 9)])
+        await fake.wait_delivered(timeout=5)
+        arrived = replica.update_ids
+        assert [uid for uid in arrived if uid in same_chat] == same_chat
+        assert sorted(arrived) == sorted(same_chat + others)
+        assert replica.most_in_flight == 2
+
+
+async def test_webhook_allowed_updates(hook_fake: FakeTelegram, bot: Bot) -> None:
+    """Updates the bot did not ask for are never delivered; chat_member needs asking."""
+    fake = hook_fake
+    async with Replica() as replica:
+        fake.webhook_targets = [replica.url]
+        fake.push(U.chat_member_updated(GROUP, USER, 77, "member", "left"))
+        message = fake.push(U.message(USER, USER, "hi"))
+        await bot.set_webhook(HOOK)
+        await fake.wait_delivered(timeout=5)
+        assert replica.update_ids == [message]
+        await bot.set_webhook(HOOK, allowed_updates=["chat_member"])
+        fake.push(U.message(USER, USER, "not asked for"))
+        member = fake.push(U.chat_member_updated(GROUP, USER, 77, "member", "left"))
+        await fake.wait_delivered(timeout=5)
+        assert replica.update_ids == [message, member]
+
+
+async def test_webhook_pending_and_dropped(hook_fake: FakeTelegram, bot: Bot) -> None:
+    """Without targets updates wait; deleteWebhook hands them to getUpdates or drops them."""
+    fake = hook_fake
+    await bot.set_webhook(HOOK)
+    ids = fake.push_many([U.message(USER, USER, str(i)) for i in range(3)])
+    assert (await bot.get_webhook_info()).pending_update_count == 3
+    with pytest.raises(TimeoutError):
+        await fake.wait_delivered(timeout=0.05)
+    assert await bot.delete_webhook()
+    assert [u.update_id for u in await bot.get_updates()] == ids
+    await bot.set_webhook(HOOK, drop_pending_updates=True)
+    assert (await bot.get_webhook_info()).pending_update_count == 0
+    fake.push(U.message(USER, USER, "late"))
+    assert await bot.delete_webhook(drop_pending_updates=True)
+    assert await bot.get_updates() == ()
+    assert fake.calls_for("setWebhook")[-1].params["drop_pending_updates"] is True
 
 
 # ------------------------------------------------------------------------------ recording

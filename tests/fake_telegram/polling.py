@@ -15,6 +15,11 @@ CONFLICT = (
     "Conflict: terminated by other getUpdates request; make sure that only one bot instance is "
     "running"
 )
+TERMINATED_BY_WEBHOOK = "Conflict: terminated by setWebhook request"
+WEBHOOK_ACTIVE = (
+    "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete "
+    "the webhook first"
+)
 # Telegram's default set: every update type except these.
 DEFAULT_EXCLUDED_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
 
@@ -69,7 +74,7 @@ class UpdateQueue:
         return self._poller is not None and not self._poller.done()
 
     def wake_poller(self, reason: str) -> None:
-        """Wake a waiting getUpdates long poll ("update", "conflict" or "shutdown")."""
+        """Wake a waiting long poll: "update", "conflict", "set_webhook" or "shutdown"."""
         fut = self._poller
         if fut is not None and not fut.done():
             fut.set_result(reason)
@@ -102,6 +107,8 @@ class UpdateQueue:
                     self._poller = self.poller = None
             if reason == "conflict":
                 raise ApiError(409, CONFLICT)
+            if reason == "set_webhook":
+                raise ApiError(409, TERMINATED_BY_WEBHOOK)
             if reason == "shutdown":
                 return []
 

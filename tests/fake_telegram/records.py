@@ -33,6 +33,14 @@ def bad_request(reason: str) -> ApiError:
 
 
 @dataclass(slots=True)
+class Answer:
+    """A successful result that Telegram sends with a description ("Webhook was set")."""
+
+    result: Any
+    description: str
+
+
+@dataclass(slots=True)
 class Call:
     """One HTTP request the fake answered."""
 
@@ -105,12 +113,31 @@ class InlineAnswer:
 
 
 @dataclass(slots=True)
-class Fault:
-    """A pending injected failure."""
+class DeliveryAttempt:
+    """One POST of an update to a replica behind the webhook."""
 
-    method: str
-    status: int
-    description: str
-    count: int
-    chat_id: int | str | None
-    retry_after: int | None
+    target: str
+    status: int | None  # the HTTP status, None when no answer came
+    error: str | None  # the error getWebhookInfo reports, None when delivered
+    started: float  # time.perf_counter()
+    finished: float
+
+
+@dataclass(slots=True)
+class Delivery:
+    """How one update reached the bot through the webhook."""
+
+    update_id: int
+    attempts: list[DeliveryAttempt] = field(default_factory=list)
+    target: str | None = None  # the replica that accepted it
+    delivered_at: float | None = None  # time.perf_counter()
+
+    @property
+    def delivered(self) -> bool:
+        """Return whether a replica accepted the update."""
+        return self.target is not None
+
+    @property
+    def statuses(self) -> list[int | None]:
+        """Return each attempt's HTTP status (None: no answer)."""
+        return [a.status for a in self.attempts]

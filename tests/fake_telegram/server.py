@@ -8,23 +8,23 @@ import json
 import time
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
-from urllib.parse import parse_qsl
 
 from aiohttp import web
 
 from tests.fake_telegram.control import add_control_routes
+from tests.fake_telegram.faults import Fault, Faults
 from tests.fake_telegram.flood import FloodControl
 from tests.fake_telegram.methods import METHODS
-from tests.fake_telegram.polling import UpdateQueue
+from tests.fake_telegram.polling import WEBHOOK_ACTIVE, UpdateQueue
 from tests.fake_telegram.recording import Recorder
 from tests.fake_telegram.records import (
     JSON,
+    Answer,
     ApiError,
-    Fault,
     SentMessage,
-    bad_request,
 )
-from tests.fake_telegram.validation import decode_params
+from tests.fake_telegram.validation import read_params
+from tests.fake_telegram.webhook import Webhook, WebhookDelivery
 from tests.fake_telegram.world import World
 from tests.updates import BOT_ID, BOT_USERNAME, bot_user
 
@@ -65,6 +65,10 @@ class FakeTelegram(Recorder):
     retry_after_violations = Delegate("flood")
     open_chats = Delegate("world")
     handed_out_at = Delegate("updates")
+    webhook_timeout = Delegate("delivery", "timeout")
+    webhook_retry_delay = Delegate("delivery", "retry_delay")
+    set_webhook_interval = Delegate("delivery", "set_interval")
+    deliveries = Delegate("delivery")
 
     def __init__(
         self,
@@ -83,11 +87,11 @@ class FakeTelegram(Recorder):
         self.world = World(bot_user(bot_id, bot_username), open_chats=open_chats)
         self.flood = FloodControl(flood_control)
         self.updates = UpdateQueue(self._notify)
+        self.delivery = WebhookDelivery(self.updates, self._notify)
         self._canonical = {name.lower(): name for name in [*METHODS, "getUpdates"]}
         self._port = 0
         self._runner: web.AppRunner | None = None
-        self._faults: list[Fault] = []
-        self._delays: dict[str, float] = {}
+        self.faults = Faults(self.flood)
         self.arrived = 0.0  # when the request being handled reached the server
         # World state that lives here rather than in World: the bot's own settings.
         self.messages = self.world.messages
@@ -143,6 +147,7 @@ class FakeTelegram(Recorder):
         self._runner = runner
         self._port = runner.addresses[0][1]
         self.updates.open = True
+        self.delivery.start()
 
     async def stop(self) -> None:
         """Stop listening, ending any long poll with an empty result."""
@@ -151,6 +156,7 @@ class FakeTelegram(Recorder):
             return
         self.updates.open = False
         self.updates.wake_poller("shutdown")
+        await self.delivery.close()
         await runner.cleanup()
 
     async def __aenter__(self) -> FakeTelegram:
@@ -217,39 +223,15 @@ class FakeTelegram(Recorder):
         retry_after: int | None = None,
     ) -> None:
         """Make the next ``count`` calls of method ("*" = any) fail (for chat_id, if given)."""
-        if retry_after is not None:
-            if status == 500:
-                status = 429
-            if description == "Internal Server Error":
-                description = f"Too Many Requests: retry after {retry_after}"
-        self._faults.append(Fault(method, status, description, count, chat_id, retry_after))
+        self.faults.add(Fault(method, status, description, count, chat_id, retry_after))
 
     def clear_faults(self) -> None:
         """Drop all pending injected failures."""
-        self._faults.clear()
+        self.faults.pending.clear()
 
     def delay(self, method: str, seconds: float | None) -> None:
         """Answer method ("*" = any) only after seconds of simulated latency; None removes."""
-        if seconds:
-            self._delays[method] = seconds
-        else:
-            self._delays.pop(method, None)
-
-    def _apply_faults(self, method: str, params: JSON) -> None:
-        """Raise the first matching injected fault."""
-        for fault in self._faults:
-            if fault.method not in (method, "*"):
-                continue
-            if fault.chat_id is not None and str(params.get("chat_id")) != str(fault.chat_id):
-                continue
-            fault.count -= 1
-            if fault.count <= 0:
-                self._faults.remove(fault)
-            parameters = None
-            if fault.retry_after is not None:
-                parameters = {"retry_after": fault.retry_after}
-                self.flood.asked_to_wait(params.get("chat_id"), fault.retry_after)
-            raise ApiError(fault.status, fault.description, parameters)
+        self.faults.set_delay(method, seconds)
 
     # ---------------------------------------------------------------- updates
 
@@ -259,6 +241,7 @@ class FakeTelegram(Recorder):
         upd.pop("update_id", None)
         self.world.absorb(upd)
         uid = self.updates.add(upd)
+        self.delivery.kick()
         self._notify()
         return uid
 
@@ -278,8 +261,43 @@ class FakeTelegram(Recorder):
 
     @property
     def pending_updates(self) -> int:
-        """Return how many updates are not yet confirmed by an offset."""
-        return len(self.updates.pending)
+        """Return how many updates are not yet confirmed by an offset or delivered."""
+        return len(self.updates.pending) + self.delivery.undelivered
+
+    # ---------------------------------------------------------------- webhook
+
+    @property
+    def webhook(self) -> Webhook | None:
+        """Return the webhook setWebhook registered, if any."""
+        return self.delivery.webhook
+
+    @property
+    def webhook_targets(self) -> list[str]:
+        """Return the replicas' base URLs that webhook updates are POSTed to."""
+        return self.delivery.targets
+
+    @webhook_targets.setter
+    def webhook_targets(self, targets: list[str]) -> None:
+        """Put replicas (base URLs such as ``http://127.0.0.1:8443``) behind the webhook."""
+        self.delivery.set_targets(targets)
+
+    async def wait_delivered(self, timeout: float = 10.0) -> None:
+        """Wait until a replica accepted every update pushed so far."""
+        await self.wait_for(lambda: self.pending_updates == 0, timeout)
+
+    async def post_webhook(
+        self,
+        body: bytes | str | JSON,
+        *,
+        target: str | None = None,
+        secret: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, str]:
+        """POST a raw body to a replica (default: the first target) at the webhook path.
+
+        secret None sends the registered secret token, "" sends none; return (status, text).
+        """
+        return await self.delivery.post_raw(body, target=target, secret=secret, headers=headers)
 
     # ---------------------------------------------------------------- records
 
@@ -303,30 +321,10 @@ class FakeTelegram(Recorder):
         """Forget calls, sent messages and flood statistics; keep chats and message state."""
         self.flood.reset_records()
         self.updates.reset_records()
+        self.delivery.reset_records()
         super().reset_records()
 
     # ---------------------------------------------------------------- HTTP entry point
-
-    async def _read_params(self, request: web.Request) -> JSON:
-        """Read query, JSON, urlencoded or multipart parameters."""
-        items: list[tuple[str, Any]] = list(request.query.items()) if request.query_string else []
-        if request.method == "POST" and request.can_read_body:
-            ctype = request.content_type
-            if ctype == "application/x-www-form-urlencoded":
-                # PTB's default encoding; parse_qsl is much cheaper than request.post().
-                body = (await request.read()).decode("utf-8", "replace")
-                items.extend(parse_qsl(body, keep_blank_values=True))
-            elif ctype == "application/json":
-                try:
-                    data = await request.json()
-                except ValueError:
-                    raise bad_request("can't parse JSON encoded request body") from None
-                if isinstance(data, dict):
-                    items.extend(data.items())
-            else:
-                form = await request.post()
-                items.extend(form.items())
-        return decode_params(items)
 
     async def _handle_api(self, request: web.Request) -> web.Response:
         """Dispatch a Bot API request and record it."""
@@ -338,7 +336,7 @@ class FakeTelegram(Recorder):
         method = request.match_info["method"]
         params: JSON = {}
         try:
-            params = await self._read_params(request)
+            params = await read_params(request)
             if request.match_info["token"] != self._token:
                 method = self._canonical.get(method.lower(), method)
                 raise ApiError(401, "Unauthorized")
@@ -346,17 +344,23 @@ class FakeTelegram(Recorder):
             if name is None:
                 raise ApiError(404, "Not Found")
             method = name
-            delay = self._delays.get(method) or self._delays.get("*")
+            delay = self.faults.latency(method)
             if delay:
                 await asyncio.sleep(delay)  # simulated latency, not a test wait
-            if self._faults:
-                self._apply_faults(method, params)
+            if self.faults.pending:
+                self.faults.raise_matching(method, params)
             if method == "getUpdates":
+                if self.delivery.webhook is not None:
+                    raise ApiError(409, WEBHOOK_ACTIVE)
                 result = await self.updates.get_updates(params, client)
             else:
                 self.arrived = arrived  # handlers are synchronous: nothing interleaves
                 result = METHODS[method](self, params)
-            status, body = 200, {"ok": True, "result": result}
+            if isinstance(result, Answer):
+                status, body = 200, {"ok": True, "result": result.result}
+                body["description"] = result.description
+            else:
+                status, body = 200, {"ok": True, "result": result}
         except ApiError as exc:
             status, body = exc.status, exc.envelope()
         self.record_call(method, params, status, body, arrived, client)

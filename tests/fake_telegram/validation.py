@@ -6,6 +6,9 @@ import contextlib
 import json
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import web
 
 from tests.fake_telegram.records import JSON, bad_request
 
@@ -115,6 +118,28 @@ def _validate_inline_button(button: Any) -> None:
         url = button["url"]
         if not isinstance(url, str) or not url.startswith(("http://", "https://", "tg://")):
             raise bad_request(f"inline keyboard button URL '{url}' is invalid")
+
+
+async def read_params(request: web.Request) -> JSON:
+    """Read query, JSON, urlencoded or multipart parameters."""
+    items: list[tuple[str, Any]] = list(request.query.items()) if request.query_string else []
+    if request.method == "POST" and request.can_read_body:
+        ctype = request.content_type
+        if ctype == "application/x-www-form-urlencoded":
+            # PTB's default encoding; parse_qsl is much cheaper than request.post().
+            body = (await request.read()).decode("utf-8", "replace")
+            items.extend(parse_qsl(body, keep_blank_values=True))
+        elif ctype == "application/json":
+            try:
+                data = await request.json()
+            except ValueError:
+                raise bad_request("can't parse JSON encoded request body") from None
+            if isinstance(data, dict):
+                items.extend(data.items())
+        else:
+            form = await request.post()
+            items.extend(form.items())
+    return decode_params(items)
 
 
 def decode_params(raw: Iterable[tuple[str, Any]]) -> JSON:

@@ -21,6 +21,7 @@ METHODS: dict[str, Method] = {
     "setMyShortDescription": bot.set_my_short_description,
     "getChatMember": bot.get_chat_member,
     "getChatAdministrators": bot.get_chat_administrators,
+    "setWebhook": updates.set_webhook,
     "deleteWebhook": updates.delete_webhook,
     "getWebhookInfo": updates.get_webhook_info,
     "sendMessage": messages.send_message,
