@@ -501,6 +501,42 @@ async def test_flood_control(fake: FakeTelegram, bot: Bot, ptb_timedelta: None) 
     assert call.response["description"].startswith("Too Many Requests: retry after ")
 
 
+async def test_paid_broadcasts(fake: FakeTelegram, bot: Bot, ptb_timedelta: None) -> None:
+    """Paid sends count against paid_rate instead of global_rate; per-chat limits stay."""
+    fake.flood_control = True
+    fake.global_rate, fake.paid_rate = 2, 3
+    fake.add_chats(range(1, 10))
+    await bot.send_message(1, "a")
+    await bot.send_message(2, "b")
+    with pytest.raises(RetryAfter):
+        await bot.send_message(3, "c")
+    for chat in (3, 4, 5):
+        await bot.send_message(chat, "paid", allow_paid_broadcast=True)
+    with pytest.raises(RetryAfter):
+        await bot.send_message(6, "paid", allow_paid_broadcast=True)
+    fake.paid_rate = 1000
+    with pytest.raises(RetryAfter):
+        await bot.send_message(1, "again", allow_paid_broadcast=True)
+    assert fake.paid_sends == 3
+    assert [m.paid for m in fake.sent()] == [False, False, True, True, True]
+    # Only the last send came before the paid window's retry_after had passed.
+    assert [v["chat_id"] for v in fake.retry_after_violations] == [1]
+
+
+async def test_edits_are_flood_limited(fake: FakeTelegram, bot: Bot, ptb_timedelta: None) -> None:
+    """Edits count against the same limits as sends, and early retries are recorded."""
+    sent = await bot.send_message(USER, "1")
+    fake.flood_control = True
+    await bot.edit_message_text("2", USER, sent.message_id)
+    markup = keyboard(InlineKeyboardButton("b", callback_data="b"))
+    with pytest.raises(RetryAfter):
+        await bot.edit_message_reply_markup(USER, sent.message_id, reply_markup=markup)
+    with pytest.raises(RetryAfter):
+        await bot.edit_message_text("3", USER, sent.message_id)
+    assert [v["method"] for v in fake.retry_after_violations] == ["editMessageText"]
+    assert fake.messages[(USER, sent.message_id)].plain_text == "2"
+
+
 async def test_delay_times_out(fake: FakeTelegram, bot: Bot) -> None:
     """A delayed method makes the client time out."""
     fake.delay("getChatMember", 0.3)

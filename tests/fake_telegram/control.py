@@ -27,7 +27,7 @@ ROUTES = [
     ("POST", "set_member_status"),
     ("POST", "reset"),
 ]
-FLOOD_SETTINGS = ("global_rate", "per_chat_interval", "group_per_minute")
+FLOOD_SETTINGS = ("global_rate", "paid_rate", "per_chat_interval", "group_per_minute")
 
 
 def add_control_routes(app: web.Application, fake: FakeTelegram) -> None:

@@ -10,25 +10,32 @@ from typing import Any
 from tests.fake_telegram.records import JSON, ApiError
 
 GLOBAL = "global"  # key of the bot-wide window in the retry_after bookkeeping
+PAID = "paid"  # key of the window for sends with allow_paid_broadcast
+SENDING_METHODS = frozenset(
+    {"sendMessage", "sendPhoto", "sendPoll", "editMessageText", "editMessageReplyMarkup"}
+)
 
 
 class FloodControl:
     """Apply the bot-wide, per-chat and per-group limits; note sends that came too early.
 
     Limits apply only when ``enabled``; the retry_after bookkeeping always runs, so
-    injected 429s are checked too.
+    injected 429s are checked too. Paid broadcasts (allow_paid_broadcast) count against
+    their own bot-wide window of ``paid_rate`` per second instead of ``global_rate``.
     """
 
     def __init__(self, enabled: bool = False) -> None:
         """Start with Telegram's published limits and empty windows."""
         self.enabled = enabled
         self.global_rate = 30  # messages per sliding second, bot-wide
+        self.paid_rate = 1000  # paid broadcasts per sliding second, bot-wide
         self.per_chat_interval = 1.0  # seconds between messages to one private chat
         self.group_per_minute = 20  # messages per sliding minute to one group
-        self.methods = {"sendMessage", "editMessageText", "editMessageReplyMarkup"}
+        self.methods = set(SENDING_METHODS)
         self.retry_after_violations: list[JSON] = []
         # Windows hold time.monotonic() stamps of accepted sends.
         self._global: collections.deque[float] = collections.deque()
+        self._paid: collections.deque[float] = collections.deque()
         self._chat_last: dict[int, float] = {}
         self._groups: dict[int, collections.deque[float]] = {}
         self._retry_until: dict[int | str, float] = {}
@@ -43,18 +50,19 @@ class FloodControl:
         key = chat if isinstance(chat, int) else GLOBAL
         self._retry_until[key] = time.monotonic() + seconds
 
-    def check(self, method: str, chat_id: int) -> None:
+    def check(self, method: str, chat_id: int, *, paid: bool = False) -> None:
         """Record a retry_after violation, then raise a 429 if a limit is exceeded."""
         now = time.monotonic()
+        bot_key = PAID if paid else GLOBAL
         if self._retry_until:
-            self._note_violations(method, chat_id, now)
+            self._note_violations(method, chat_id, bot_key, now)
         if not self.enabled or method not in self.methods:
             return
-        retry_key: int | str = GLOBAL
-        window = self._global
+        retry_key: int | str = bot_key
+        window, rate = (self._paid, self.paid_rate) if paid else (self._global, self.global_rate)
         while window and window[0] <= now - 1.0:
             window.popleft()
-        wait = window[0] + 1.0 - now if len(window) >= self.global_rate else 0.0
+        wait = window[0] + 1.0 - now if len(window) >= rate else 0.0
         if chat_id < 0:
             group = self._groups.get(chat_id)
             if group is None:
@@ -81,9 +89,9 @@ class FloodControl:
         else:
             self._chat_last[chat_id] = now
 
-    def _note_violations(self, method: str, chat_id: int, now: float) -> None:
+    def _note_violations(self, method: str, chat_id: int, bot_key: str, now: float) -> None:
         """Record a send that came before a retry_after the fake asked for had passed."""
-        for key in (chat_id, GLOBAL):
+        for key in (chat_id, bot_key):
             until = self._retry_until.get(key)
             if until is None:
                 continue

@@ -28,6 +28,7 @@ class Recorder:
         self._sent_by_chat: dict[int, list[SentMessage]] = collections.defaultdict(list)
         self.http_429 = 0
         self.conflicts = 0  # 409 answers: a rival poller, or getUpdates while a webhook is set
+        self.paid_sends = 0  # messages sent with allow_paid_broadcast
         self.inline_answers: dict[str, InlineAnswer] = {}
         self.callback_answers: dict[str, JSON] = {}
 
@@ -54,6 +55,8 @@ class Recorder:
         """Record a message the bot just sent."""
         self._sent.append(msg)
         self._sent_by_chat[msg.chat_id].append(msg)
+        if msg.paid:
+            self.paid_sends += 1
 
     def calls_for(self, method: str) -> list[Call]:
         """Return the recorded calls of one method, oldest first."""

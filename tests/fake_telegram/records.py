@@ -86,6 +86,7 @@ class SentMessage:
     history: list[MessageVersion] = field(default_factory=list)
     edit_date: int | None = None
     inline_message_id: str | None = None
+    paid: bool = False  # sent with allow_paid_broadcast
 
     @property
     def edited(self) -> bool:

@@ -60,6 +60,7 @@ class FakeTelegram(Recorder):
     # Settings and records that live in the server's parts, under their familiar names.
     flood_control = Delegate("flood", "enabled")
     global_rate = Delegate("flood")
+    paid_rate = Delegate("flood")
     per_chat_interval = Delegate("flood")
     group_per_minute = Delegate("flood")
     retry_after_violations = Delegate("flood")
@@ -312,6 +313,7 @@ class FakeTelegram(Recorder):
             "calls": {m: len(c) for m, c in self._calls_by_method.items()},
             "http_429": self.http_429,
             "conflicts": self.conflicts,
+            "paid_sends": self.paid_sends,
             "retry_after_violations": self.retry_after_violations,
             "sent_count": len(self._sent),
             "pending_updates": self.pending_updates,

@@ -34,7 +34,7 @@ def send_message(fake: FakeTelegram, params: JSON) -> JSON:
     markup = validate_reply_markup(params.get("reply_markup"))
     check_reply_target(fake, chat_id, params)
     thread = thread_of(fake, chat_id, params)
-    fake.flood.check("sendMessage", chat_id)
+    paid = check_flood(fake, "sendMessage", chat_id, params)
     msg = SentMessage(
         chat_id=chat_id,
         message_id=fake.world.alloc_message_id(chat_id),
@@ -47,9 +47,17 @@ def send_message(fake: FakeTelegram, params: JSON) -> JSON:
         t=fake.arrived,
         date=int(time.time()),
         entities=entities,
+        paid=paid,
     )
     fake.add_sent(msg)
     return fake.world.message_json(msg)
+
+
+def check_flood(fake: FakeTelegram, method: str, chat_id: int, params: JSON) -> bool:
+    """Apply the flood limits to a send; return whether it is a paid broadcast."""
+    paid = as_bool(params.get("allow_paid_broadcast", False))
+    fake.flood.check(method, chat_id, paid=paid)
+    return paid
 
 
 def thread_of(fake: FakeTelegram, chat_id: int, params: JSON) -> int | None:
