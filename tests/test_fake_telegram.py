@@ -19,6 +19,7 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InlineQueryResultArticle,
+    InputPollOption,
     InputTextMessageContent,
     Update,
 )
@@ -741,6 +742,162 @@ async def test_inline_answers(fake: FakeTelegram, bot: Bot, http: aiohttp.Client
     assert answer.results[0]["input_message_content"]["message_text"] == "<b>ok</b>"
     with pytest.raises(BadRequest, match=r"(?i)query is too old"):
         await bot.answer_inline_query(query_id, results)
+
+
+# ------------------------------------------------------------------------------ polls
+
+
+async def test_send_poll_and_votes(fake: FakeTelegram, bot: Bot) -> None:
+    """sendPoll answers a Poll PTB accepts; pushed votes are counted; stopPoll closes it."""
+    msg = await bot.send_poll(
+        GROUP,
+        "哪一節?",
+        ["一", InputPollOption("二")],
+        is_anonymous=False,
+        allows_multiple_answers=True,
+    )
+    poll = msg.poll
+    assert (poll.question, [o.text for o in poll.options]) == ("哪一節?", ["一", "二"])
+    assert (poll.type, poll.is_anonymous, poll.allows_multiple_answers) == ("regular", False, True)
+    assert (poll.total_voter_count, poll.is_closed, poll.allows_revoting) == (0, False, True)
+    record = fake.polls[poll.id]
+    assert record is fake.sent(GROUP)[-1]
+    fake.push(U.poll_answer(poll.id, USER, [0, 1]))
+    fake.push(U.poll_answer(poll.id, 77, [1]))
+    fake.push(U.poll_answer(poll.id, USER, []))  # retracted
+    assert [o["voter_count"] for o in record.poll["options"]] == [0, 1]
+    assert record.poll["total_voter_count"] == 1
+    # poll_answer is in the default set, but not in a list that leaves it out.
+    assert await bot.get_updates(allowed_updates=["message"]) == ()
+    answers = [u.poll_answer for u in await bot.get_updates(allowed_updates=[])]
+    assert [a.option_ids for a in answers] == [(0, 1), (1,), ()]
+    assert answers[0].option_persistent_ids == ("0", "1")
+    assert answers[0].user.id == USER
+    # Votes Telegram would never report to the bot.
+    with pytest.raises(ValueError, match="not sent by the bot"):
+        fake.push(U.poll_answer("12345", USER, [0]))
+    anonymous = await bot.send_poll(USER, "Anonymous?", ["y", "n"])
+    assert anonymous.poll.is_anonymous
+    with pytest.raises(ValueError, match="anonymous"):
+        fake.push(U.poll_answer(anonymous.poll.id, USER, [0]))
+    with pytest.raises(BadRequest, match=r"(?i)there is no text in the message to edit"):
+        await bot.edit_message_text("x", GROUP, msg.message_id)
+    stopped = await bot.stop_poll(GROUP, msg.message_id)
+    assert (stopped.is_closed, stopped.total_voter_count) == (True, 1)
+    with pytest.raises(BadRequest, match=r"(?i)poll has already been closed"):
+        await bot.stop_poll(GROUP, msg.message_id)
+    text = await bot.send_message(USER, "not a poll")
+    with pytest.raises(BadRequest, match=r"(?i)message is not a poll"):
+        await bot.stop_poll(USER, text.message_id)
+
+
+async def test_quiz(fake: FakeTelegram, bot: Bot, http: aiohttp.ClientSession) -> None:
+    """A quiz names its correct options and explanation; its answers cannot change."""
+    msg = await bot.send_poll(
+        USER,
+        "2 + 2 = ?",
+        ["3", "4"],
+        type="quiz",
+        correct_option_ids=[1],
+        explanation="<b>4</b>, of course",
+        explanation_parse_mode="HTML",
+        is_anonymous=False,
+    )
+    poll = msg.poll
+    assert (poll.type, poll.correct_option_ids, poll.allows_revoting) == ("quiz", (1,), False)
+    assert poll.explanation == "4, of course"
+    assert [(e.type, e.offset, e.length) for e in poll.explanation_entities] == [("bold", 0, 1)]
+    fake.push(U.poll_answer(poll.id, USER, [0]))
+    with pytest.raises(ValueError, match="changing a vote"):
+        fake.push(U.poll_answer(poll.id, USER, [1]))
+    # The older correct_option_id still works, as on Telegram.
+    status, body = await raw(
+        http,
+        fake,
+        "sendPoll",
+        chat_id=USER,
+        question="q",
+        options=["a", "b"],
+        type="quiz",
+        correct_option_id=0,
+    )
+    assert (status, body["result"]["poll"]["correct_option_ids"]) == (200, [0])
+
+
+async def test_polls_are_flood_limited(fake: FakeTelegram, bot: Bot, ptb_timedelta: None) -> None:
+    """sendPoll counts against the same limits as sendMessage, paid broadcasts included."""
+    fake.flood_control = True
+    await bot.send_message(USER, "1")
+    with pytest.raises(RetryAfter):
+        await bot.send_poll(USER, "q", ["a", "b"])
+    await bot.send_poll(GROUP, "q", ["a", "b"], allow_paid_broadcast=True)
+    assert (fake.paid_sends, fake.http_429) == (1, 1)
+
+
+@pytest.mark.parametrize(
+    ("params", "error"),
+    [
+        ({"question": " "}, "poll question must be non-empty"),
+        ({"question": "問" * 301}, "poll question length must not exceed 300"),
+        ({"options": ["a"]}, "poll must have at least 2 option"),
+        ({"options": [str(i) for i in range(13)]}, "poll can't have more than 12 options"),
+        ({"options": ["a", {"text": ""}]}, "poll options must be non-empty"),
+        ({"options": ["a", "b" * 101]}, "poll options length must not exceed 100"),
+        ({"options": "a,b"}, "can't parse options JSON object"),
+        ({"type": "survey"}, "unsupported poll type specified"),
+        ({"type": "quiz"}, "correct quiz option list must be non-empty"),
+        ({"type": "quiz", "correct_option_ids": [2]}, "wrong quiz correct_option_id"),
+        (
+            {"type": "quiz", "correct_option_ids": [1, 0]},
+            "correct quiz option list must be increasing",
+        ),
+        ({"type": "quiz", "correct_option_ids": [0, 1]}, "QUIZ_CORRECT_ANSWERS_TOO_MUCH"),
+        (
+            {"type": "quiz", "correct_option_ids": [0], "explanation": "e" * 201},
+            "explanation is too long",
+        ),
+        (
+            {"type": "quiz", "correct_option_ids": [0], "explanation": "a\nb\nc\nd"},
+            "explanation can't contain more than 2 line feeds",
+        ),
+        (
+            {
+                "type": "quiz",
+                "correct_option_ids": [0],
+                "explanation": "<b>x",
+                "explanation_parse_mode": "HTML",
+            },
+            "can't parse entities: Can't find end tag corresponding to start tag \"b\" at byte "
+            "offset 0",
+        ),
+    ],
+)
+async def test_poll_checks(
+    fake: FakeTelegram, http: aiohttp.ClientSession, params: dict[str, Any], error: str
+) -> None:
+    """sendPoll refuses what Telegram refuses."""
+    request = {"chat_id": USER, "question": "q", "options": ["a", "b"], **params}
+    status, body = await raw(http, fake, "sendPoll", **request)
+    assert (status, body["description"]) == (400, f"Bad Request: {error}")
+    assert fake.sent() == []
+
+
+async def test_limits_at_the_edge(fake: FakeTelegram, http: aiohttp.ClientSession) -> None:
+    """300 question characters, 12 options of 100 and a 200-character explanation pass."""
+    status, body = await raw(
+        http,
+        fake,
+        "sendPoll",
+        chat_id=USER,
+        question="問" * 300,
+        options=["選" * 100] * 12,
+        type="quiz",
+        correct_option_ids=[11],
+        explanation="e" * 200,
+        allows_multiple_answers=True,
+    )
+    assert status == 200, body
+    assert len(fake.polls) == 1
 
 
 # ------------------------------------------------------------------------------ webhooks

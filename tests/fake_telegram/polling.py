@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from tests.fake_telegram.records import JSON, ApiError
 from tests.fake_telegram.validation import as_int
+from tests.updates import update_type
 
 CONFLICT = (
     "Conflict: terminated by other getUpdates request; make sure that only one bot instance is "
@@ -22,11 +23,6 @@ WEBHOOK_ACTIVE = (
 )
 # Telegram's default set: every update type except these.
 DEFAULT_EXCLUDED_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
-
-
-def update_type(update: JSON) -> str:
-    """Return the kind of an update ("message", "callback_query", ...)."""
-    return next(k for k in update if k != "update_id")
 
 
 class UpdateQueue:

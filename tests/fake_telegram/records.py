@@ -87,6 +87,12 @@ class SentMessage:
     edit_date: int | None = None
     inline_message_id: str | None = None
     paid: bool = False  # sent with allow_paid_broadcast
+    poll: JSON | None = None  # the Poll object of a sendPoll message
+
+    @property
+    def has_text(self) -> bool:
+        """Return whether this is a text message (editMessageText applies)."""
+        return self.poll is None
 
     @property
     def edited(self) -> bool:

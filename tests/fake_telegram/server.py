@@ -65,6 +65,7 @@ class FakeTelegram(Recorder):
     group_per_minute = Delegate("flood")
     retry_after_violations = Delegate("flood")
     open_chats = Delegate("world")
+    polls = Delegate("world")
     handed_out_at = Delegate("updates")
     webhook_timeout = Delegate("delivery", "timeout")
     webhook_retry_delay = Delegate("delivery", "retry_delay")

@@ -50,6 +50,12 @@ STRING_PARAMS = frozenset(
         "emoji",
         "name",
         "query",
+        "question",
+        "question_parse_mode",
+        "explanation",
+        "explanation_parse_mode",
+        "type",
+        "photo",
     }
 )
 

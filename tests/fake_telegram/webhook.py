@@ -20,8 +20,9 @@ from typing import Any
 
 from aiohttp import ClientError, ClientSession, ClientTimeout, ServerDisconnectedError
 
-from tests.fake_telegram.polling import UpdateQueue, update_type
+from tests.fake_telegram.polling import UpdateQueue
 from tests.fake_telegram.records import JSON, ApiError, Delivery, DeliveryAttempt
+from tests.updates import update_type
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 Lane = tuple[str, Any]

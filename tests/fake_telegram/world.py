@@ -6,6 +6,7 @@ what it did it to.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 
 from tests.fake_telegram.html import entities_json
@@ -44,6 +45,9 @@ class World:
         self.inline_ids: set[str] = set()
         self.open_callbacks: set[str] = set()
         self.open_inline: set[str] = set()
+        self.polls: dict[str, SentMessage] = {}  # by poll id
+        self.votes: dict[str, dict[int, list[int]]] = {}  # poll id -> user id -> option ids
+        self._poll_ids = itertools.count(5_100_000_000_000_000_001)
 
     # ---------------------------------------------------------------- changes a test makes
 
@@ -119,6 +123,8 @@ class World:
             elif key in ("my_chat_member", "chat_member"):
                 self.learn_chat(payload["chat"])
                 self._absorb_member_change(key, payload)
+            elif key == "poll_answer":
+                self._absorb_vote(payload)
 
     def _absorb_message(self, msg: JSON, *, edited: bool) -> None:
         """Handle a pushed message: known chat, message id, migration."""
@@ -159,6 +165,36 @@ class World:
         else:
             self.unblock(chat_id)
 
+    def _absorb_vote(self, answer: JSON) -> None:
+        """Count a pushed vote; refuse votes Telegram would never report to the bot."""
+        poll_id = str(answer["poll_id"])
+        msg = self.polls.get(poll_id)
+        if msg is None or msg.poll is None:
+            raise ValueError(f"poll {poll_id} was not sent by the bot: Telegram reports no votes")
+        poll = msg.poll
+        if poll["is_anonymous"]:
+            raise ValueError(f"poll {poll_id} is anonymous: Telegram reports no votes")
+        if poll["is_closed"]:
+            raise ValueError(f"poll {poll_id} is closed")
+        chosen = list(answer["option_ids"])
+        options = poll["options"]
+        if any(not 0 <= i < len(options) for i in chosen) or len(set(chosen)) < len(chosen):
+            raise ValueError(f"invalid option_ids {chosen} for poll {poll_id}")
+        if len(chosen) > 1 and not poll["allows_multiple_answers"]:
+            raise ValueError(f"poll {poll_id} takes one answer")
+        votes = self.votes.setdefault(poll_id, {})
+        user_id = answer["user"]["id"]
+        if user_id in votes and not poll["allows_revoting"]:
+            raise ValueError(f"poll {poll_id} does not allow changing a vote")
+        answer["option_persistent_ids"] = [options[i]["persistent_id"] for i in chosen]
+        for i in votes.pop(user_id, []):
+            options[i]["voter_count"] -= 1
+        if chosen:
+            votes[user_id] = chosen
+            for i in chosen:
+                options[i]["voter_count"] += 1
+        poll["total_voter_count"] = len(votes)
+
     def learn_chat(self, chat: JSON) -> None:
         """Remember a chat object."""
         chat_id = chat["id"]
@@ -180,6 +216,10 @@ class World:
         self.next_message_id[chat_id] = n + 1
         return n
 
+    def new_poll_id(self) -> str:
+        """Return a fresh poll id, a long number as a string like Telegram's."""
+        return str(next(self._poll_ids))
+
     def message_exists(self, chat_id: int, message_id: int) -> bool:
         """Return whether a message id was ever issued in the chat."""
         return 0 < message_id < self.next_message_id.get(chat_id, 1)
@@ -196,9 +236,12 @@ class World:
             body["message_thread_id"] = msg.message_thread_id
             if chat.get("is_forum"):
                 body["is_topic_message"] = True
-        body["text"] = msg.plain_text
-        if msg.entities:
-            body["entities"] = entities_json(msg.plain_text, msg.entities)
+        if msg.poll is not None:
+            body["poll"] = msg.poll
+        else:
+            body["text"] = msg.plain_text
+            if msg.entities:
+                body["entities"] = entities_json(msg.plain_text, msg.entities)
         if msg.reply_markup is not None and "inline_keyboard" in msg.reply_markup:
             body["reply_markup"] = msg.reply_markup
         if msg.edit_date is not None:

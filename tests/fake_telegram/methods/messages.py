@@ -93,6 +93,8 @@ def check_reply_target(fake: FakeTelegram, chat_id: int, params: JSON) -> None:
 def edit_message_text(fake: FakeTelegram, params: JSON) -> JSON | bool:
     """Implement editMessageText (a missing reply_markup removes the keyboard)."""
     target = _edit_target(fake, params)
+    if isinstance(target, SentMessage) and not target.has_text:
+        raise bad_request("there is no text in the message to edit")
     text = params.get("text")
     parse_mode = params.get("parse_mode")
     plain, entities = parse_text(text, parse_mode)
