@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
+from PIL import Image
 from telegram import (
     Bot,
     InlineKeyboardButton,
@@ -898,6 +900,123 @@ async def test_limits_at_the_edge(fake: FakeTelegram, http: aiohttp.ClientSessio
     )
     assert status == 200, body
     assert len(fake.polls) == 1
+
+
+# ------------------------------------------------------------------------------ photos
+
+
+def image(width: int, height: int, kind: str = "PNG") -> bytes:
+    """Return a real image file of the given size."""
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (180, 40, 40)).save(out, kind)
+    return out.getvalue()
+
+
+async def upload_photo(
+    http: aiohttp.ClientSession, fake: FakeTelegram, data: bytes, **fields: str
+) -> tuple[int, dict[str, Any]]:
+    """POST sendPhoto as multipart/form-data, the way PTB uploads files."""
+    form = aiohttp.FormData()
+    form.add_field("chat_id", str(USER))
+    file_field = fields.pop("field", "photo")
+    for name, value in fields.items():
+        form.add_field(name, value)
+    form.add_field(file_field, io.BytesIO(data), filename="photo.png")
+    async with http.post(f"{fake.base_url}{fake.token}/sendPhoto", data=form) as resp:
+        return resp.status, await resp.json()
+
+
+async def test_send_photo_upload_and_reuse(fake: FakeTelegram, bot: Bot) -> None:
+    """An upload gets Telegram's PhotoSizes and file ids; a file id can be sent again."""
+    png = image(1000, 500)
+    markup = keyboard(InlineKeyboardButton("next", callback_data="n"))
+    msg = await bot.send_photo(
+        USER,
+        png,
+        caption="<b>圖</b> 一",
+        parse_mode="HTML",
+        reply_markup=markup,
+        disable_notification=True,
+    )
+    assert [(p.width, p.height) for p in msg.photo] == [
+        (90, 45),
+        (320, 160),
+        (800, 400),
+        (1000, 500),
+    ]
+    largest = msg.photo[-1]
+    assert largest.file_size == len(png)
+    assert (msg.caption, msg.caption_entities[0].type) == ("圖 一", "bold")
+    assert msg.reply_markup == markup
+    assert fake.photo_bytes(largest.file_id) == png
+    with Image.open(io.BytesIO(fake.photo_bytes(msg.photo[0].file_id))) as decoded:
+        assert decoded.size == (1000, 500)
+    record = fake.sent(USER)[-1]
+    assert (record.plain_text, record.disable_notification) == ("圖 一", True)
+    assert record.photo is not None and record.photo[-1]["file_id"] == largest.file_id
+    again = await bot.send_photo(GROUP, largest.file_id)
+    assert again.photo == msg.photo and again.caption is None
+    await bot.send_photo(GROUP, msg.photo[0].file_id)
+    assert (fake.photo_uploads, fake.photo_reuses) == (1, 2)
+    with pytest.raises(BadRequest, match=r"(?i)wrong file identifier/HTTP URL specified"):
+        await bot.send_photo(USER, "AgACAgIAAxkDAAInvented")
+    with pytest.raises(BadRequest, match=r"(?i)there is no text in the message to edit"):
+        await bot.edit_message_text("x", USER, msg.message_id)
+    # A large JPEG is kept at 2560 pixels on its longer side, as Telegram does.
+    jpeg = await bot.send_photo(USER, image(3000, 2000, "JPEG"))
+    assert (jpeg.photo[-1].width, jpeg.photo[-1].height, len(jpeg.photo)) == (2560, 1707, 5)
+
+
+@pytest.mark.parametrize(
+    ("make", "fields", "error"),
+    [
+        (lambda: b"", {}, "file must be non-empty"),
+        (lambda: b"GIF89a" + bytes(100), {}, "IMAGE_PROCESS_FAILED"),
+        (lambda: b"plain text, not an image", {}, "IMAGE_PROCESS_FAILED"),
+        (lambda: image(400, 300)[:80], {}, "IMAGE_PROCESS_FAILED"),
+        (lambda: image(9000, 1001, "JPEG"), {}, "PHOTO_INVALID_DIMENSIONS"),
+        (lambda: image(2100, 100), {}, "PHOTO_INVALID_DIMENSIONS"),
+        (lambda: b"\x89PNG\r\n\x1a\n" + bytes(10 * 1024**2), {}, "PHOTO_SAVE_FILE_INVALID"),
+        (lambda: image(20, 20), {"caption": "字" * 1025}, "message caption is too long"),
+        (lambda: image(20, 20), {"caption": "<i>x", "parse_mode": "HTML"}, "can't parse entities"),
+        (lambda: image(20, 20), {"field": "document"}, "there is no photo in the request"),
+    ],
+)
+async def test_photo_checks(
+    fake: FakeTelegram,
+    http: aiohttp.ClientSession,
+    make: Callable[[], bytes],
+    fields: dict[str, str],
+    error: str,
+) -> None:
+    """Uploads Telegram cannot take as a photo are refused with its words."""
+    status, body = await upload_photo(http, fake, make(), **dict(fields))
+    assert status == 400
+    assert body["description"].startswith(f"Bad Request: {error}")
+    assert (fake.sent(), fake.photo_uploads) == ([], 0)
+
+
+async def test_photo_limits_and_attach(fake: FakeTelegram, http: aiohttp.ClientSession) -> None:
+    """Limits themselves pass; a file may be named with attach://."""
+    status, body = await upload_photo(http, fake, image(2000, 100), caption="字" * 1024)
+    assert status == 200, body
+    status, body = await upload_photo(
+        http, fake, image(5000, 5000, "JPEG"), photo="attach://pic", field="pic"
+    )
+    assert status == 200, body
+    assert body["result"]["photo"][-1]["width"] == 2560
+    assert fake.photo_uploads == 2
+
+
+async def test_photos_are_flood_limited(fake: FakeTelegram, bot: Bot, ptb_timedelta: None) -> None:
+    """sendPhoto counts against the same limits as sendMessage; a refused upload is not kept."""
+    fake.flood_control = True
+    await bot.send_message(USER, "1")
+    with pytest.raises(RetryAfter):
+        await bot.send_photo(USER, image(10, 10))
+    assert fake.photo_uploads == 0
+    await bot.send_photo(GROUP, image(10, 10), allow_paid_broadcast=True)
+    assert (fake.photo_uploads, fake.paid_sends) == (1, 1)
 
 
 # ------------------------------------------------------------------------------ webhooks

@@ -5,7 +5,7 @@ Run in-process (``async with FakeTelegram() as fake``) or as its own process
 
 - ``server``: FakeTelegram, the HTTP entry point; its parts live in the other modules
 - ``methods``: the Bot API methods the bot uses; any other answers 404 like Telegram
-- ``world``: chats, users, memberships and messages
+- ``world``: chats, users, memberships, messages and polls; ``photos``: uploaded photos
 - ``polling``: the update queue and the getUpdates long poll; ``webhook``: setWebhook delivery
 - ``faults``: injected failures and latency; ``recording``: calls, sent messages, waiting
 - ``flood``: flood limits and the retry_after bookkeeping
@@ -23,6 +23,7 @@ from tests.fake_telegram.records import (
     InlineAnswer,
     MessageVersion,
     SentMessage,
+    Upload,
     bad_request,
 )
 from tests.fake_telegram.server import DEFAULT_TOKEN, FakeTelegram
@@ -40,6 +41,7 @@ __all__ = [
     "InlineAnswer",
     "MessageVersion",
     "SentMessage",
+    "Upload",
     "Webhook",
     "bad_request",
     "entities_json",

@@ -41,6 +41,15 @@ class Answer:
 
 
 @dataclass(slots=True)
+class Upload:
+    """A file sent as a multipart/form-data part."""
+
+    filename: str | None
+    content_type: str
+    data: bytes = field(repr=False)
+
+
+@dataclass(slots=True)
 class Call:
     """One HTTP request the fake answered."""
 
@@ -88,11 +97,12 @@ class SentMessage:
     inline_message_id: str | None = None
     paid: bool = False  # sent with allow_paid_broadcast
     poll: JSON | None = None  # the Poll object of a sendPoll message
+    photo: list[JSON] | None = None  # the PhotoSizes of a sendPhoto message; text is the caption
 
     @property
     def has_text(self) -> bool:
         """Return whether this is a text message (editMessageText applies)."""
-        return self.poll is None
+        return self.poll is None and self.photo is None
 
     @property
     def edited(self) -> bool:

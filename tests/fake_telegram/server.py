@@ -15,6 +15,7 @@ from tests.fake_telegram.control import add_control_routes
 from tests.fake_telegram.faults import Fault, Faults
 from tests.fake_telegram.flood import FloodControl
 from tests.fake_telegram.methods import METHODS
+from tests.fake_telegram.photos import PhotoStore
 from tests.fake_telegram.polling import WEBHOOK_ACTIVE, UpdateQueue
 from tests.fake_telegram.recording import Recorder
 from tests.fake_telegram.records import (
@@ -71,6 +72,8 @@ class FakeTelegram(Recorder):
     webhook_retry_delay = Delegate("delivery", "retry_delay")
     set_webhook_interval = Delegate("delivery", "set_interval")
     deliveries = Delegate("delivery")
+    photo_uploads = Delegate("photos", "uploads")
+    photo_reuses = Delegate("photos", "reuses")
 
     def __init__(
         self,
@@ -90,6 +93,7 @@ class FakeTelegram(Recorder):
         self.flood = FloodControl(flood_control)
         self.updates = UpdateQueue(self._notify)
         self.delivery = WebhookDelivery(self.updates, self._notify)
+        self.photos = PhotoStore()
         self._canonical = {name.lower(): name for name in [*METHODS, "getUpdates"]}
         self._port = 0
         self._runner: web.AppRunner | None = None
@@ -308,6 +312,10 @@ class FakeTelegram(Recorder):
         self.world.messages[(msg.chat_id, msg.message_id)] = msg
         self.record_sent(msg)
 
+    def photo_bytes(self, file_id: str) -> bytes:
+        """Return the bytes the bot uploaded for a photo, by any of its sizes' file_id."""
+        return self.photos.data(file_id)
+
     def stats(self) -> JSON:
         """Return counters for the control API and benchmarks."""
         return {
@@ -325,6 +333,7 @@ class FakeTelegram(Recorder):
         self.flood.reset_records()
         self.updates.reset_records()
         self.delivery.reset_records()
+        self.photos.reset_records()
         super().reset_records()
 
     # ---------------------------------------------------------------- HTTP entry point

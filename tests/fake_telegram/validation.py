@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-from tests.fake_telegram.records import JSON, bad_request
+from tests.fake_telegram.records import JSON, ApiError, Upload, bad_request
 
 MAX_CALLBACK_DATA = 64
 BUTTON_ACTIONS = (
@@ -143,7 +143,10 @@ async def read_params(request: web.Request) -> JSON:
             if isinstance(data, dict):
                 items.extend(data.items())
         else:
-            form = await request.post()
+            try:
+                form = await request.post()
+            except web.HTTPRequestEntityTooLarge:
+                raise ApiError(413, "Request Entity Too Large") from None
             items.extend(form.items())
     return decode_params(items)
 
@@ -156,8 +159,10 @@ def decode_params(raw: Iterable[tuple[str, Any]]) -> JSON:
             if value[0] in '{["-0123456789tfn':
                 with contextlib.suppress(ValueError):
                     value = json.loads(value)
+        elif isinstance(value, web.FileField):
+            value = Upload(value.filename, value.content_type, value.file.read())
         elif not isinstance(value, str | int | float | bool | dict | list | type(None)):
-            value = getattr(value, "filename", None) or repr(value)  # uploaded file
+            value = repr(value)
         params[key] = value
     return params
 

@@ -238,6 +238,12 @@ class World:
                 body["is_topic_message"] = True
         if msg.poll is not None:
             body["poll"] = msg.poll
+        elif msg.photo is not None:
+            body["photo"] = msg.photo
+            if msg.plain_text:
+                body["caption"] = msg.plain_text
+            if msg.entities:
+                body["caption_entities"] = entities_json(msg.plain_text, msg.entities)
         else:
             body["text"] = msg.plain_text
             if msg.entities:

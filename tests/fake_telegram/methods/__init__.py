@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from tests.fake_telegram.methods import bot, messages, polls, queries, updates
+from tests.fake_telegram.methods import bot, messages, photos, polls, queries, updates
 from tests.fake_telegram.records import JSON
 
 if TYPE_CHECKING:
@@ -25,6 +25,7 @@ METHODS: dict[str, Method] = {
     "deleteWebhook": updates.delete_webhook,
     "getWebhookInfo": updates.get_webhook_info,
     "sendMessage": messages.send_message,
+    "sendPhoto": photos.send_photo,
     "sendPoll": polls.send_poll,
     "stopPoll": polls.stop_poll,
     "editMessageText": messages.edit_message_text,
