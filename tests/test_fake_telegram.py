@@ -1257,6 +1257,18 @@ async def test_webhook_allowed_updates(hook_fake: FakeTelegram, bot: Bot) -> Non
         assert replica.update_ids == [message, member]
 
 
+async def test_webhook_survives_an_outage(hook_fake: FakeTelegram, bot: Bot) -> None:
+    """While the fake is down nothing is delivered; afterwards delivery resumes."""
+    fake = hook_fake
+    async with Replica() as replica:
+        fake.webhook_targets = [replica.url]
+        await bot.set_webhook(HOOK)
+        async with fake.outage():
+            uid = fake.push(U.message(USER, USER, "during the outage"))
+        await fake.wait_delivered(timeout=5)
+        assert replica.update_ids == [uid]
+
+
 async def test_webhook_pending_and_dropped(hook_fake: FakeTelegram, bot: Bot) -> None:
     """Without targets updates wait; deleteWebhook hands them to getUpdates or drops them."""
     fake = hook_fake

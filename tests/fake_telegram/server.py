@@ -18,12 +18,7 @@ from tests.fake_telegram.methods import METHODS
 from tests.fake_telegram.photos import PhotoStore
 from tests.fake_telegram.polling import WEBHOOK_ACTIVE, UpdateQueue
 from tests.fake_telegram.recording import Recorder
-from tests.fake_telegram.records import (
-    JSON,
-    Answer,
-    ApiError,
-    SentMessage,
-)
+from tests.fake_telegram.records import JSON, Answer, ApiError, SentMessage
 from tests.fake_telegram.validation import read_params
 from tests.fake_telegram.webhook import Webhook, WebhookDelivery
 from tests.fake_telegram.world import World
@@ -94,14 +89,14 @@ class FakeTelegram(Recorder):
         self.updates = UpdateQueue(self._notify)
         self.delivery = WebhookDelivery(self.updates, self._notify)
         self.photos = PhotoStore()
+        self.faults = Faults(self.flood)
         self._canonical = {name.lower(): name for name in [*METHODS, "getUpdates"]}
         self._port = 0
         self._runner: web.AppRunner | None = None
-        self.faults = Faults(self.flood)
         self.arrived = 0.0  # when the request being handled reached the server
-        # World state that lives here rather than in World: the bot's own settings.
-        self.messages = self.world.messages
+        self.messages = self.world.messages  # by (chat_id, message_id)
         self.inline_messages = self.world.inline_messages
+        # The bot's own settings, as setMyCommands and friends left them.
         self.commands: dict[tuple[str, str], list[JSON]] = {}
         self.descriptions: dict[str, str] = {}
         self.short_descriptions: dict[str, str] = {}

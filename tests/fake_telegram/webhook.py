@@ -192,11 +192,15 @@ class WebhookDelivery:
     def _take_from_queue(self) -> None:
         """Move allowed updates from the queue into their lanes; drop the others."""
         queue = self.queue
+        dropped = False
         for update in queue.pending:
             if queue.is_allowed(update):
-                lane = lane_of(update)
-                self._lanes.setdefault(lane, collections.deque()).append(update)
+                self._lanes.setdefault(lane_of(update), collections.deque()).append(update)
+            else:
+                dropped = True
         queue.pending.clear()
+        if dropped:
+            self._notify()  # fewer updates pending: wait_delivered may be done
 
     def _dispatch(self, now: float) -> float | None:
         """Start a request for each idle, ready lane; return seconds until a retry is due."""
