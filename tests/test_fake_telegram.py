@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
+from PIL import Image
 from telegram import (
     Bot,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InlineQueryResultArticle,
+    InputPollOption,
     InputTextMessageContent,
     Update,
 )
@@ -295,10 +299,14 @@ async def test_edit_message(fake: FakeTelegram, bot: Bot) -> None:
     """Edits update the stored message; identical edits and unknown ids fail."""
     markup = keyboard(InlineKeyboardButton("next", callback_data="n"))
     sent = await bot.send_message(USER, "<b>one</b>", parse_mode="HTML", reply_markup=markup)
-    with pytest.raises(BadRequest, match=r"(?i)message is not modified: specified new message"):
+    with pytest.raises(BadRequest) as info:
         await bot.edit_message_text(
             "<b>one</b>", USER, sent.message_id, parse_mode="HTML", reply_markup=markup
         )
+    assert info.value.message == (
+        "Message is not modified: specified new message content and reply markup are exactly "
+        "the same as a current content and reply markup of the message"
+    )
     # Same visible text, different formatting: a real modification.
     edited = await bot.edit_message_text(
         "<i>one</i>", USER, sent.message_id, parse_mode="HTML", reply_markup=markup
@@ -320,11 +328,6 @@ async def test_edit_message(fake: FakeTelegram, bot: Bot) -> None:
         await bot.edit_message_text("x", GROUP, sent.message_id)
     with pytest.raises(BadRequest, match=r"(?i)can't parse entities"):
         await bot.edit_message_text("<p>", USER, sent.message_id, parse_mode="HTML")
-    assert await bot.delete_message(USER, sent.message_id)
-    with pytest.raises(BadRequest, match=r"(?i)message to delete not found"):
-        await bot.delete_message(USER, sent.message_id)
-    with pytest.raises(BadRequest, match=r"(?i)message to edit not found"):
-        await bot.edit_message_text("three", USER, sent.message_id)
 
 
 async def test_inline_message_edit(fake: FakeTelegram, bot: Bot) -> None:
@@ -363,7 +366,7 @@ async def test_unknown_blocked_kicked(fake: FakeTelegram, bot: Bot) -> None:
     with pytest.raises(Forbidden, match=r"(?i)bot was blocked by the user"):
         await bot.send_message(USER, "hi")
     with pytest.raises(Forbidden):
-        await bot.send_chat_action(USER, "typing")
+        await bot.edit_message_text("x", USER, 1)
     fake.unblock(USER)
     await bot.send_message(USER, "back")
     fake.kick(GROUP)
@@ -424,30 +427,27 @@ async def test_chat_members(fake: FakeTelegram, bot: Bot) -> None:
     admins = await bot.get_chat_administrators(GROUP)
     assert [a.user.id for a in admins] == [USER]
     assert [a.user.id for a in await bot.get_chat_administrators(channel)] == [bot.id]
-    chat = await bot.get_chat(channel)
-    assert (chat.id, chat.type, chat.title) == (channel, "channel", "News")
 
 
-async def test_misc_methods(fake: FakeTelegram, bot: Bot) -> None:
-    """Commands, descriptions, menu button, reactions and chat actions behave."""
+async def test_misc_methods(fake: FakeTelegram, bot: Bot, http: aiohttp.ClientSession) -> None:
+    """Commands and descriptions are checked and recorded; methods the bot never uses are 404."""
     from telegram import BotCommand
 
     await bot.set_my_commands([BotCommand("start", "開始"), BotCommand("next", "下一節")])
-    assert [c.command for c in await bot.get_my_commands()] == ["start", "next"]
-    await bot.delete_my_commands()
-    assert await bot.get_my_commands() == ()
+    [commands] = fake.commands.values()
+    assert [c["command"] for c in commands] == ["start", "next"]
     with pytest.raises(BadRequest, match=r"(?i)BOT_COMMAND_INVALID"):
         await bot.set_my_commands([BotCommand("Bad-Name", "x")])
     assert await bot.set_my_description("d")
     assert await bot.set_my_short_description("s")
-    assert await bot.set_chat_menu_button()
-    sent = await bot.send_message(USER, "react")
-    assert await bot.set_message_reaction(USER, sent.message_id, "👍")
-    with pytest.raises(BadRequest):
-        await bot.set_message_reaction(USER, 999, "👍")
-    assert await bot.send_chat_action(USER, "typing")
-    assert await bot.get_webhook_info()
+    assert (fake.descriptions, fake.short_descriptions) == ({"": "d"}, {"": "s"})
+    with pytest.raises(BadRequest, match=r"(?i)description is too long"):
+        await bot.set_my_description("d" * 513)
+    assert (await bot.get_webhook_info()).url == ""
     assert await bot.delete_webhook()
+    for method in ("sendChatAction", "deleteMessage", "getChat", "getMyCommands"):
+        status, body = await raw(http, fake, method, chat_id=USER)
+        assert (status, body["description"]) == (404, "Not Found")
 
 
 # ------------------------------------------------------------------------------ faults, flood
@@ -504,13 +504,49 @@ async def test_flood_control(fake: FakeTelegram, bot: Bot, ptb_timedelta: None) 
     assert call.response["description"].startswith("Too Many Requests: retry after ")
 
 
+async def test_paid_broadcasts(fake: FakeTelegram, bot: Bot, ptb_timedelta: None) -> None:
+    """Paid sends count against paid_rate instead of global_rate; per-chat limits stay."""
+    fake.flood_control = True
+    fake.global_rate, fake.paid_rate = 2, 3
+    fake.add_chats(range(1, 10))
+    await bot.send_message(1, "a")
+    await bot.send_message(2, "b")
+    with pytest.raises(RetryAfter):
+        await bot.send_message(3, "c")
+    for chat in (3, 4, 5):
+        await bot.send_message(chat, "paid", allow_paid_broadcast=True)
+    with pytest.raises(RetryAfter):
+        await bot.send_message(6, "paid", allow_paid_broadcast=True)
+    fake.paid_rate = 1000
+    with pytest.raises(RetryAfter):
+        await bot.send_message(1, "again", allow_paid_broadcast=True)
+    assert fake.paid_sends == 3
+    assert [m.paid for m in fake.sent()] == [False, False, True, True, True]
+    # Only the last send came before the paid window's retry_after had passed.
+    assert [v["chat_id"] for v in fake.retry_after_violations] == [1]
+
+
+async def test_edits_are_flood_limited(fake: FakeTelegram, bot: Bot, ptb_timedelta: None) -> None:
+    """Edits count against the same limits as sends, and early retries are recorded."""
+    sent = await bot.send_message(USER, "1")
+    fake.flood_control = True
+    await bot.edit_message_text("2", USER, sent.message_id)
+    markup = keyboard(InlineKeyboardButton("b", callback_data="b"))
+    with pytest.raises(RetryAfter):
+        await bot.edit_message_reply_markup(USER, sent.message_id, reply_markup=markup)
+    with pytest.raises(RetryAfter):
+        await bot.edit_message_text("3", USER, sent.message_id)
+    assert [v["method"] for v in fake.retry_after_violations] == ["editMessageText"]
+    assert fake.messages[(USER, sent.message_id)].plain_text == "2"
+
+
 async def test_delay_times_out(fake: FakeTelegram, bot: Bot) -> None:
     """A delayed method makes the client time out."""
-    fake.delay("getChat", 0.3)
+    fake.delay("getChatMember", 0.3)
     with pytest.raises(TimedOut):
-        await bot.get_chat(USER, read_timeout=0.05)
-    fake.delay("getChat", None)
-    assert (await bot.get_chat(USER)).id == USER
+        await bot.get_chat_member(USER, USER, read_timeout=0.05)
+    fake.delay("getChatMember", None)
+    assert (await bot.get_chat_member(USER, USER)).user.id == USER
 
 
 async def test_stop_start_keeps_port(fake: FakeTelegram, bot: Bot) -> None:
@@ -562,13 +598,24 @@ async def test_timeout_and_limit(fake: FakeTelegram, bot: Bot) -> None:
 
 async def test_second_poll_conflicts(fake: FakeTelegram, bot: Bot) -> None:
     """A newer getUpdates (second bot instance) ends the older one with 409, like Telegram."""
+    assert await bot.get_updates(timeout=0) == ()
     first = asyncio.create_task(bot.get_updates(timeout=10))
     await fake.wait_for(lambda: fake.polling, timeout=5)
+    mine = fake.poller
+    assert mine is not None
+    assert fake.conflicts == 0
     # PTB's getUpdates connection pool has size 1, so the rival must be another Bot.
     async with Bot(fake.token, base_url=fake.base_url) as rival:
         assert await rival.get_updates(timeout=0) == ()
     with pytest.raises(Conflict, match=r"(?i)terminated by other getUpdates"):
         await first
+    assert (fake.conflicts, fake.poller) == (1, None)
+    # Each client is its TCP port; one Bot keeps its connection, so its polls share a port.
+    before, terminated, rivals = sorted(fake.calls_for("getUpdates"), key=lambda c: c.t)
+    assert before.client == terminated.client == mine
+    assert (terminated.status, rivals.status) == (409, 200)
+    assert rivals.client != mine
+    assert fake.polling_clients() == [mine, rivals.client]
 
 
 async def test_every_factory_parses(fake: FakeTelegram, bot: Bot) -> None:
@@ -697,6 +744,547 @@ async def test_inline_answers(fake: FakeTelegram, bot: Bot, http: aiohttp.Client
     assert answer.results[0]["input_message_content"]["message_text"] == "<b>ok</b>"
     with pytest.raises(BadRequest, match=r"(?i)query is too old"):
         await bot.answer_inline_query(query_id, results)
+
+
+# ------------------------------------------------------------------------------ polls
+
+
+async def test_send_poll_and_votes(fake: FakeTelegram, bot: Bot) -> None:
+    """sendPoll answers a Poll PTB accepts; pushed votes are counted; stopPoll closes it."""
+    msg = await bot.send_poll(
+        GROUP,
+        "哪一節?",
+        ["一", InputPollOption("二")],
+        is_anonymous=False,
+        allows_multiple_answers=True,
+    )
+    poll = msg.poll
+    assert (poll.question, [o.text for o in poll.options]) == ("哪一節?", ["一", "二"])
+    assert (poll.type, poll.is_anonymous, poll.allows_multiple_answers) == ("regular", False, True)
+    assert (poll.total_voter_count, poll.is_closed, poll.allows_revoting) == (0, False, True)
+    record = fake.polls[poll.id]
+    assert record is fake.sent(GROUP)[-1]
+    fake.push(U.poll_answer(poll.id, USER, [0, 1]))
+    fake.push(U.poll_answer(poll.id, 77, [1]))
+    fake.push(U.poll_answer(poll.id, USER, []))  # retracted
+    assert [o["voter_count"] for o in record.poll["options"]] == [0, 1]
+    assert record.poll["total_voter_count"] == 1
+    # poll_answer is in the default set, but not in a list that leaves it out.
+    assert await bot.get_updates(allowed_updates=["message"]) == ()
+    answers = [u.poll_answer for u in await bot.get_updates(allowed_updates=[])]
+    assert [a.option_ids for a in answers] == [(0, 1), (1,), ()]
+    assert answers[0].option_persistent_ids == ("0", "1")
+    assert answers[0].user.id == USER
+    # Votes Telegram would never report to the bot.
+    with pytest.raises(ValueError, match="not sent by the bot"):
+        fake.push(U.poll_answer("12345", USER, [0]))
+    anonymous = await bot.send_poll(USER, "Anonymous?", ["y", "n"])
+    assert anonymous.poll.is_anonymous
+    with pytest.raises(ValueError, match="anonymous"):
+        fake.push(U.poll_answer(anonymous.poll.id, USER, [0]))
+    with pytest.raises(BadRequest, match=r"(?i)there is no text in the message to edit"):
+        await bot.edit_message_text("x", GROUP, msg.message_id)
+    stopped = await bot.stop_poll(GROUP, msg.message_id)
+    assert (stopped.is_closed, stopped.total_voter_count) == (True, 1)
+    with pytest.raises(BadRequest, match=r"(?i)poll has already been closed"):
+        await bot.stop_poll(GROUP, msg.message_id)
+    text = await bot.send_message(USER, "not a poll")
+    with pytest.raises(BadRequest, match=r"(?i)message is not a poll"):
+        await bot.stop_poll(USER, text.message_id)
+
+
+async def test_quiz(fake: FakeTelegram, bot: Bot, http: aiohttp.ClientSession) -> None:
+    """A quiz names its correct options and explanation; its answers cannot change."""
+    msg = await bot.send_poll(
+        USER,
+        "2 + 2 = ?",
+        ["3", "4"],
+        type="quiz",
+        correct_option_ids=[1],
+        explanation="<b>4</b>, of course",
+        explanation_parse_mode="HTML",
+        is_anonymous=False,
+    )
+    poll = msg.poll
+    assert (poll.type, poll.correct_option_ids, poll.allows_revoting) == ("quiz", (1,), False)
+    assert poll.explanation == "4, of course"
+    assert [(e.type, e.offset, e.length) for e in poll.explanation_entities] == [("bold", 0, 1)]
+    fake.push(U.poll_answer(poll.id, USER, [0]))
+    with pytest.raises(ValueError, match="changing a vote"):
+        fake.push(U.poll_answer(poll.id, USER, [1]))
+    # The older correct_option_id still works, as on Telegram.
+    status, body = await raw(
+        http,
+        fake,
+        "sendPoll",
+        chat_id=USER,
+        question="q",
+        options=["a", "b"],
+        type="quiz",
+        correct_option_id=0,
+    )
+    assert (status, body["result"]["poll"]["correct_option_ids"]) == (200, [0])
+
+
+async def test_polls_are_flood_limited(fake: FakeTelegram, bot: Bot, ptb_timedelta: None) -> None:
+    """sendPoll counts against the same limits as sendMessage, paid broadcasts included."""
+    fake.flood_control = True
+    await bot.send_message(USER, "1")
+    with pytest.raises(RetryAfter):
+        await bot.send_poll(USER, "q", ["a", "b"])
+    await bot.send_poll(GROUP, "q", ["a", "b"], allow_paid_broadcast=True)
+    assert (fake.paid_sends, fake.http_429) == (1, 1)
+
+
+@pytest.mark.parametrize(
+    ("params", "error"),
+    [
+        ({"question": " "}, "poll question must be non-empty"),
+        ({"question": "問" * 301}, "poll question length must not exceed 300"),
+        ({"options": ["a"]}, "poll must have at least 2 option"),
+        ({"options": [str(i) for i in range(13)]}, "poll can't have more than 12 options"),
+        ({"options": ["a", {"text": ""}]}, "poll options must be non-empty"),
+        ({"options": ["a", "b" * 101]}, "poll options length must not exceed 100"),
+        ({"options": "a,b"}, "can't parse options JSON object"),
+        ({"type": "survey"}, "unsupported poll type specified"),
+        ({"type": "quiz"}, "correct quiz option list must be non-empty"),
+        ({"type": "quiz", "correct_option_ids": [2]}, "wrong quiz correct_option_id"),
+        (
+            {"type": "quiz", "correct_option_ids": [1, 0]},
+            "correct quiz option list must be increasing",
+        ),
+        ({"type": "quiz", "correct_option_ids": [0, 1]}, "QUIZ_CORRECT_ANSWERS_TOO_MUCH"),
+        (
+            {"type": "quiz", "correct_option_ids": [0], "explanation": "e" * 201},
+            "explanation is too long",
+        ),
+        (
+            {"type": "quiz", "correct_option_ids": [0], "explanation": "a\nb\nc\nd"},
+            "explanation can't contain more than 2 line feeds",
+        ),
+        (
+            {
+                "type": "quiz",
+                "correct_option_ids": [0],
+                "explanation": "<b>x",
+                "explanation_parse_mode": "HTML",
+            },
+            "can't parse entities: Can't find end tag corresponding to start tag \"b\" at byte "
+            "offset 0",
+        ),
+    ],
+)
+async def test_poll_checks(
+    fake: FakeTelegram, http: aiohttp.ClientSession, params: dict[str, Any], error: str
+) -> None:
+    """sendPoll refuses what Telegram refuses."""
+    request = {"chat_id": USER, "question": "q", "options": ["a", "b"], **params}
+    status, body = await raw(http, fake, "sendPoll", **request)
+    assert (status, body["description"]) == (400, f"Bad Request: {error}")
+    assert fake.sent() == []
+
+
+async def test_limits_at_the_edge(fake: FakeTelegram, http: aiohttp.ClientSession) -> None:
+    """300 question characters, 12 options of 100 and a 200-character explanation pass."""
+    status, body = await raw(
+        http,
+        fake,
+        "sendPoll",
+        chat_id=USER,
+        question="問" * 300,
+        options=["選" * 100] * 12,
+        type="quiz",
+        correct_option_ids=[11],
+        explanation="e" * 200,
+        allows_multiple_answers=True,
+    )
+    assert status == 200, body
+    assert len(fake.polls) == 1
+
+
+# ------------------------------------------------------------------------------ photos
+
+
+def image(width: int, height: int, kind: str = "PNG") -> bytes:
+    """Return a real image file of the given size."""
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (180, 40, 40)).save(out, kind)
+    return out.getvalue()
+
+
+async def upload_photo(
+    http: aiohttp.ClientSession, fake: FakeTelegram, data: bytes, **fields: str
+) -> tuple[int, dict[str, Any]]:
+    """POST sendPhoto as multipart/form-data, the way PTB uploads files."""
+    form = aiohttp.FormData()
+    form.add_field("chat_id", str(USER))
+    file_field = fields.pop("field", "photo")
+    for name, value in fields.items():
+        form.add_field(name, value)
+    form.add_field(file_field, io.BytesIO(data), filename="photo.png")
+    async with http.post(f"{fake.base_url}{fake.token}/sendPhoto", data=form) as resp:
+        return resp.status, await resp.json()
+
+
+async def test_send_photo_upload_and_reuse(fake: FakeTelegram, bot: Bot) -> None:
+    """An upload gets Telegram's PhotoSizes and file ids; a file id can be sent again."""
+    png = image(1000, 500)
+    markup = keyboard(InlineKeyboardButton("next", callback_data="n"))
+    msg = await bot.send_photo(
+        USER,
+        png,
+        caption="<b>圖</b> 一",
+        parse_mode="HTML",
+        reply_markup=markup,
+        disable_notification=True,
+    )
+    assert [(p.width, p.height) for p in msg.photo] == [
+        (90, 45),
+        (320, 160),
+        (800, 400),
+        (1000, 500),
+    ]
+    largest = msg.photo[-1]
+    assert largest.file_size == len(png)
+    assert (msg.caption, msg.caption_entities[0].type) == ("圖 一", "bold")
+    assert msg.reply_markup == markup
+    assert fake.photo_bytes(largest.file_id) == png
+    with Image.open(io.BytesIO(fake.photo_bytes(msg.photo[0].file_id))) as decoded:
+        assert decoded.size == (1000, 500)
+    record = fake.sent(USER)[-1]
+    assert (record.plain_text, record.disable_notification) == ("圖 一", True)
+    assert record.photo is not None and record.photo[-1]["file_id"] == largest.file_id
+    again = await bot.send_photo(GROUP, largest.file_id)
+    assert again.photo == msg.photo and again.caption is None
+    await bot.send_photo(GROUP, msg.photo[0].file_id)
+    assert (fake.photo_uploads, fake.photo_reuses) == (1, 2)
+    with pytest.raises(BadRequest, match=r"(?i)wrong file identifier/HTTP URL specified"):
+        await bot.send_photo(USER, "AgACAgIAAxkDAAInvented")
+    with pytest.raises(BadRequest, match=r"(?i)there is no text in the message to edit"):
+        await bot.edit_message_text("x", USER, msg.message_id)
+    # A large JPEG is kept at 2560 pixels on its longer side, as Telegram does.
+    jpeg = await bot.send_photo(USER, image(3000, 2000, "JPEG"))
+    assert (jpeg.photo[-1].width, jpeg.photo[-1].height, len(jpeg.photo)) == (2560, 1707, 5)
+
+
+@pytest.mark.parametrize(
+    ("make", "fields", "error"),
+    [
+        (lambda: b"", {}, "file must be non-empty"),
+        (lambda: b"GIF89a" + bytes(100), {}, "IMAGE_PROCESS_FAILED"),
+        (lambda: b"plain text, not an image", {}, "IMAGE_PROCESS_FAILED"),
+        (lambda: image(400, 300)[:80], {}, "IMAGE_PROCESS_FAILED"),
+        (lambda: image(9000, 1001, "JPEG"), {}, "PHOTO_INVALID_DIMENSIONS"),
+        (lambda: image(2100, 100), {}, "PHOTO_INVALID_DIMENSIONS"),
+        (lambda: b"\x89PNG\r\n\x1a\n" + bytes(10 * 1024**2), {}, "PHOTO_SAVE_FILE_INVALID"),
+        (lambda: image(20, 20), {"caption": "字" * 1025}, "message caption is too long"),
+        (lambda: image(20, 20), {"caption": "<i>x", "parse_mode": "HTML"}, "can't parse entities"),
+        (lambda: image(20, 20), {"field": "document"}, "there is no photo in the request"),
+    ],
+)
+async def test_photo_checks(
+    fake: FakeTelegram,
+    http: aiohttp.ClientSession,
+    make: Callable[[], bytes],
+    fields: dict[str, str],
+    error: str,
+) -> None:
+    """Uploads Telegram cannot take as a photo are refused with its words."""
+    status, body = await upload_photo(http, fake, make(), **dict(fields))
+    assert status == 400
+    assert body["description"].startswith(f"Bad Request: {error}")
+    assert (fake.sent(), fake.photo_uploads) == ([], 0)
+
+
+async def test_photo_limits_and_attach(fake: FakeTelegram, http: aiohttp.ClientSession) -> None:
+    """Limits themselves pass; a file may be named with attach://."""
+    status, body = await upload_photo(http, fake, image(2000, 100), caption="字" * 1024)
+    assert status == 200, body
+    status, body = await upload_photo(
+        http, fake, image(5000, 5000, "JPEG"), photo="attach://pic", field="pic"
+    )
+    assert status == 200, body
+    assert body["result"]["photo"][-1]["width"] == 2560
+    assert fake.photo_uploads == 2
+
+
+async def test_photos_are_flood_limited(fake: FakeTelegram, bot: Bot, ptb_timedelta: None) -> None:
+    """sendPhoto counts against the same limits as sendMessage; a refused upload is not kept."""
+    fake.flood_control = True
+    await bot.send_message(USER, "1")
+    with pytest.raises(RetryAfter):
+        await bot.send_photo(USER, image(10, 10))
+    assert fake.photo_uploads == 0
+    await bot.send_photo(GROUP, image(10, 10), allow_paid_broadcast=True)
+    assert (fake.photo_uploads, fake.paid_sends) == (1, 1)
+
+
+# ------------------------------------------------------------------------------ webhooks
+
+
+class Replica:
+    """One bot replica behind the webhook: records each request and answers ``status``."""
+
+    def __init__(self, status: int = 200, delay: float = 0.0) -> None:
+        self.status = status
+        self.delay = delay
+        self.received: list[tuple[str, dict[str, str], bytes]] = []
+        self.in_flight = 0
+        self.most_in_flight = 0
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+
+    async def handle(self, request: web.Request) -> web.Response:
+        self.received.append((request.path_qs, dict(request.headers), await request.read()))
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            if self.delay:
+                await asyncio.sleep(self.delay)  # a slow replica, not a test wait
+            return web.Response(status=self.status)
+        finally:
+            self.in_flight -= 1
+
+    @property
+    def update_ids(self) -> list[int]:
+        return [json.loads(body)["update_id"] for _, _, body in self.received]
+
+    async def __aenter__(self) -> Replica:
+        app = web.Application()
+        app.router.add_route("POST", "/{tail:.*}", self.handle)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._runner is not None
+        await self._runner.cleanup()
+
+
+HOOK = "https://bot.example.com/tg/hook?replica=any"
+
+
+@pytest.fixture
+def hook_fake(fake: FakeTelegram) -> FakeTelegram:
+    """The fake with quick retries and no pause between setWebhook calls."""
+    fake.set_webhook_interval = 0
+    fake.webhook_retry_delay = 0.05
+    return fake
+
+
+@pytest.mark.parametrize(
+    ("params", "error"),
+    [
+        ({"url": "ftp://x.org/hook"}, "Bad Request: invalid webhook URL specified"),
+        ({"url": "https://:443/hook"}, "Bad Request: invalid webhook URL specified"),
+        (
+            {"url": "https://x.org:8080/hook"},
+            "Bad Request: bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443",
+        ),
+        (
+            {"url": HOOK, "secret_token": "no spaces"},
+            "Bad Request: secret token contains unallowed characters",
+        ),
+        (
+            {"url": HOOK, "secret_token": "é"},
+            "Bad Request: secret token contains unallowed characters",
+        ),
+        ({"url": HOOK, "secret_token": "a" * 257}, "Bad Request: secret token is too long"),
+    ],
+)
+async def test_set_webhook_checks(
+    hook_fake: FakeTelegram, http: aiohttp.ClientSession, params: dict[str, Any], error: str
+) -> None:
+    """setWebhook refuses what Telegram refuses, with Telegram's words."""
+    status, body = await raw(http, hook_fake, "setWebhook", **params)
+    assert (status, body["description"]) == (400, error)
+    assert hook_fake.webhook is None
+
+
+async def test_set_webhook_once_a_second(
+    fake: FakeTelegram, bot: Bot, ptb_timedelta: None
+) -> None:
+    """A second setWebhook with a URL within a second answers 429, like Telegram."""
+    assert await bot.set_webhook(HOOK, secret_token="a" * 256)
+    with pytest.raises(RetryAfter) as info:
+        await bot.set_webhook(HOOK)
+    assert info.value.retry_after == timedelta(seconds=1)
+    assert await bot.set_webhook("")  # removing is not limited
+
+
+async def test_webhook_info_and_getupdates_conflict(
+    hook_fake: FakeTelegram, bot: Bot, http: aiohttp.ClientSession
+) -> None:
+    """getWebhookInfo shows the registration; getUpdates is a 409 while it is set."""
+    fake = hook_fake
+    info = await bot.get_webhook_info()
+    assert (info.url, info.pending_update_count, info.max_connections) == ("", 0, None)
+    fake.push(U.message(USER, USER, "queued"))
+    assert await bot.set_webhook(
+        HOOK, secret_token="Ab_-9", max_connections=5, allowed_updates=["message"]
+    )
+    info = await bot.get_webhook_info()
+    assert (info.url, info.has_custom_certificate) == (HOOK, False)
+    assert (info.pending_update_count, info.max_connections) == (1, 5)
+    assert info.allowed_updates == ("message",)
+    assert info.last_error_date is None
+    assert fake.webhook is not None and fake.webhook.secret_token == "Ab_-9"
+    with pytest.raises(Conflict, match=r"(?i)can't use getUpdates method while webhook is active"):
+        await bot.get_updates()
+    assert fake.conflicts == 1
+    status, body = await raw(
+        http, fake, "setWebhook", url=HOOK, secret_token="Ab_-9", max_connections=5
+    )
+    assert (status, body["description"]) == (200, "Webhook is already set")
+    # Out-of-range max_connections are clamped, as Telegram does.
+    for given, kept in ((0, 1), (500, 100), (None, 40)):
+        await raw(http, fake, "setWebhook", url=HOOK, max_connections=given)
+        assert fake.webhook.max_connections == kept
+    assert [c.params.get("max_connections") for c in fake.calls_for("setWebhook")] == [
+        5,
+        5,
+        0,
+        500,
+        None,
+    ]
+    status, body = await raw(http, fake, "deleteWebhook")
+    assert (status, body["description"]) == (200, "Webhook was deleted")
+    assert [u.message.text for u in await bot.get_updates()] == ["queued"]
+    status, body = await raw(http, fake, "deleteWebhook")
+    assert body["description"] == "Webhook is already deleted"
+    assert fake.call_count("deleteWebhook") == 2
+
+
+async def test_set_webhook_ends_long_poll(hook_fake: FakeTelegram, bot: Bot) -> None:
+    """A getUpdates long poll waiting when the webhook is set ends with 409."""
+    poll = asyncio.create_task(bot.get_updates(timeout=10))
+    await hook_fake.wait_for(lambda: hook_fake.polling, timeout=5)
+    async with Bot(hook_fake.token, base_url=hook_fake.base_url) as other:
+        await other.set_webhook(HOOK)
+    with pytest.raises(Conflict, match=r"(?i)terminated by setWebhook request"):
+        await poll
+
+
+async def test_webhook_delivery_round_robin(hook_fake: FakeTelegram, bot: Bot) -> None:
+    """Updates go to each target in turn, at the registered path, with the secret header."""
+    fake = hook_fake
+    async with Replica() as one, Replica() as two:
+        fake.webhook_targets = [one.url, two.url + "/"]
+        await bot.set_webhook(HOOK, secret_token="s3cret")
+        ids = fake.push_many([U.message(chat, chat, f"hi {chat}") for chat in (1, 2, 3, 4)])
+        await fake.wait_delivered(timeout=5)
+        assert sorted(one.update_ids + two.update_ids) == ids
+        assert (len(one.received), len(two.received)) == (2, 2)
+        path, headers, body = one.received[0]
+        assert path == "/tg/hook?replica=any"
+        assert headers["X-Telegram-Bot-Api-Secret-Token"] == "s3cret"
+        assert headers["Content-Type"] == "application/json"
+        assert json.loads(body)["message"]["text"] == "hi 1"
+        delivery = fake.deliveries[ids[0]]
+        assert (delivery.target, delivery.statuses, delivery.delivered) == (one.url, [200], True)
+        assert fake.deliveries[ids[1]].target == two.url
+        assert fake.handed_out_at[ids[0]] <= delivery.delivered_at
+        assert (await bot.get_webhook_info()).pending_update_count == 0
+        # Raw posts for tests of the bot's own checks: wrong secret, malformed body.
+        status, _ = await fake.post_webhook(b"{not json", target=two.url, secret="wrong")
+        assert status == 200
+        assert two.received[-1][1]["X-Telegram-Bot-Api-Secret-Token"] == "wrong"
+        await fake.post_webhook({"update_id": 1}, secret="")
+        assert "X-Telegram-Bot-Api-Secret-Token" not in one.received[-1][1]
+
+
+async def test_webhook_redelivers_to_the_next_target(hook_fake: FakeTelegram, bot: Bot) -> None:
+    """A failed update is retried on the next target until one accepts it; errors are shown."""
+    fake = hook_fake
+    fake.webhook_timeout = 0.2
+    async with Replica(status=500) as broken, Replica(delay=1) as slow, Replica() as good:
+        dead = "http://127.0.0.1:9"  # nothing listens on the discard port
+        fake.webhook_targets = [broken.url, dead, slow.url, good.url]
+        await bot.set_webhook(HOOK)
+        [uid] = fake.push_many([U.message(USER, USER, "retry me")])
+        await fake.wait_delivered(timeout=5)
+        delivery = fake.deliveries[uid]
+        assert [a.target for a in delivery.attempts] == fake.webhook_targets
+        assert delivery.statuses == [500, None, None, 200]
+        assert [a.error for a in delivery.attempts] == [
+            "Wrong response from the webhook: 500 Internal Server Error",
+            "Connection refused",
+            "Read timeout expired",
+            None,
+        ]
+        assert delivery.target == good.url
+        assert broken.update_ids == slow.update_ids == good.update_ids == [uid]
+        info = await bot.get_webhook_info()
+        assert info.last_error_message == "Read timeout expired"
+        assert info.last_error_date is not None
+        # Setting the webhook again clears the last error, as on Telegram.
+        await bot.set_webhook(HOOK, secret_token="new")
+        assert (await bot.get_webhook_info()).last_error_message is None
+
+
+async def test_webhook_order_and_connections(hook_fake: FakeTelegram, bot: Bot) -> None:
+    """Like Telegram: one request at a time per chat, in order; max_connections in total."""
+    fake = hook_fake
+    async with Replica(delay=0.05) as replica:
+        fake.webhook_targets = [replica.url]
+        await bot.set_webhook(HOOK, max_connections=2)
+        same_chat = fake.push_many([U.message(USER, USER, str(i)) for i in range(4)])
+        others = fake.push_many([U.message(chat, chat, "x") for chat in (7, 8, 9)])
+        await fake.wait_delivered(timeout=5)
+        arrived = replica.update_ids
+        assert [uid for uid in arrived if uid in same_chat] == same_chat
+        assert sorted(arrived) == sorted(same_chat + others)
+        assert replica.most_in_flight == 2
+
+
+async def test_webhook_allowed_updates(hook_fake: FakeTelegram, bot: Bot) -> None:
+    """Updates the bot did not ask for are never delivered; chat_member needs asking."""
+    fake = hook_fake
+    async with Replica() as replica:
+        fake.webhook_targets = [replica.url]
+        fake.push(U.chat_member_updated(GROUP, USER, 77, "member", "left"))
+        message = fake.push(U.message(USER, USER, "hi"))
+        await bot.set_webhook(HOOK)
+        await fake.wait_delivered(timeout=5)
+        assert replica.update_ids == [message]
+        await bot.set_webhook(HOOK, allowed_updates=["chat_member"])
+        fake.push(U.message(USER, USER, "not asked for"))
+        member = fake.push(U.chat_member_updated(GROUP, USER, 77, "member", "left"))
+        await fake.wait_delivered(timeout=5)
+        assert replica.update_ids == [message, member]
+
+
+async def test_webhook_survives_an_outage(hook_fake: FakeTelegram, bot: Bot) -> None:
+    """While the fake is down nothing is delivered; afterwards delivery resumes."""
+    fake = hook_fake
+    async with Replica() as replica:
+        fake.webhook_targets = [replica.url]
+        await bot.set_webhook(HOOK)
+        async with fake.outage():
+            uid = fake.push(U.message(USER, USER, "during the outage"))
+        await fake.wait_delivered(timeout=5)
+        assert replica.update_ids == [uid]
+
+
+async def test_webhook_pending_and_dropped(hook_fake: FakeTelegram, bot: Bot) -> None:
+    """Without targets updates wait; deleteWebhook hands them to getUpdates or drops them."""
+    fake = hook_fake
+    await bot.set_webhook(HOOK)
+    ids = fake.push_many([U.message(USER, USER, str(i)) for i in range(3)])
+    assert (await bot.get_webhook_info()).pending_update_count == 3
+    with pytest.raises(TimeoutError):
+        await fake.wait_delivered(timeout=0.05)
+    assert await bot.delete_webhook()
+    assert [u.update_id for u in await bot.get_updates()] == ids
+    await bot.set_webhook(HOOK, drop_pending_updates=True)
+    assert (await bot.get_webhook_info()).pending_update_count == 0
+    fake.push(U.message(USER, USER, "late"))
+    assert await bot.delete_webhook(drop_pending_updates=True)
+    assert await bot.get_updates() == ()
+    assert fake.calls_for("setWebhook")[-1].params["drop_pending_updates"] is True
 
 
 # ------------------------------------------------------------------------------ recording

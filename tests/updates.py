@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import re
 import time
+from collections.abc import Sequence
 from typing import Any
 
 JSON = dict[str, Any]
@@ -466,6 +467,23 @@ def photo_message(
     if caption is not None:
         msg["caption"] = caption
     return {"message": msg}
+
+
+def poll_answer(poll_id: str, user: JSON | int, option_ids: Sequence[int]) -> JSON:
+    """Build a poll_answer update: a user voted, or retracted their vote with no option_ids.
+
+    Telegram reports votes only in non-anonymous polls the bot sent, so FakeTelegram.push
+    refuses others and fills in the options' persistent ids from the poll. poll_answer is
+    in the default allowed_updates set; a bot that passes its own allowed_updates list must
+    name it to receive these.
+    """
+    answer = {
+        "poll_id": str(poll_id),
+        "user": _as_user(user),
+        "option_ids": list(option_ids),
+        "option_persistent_ids": [str(i) for i in option_ids],
+    }
+    return {"poll_answer": answer}
 
 
 def update_type(update: JSON) -> str:
