@@ -98,7 +98,7 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         report = await copy_database(args.source, args.target, force=args.force)
         print(report)
         return 0
-    from bot.app import serve
+    from bot.lifecycle import serve
 
     return await serve(settings)
 

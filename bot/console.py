@@ -184,7 +184,8 @@ class ConsoleRequest(BaseRequest):
 
 
 async def run_console(settings: Settings) -> None:
-    from bot.app import build_application, running
+    from bot.app import build_application
+    from bot.lifecycle import running
 
     console = ConsoleRequest()
     app = build_application(settings, request=console, get_updates_request=console)

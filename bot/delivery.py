@@ -8,10 +8,12 @@ after Telegram accepted it, in batches of ``concurrency``, and no new message is
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
@@ -20,10 +22,10 @@ from bot import render, sender, texts
 from bot.api_errors import is_chat_gone, retry_seconds
 from bot.chats import ChatService, ChatState, digest_script
 from bot.content import Library
-from bot.schedule import plan_delivery
 from bot.metrics import Metrics
 from bot.ratelimit import digest_lane
-from bot.store import Delivered
+from bot.schedule import plan_delivery
+from bot.store import Claim, Delivered
 
 log = logging.getLogger(__name__)
 
@@ -70,23 +72,44 @@ class Deliverer:
         self.stopping = False
 
     async def run_due(self, bot: Bot, now: datetime) -> Report:
-        """Deliver to every chat due at ``now``; a run already under way makes this a no-op."""
+        """Deliver to every chat due at ``now``; a run already under way makes this a no-op.
+
+        A long run (ten thousand chats at 30/s take minutes) reads the time afresh for each
+        claim: a lease runs from when it was taken, and is renewed while its batch sends.
+        """
         report = Report()
         if self._lock.locked():
             return report
         async with self._lock:
-            epoch = int(now.timestamp())
+            started = time.monotonic()
             while not self.stopping:
+                at = now + timedelta(seconds=time.monotonic() - started)
                 claimed = await self.queue.claim(
-                    epoch, limit=self.config.batch, lease=self.config.lease_seconds
+                    int(at.timestamp()), limit=self.config.batch, lease=self.config.lease_seconds
                 )
                 if not claimed:
                     break
-                await self._deliver_batch(bot, claimed, now, report)
+                renewing = asyncio.create_task(self._renew(claimed, at, started))
+                try:
+                    await self._deliver_batch(bot, claimed, at, report)
+                finally:
+                    renewing.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await renewing
         return report
 
+    async def _renew(self, claimed: list[Claim], at: datetime, started: float) -> None:
+        """Keep a batch's lease alive while it is being sent, so no one else takes it."""
+        token = claimed[0].state.claim_token
+        assert token is not None
+        lease = self.config.lease_seconds
+        while True:
+            await asyncio.sleep(lease / 3)
+            elapsed = time.monotonic() - started
+            await self.queue.renew(token, int(at.timestamp() + elapsed) + lease)
+
     async def _deliver_batch(
-        self, bot: Bot, claimed: list[ChatState], now: datetime, report: Report
+        self, bot: Bot, claimed: list[Claim], now: datetime, report: Report
     ) -> None:
         """Send to the claimed chats and record what was sent, in batches of ``concurrency``.
 
@@ -101,6 +124,7 @@ class Deliverer:
         unrecorded = asyncio.Semaphore(2 * concurrency)
         pending: list[Delivered] = []
         flushing = asyncio.Lock()
+        started = time.monotonic()
 
         async def flush() -> None:
             async with flushing:
@@ -112,7 +136,8 @@ class Deliverer:
                     for _ in batch:
                         unrecorded.release()
 
-        async def one(state: ChatState) -> None:
+        async def one(claim: Claim) -> None:
+            state = claim.state
             await unrecorded.acquire()
             awaiting_record = False
             try:
@@ -126,6 +151,7 @@ class Deliverer:
                 async with sending:
                     done = await self._deliver_safely(bot, state, now, report)
                 if done is not None:
+                    self._count_sent(claim, now.timestamp() + time.monotonic() - started)
                     pending.append(done)
                     awaiting_record = True  # flush() frees this slot once it is committed
             finally:
@@ -134,9 +160,16 @@ class Deliverer:
             if len(pending) >= concurrency:
                 await flush()
 
-        await asyncio.gather(*(one(s) for s in claimed))
+        await asyncio.gather(*(one(c) for c in claimed))
         if pending:
             await flush()
+
+    def _count_sent(self, claim: Claim, sent_at: float) -> None:
+        if self._metrics is None:
+            return
+        self._metrics.digests.labels("repeated" if claim.lapsed else "delivered").inc()
+        if claim.state.next_due_at is not None:
+            self._metrics.delivery_lag.observe(max(0.0, sent_at - claim.state.next_due_at))
 
     async def _deliver_safely(
         self, bot: Bot, state: ChatState, now: datetime, report: Report
@@ -189,7 +222,6 @@ class Deliverer:
             log.warning("delivery to chat %s failed (%s); will retry", target.chat_id, exc)
             await self._retry_later(target.chat_id, state, now, report)
             return None
-        self._count("delivered", state, now)
         if target.chat_id != state.chat_id:
             report.migrated += 1
         if plan.section:
@@ -224,6 +256,8 @@ class Deliverer:
         log.info("chat %s is no longer reachable (%s); subscription deactivated", chat_id, exc)
         await self.chats.deactivate(chat_id)
         report.deactivated += 1
+        if self._metrics is not None:
+            self._metrics.digests.labels("failed").inc()
 
     async def _retry_later(
         self, chat_id: int, state: ChatState, now: datetime, report: Report, at_least: int = 0
@@ -236,3 +270,5 @@ class Deliverer:
         assert state.claim_token is not None
         await self.queue.release(chat_id, state.claim_token, retry_at=retry_at, failures=failures)
         report.retried += 1
+        if self._metrics is not None:
+            self._metrics.digests.labels("failed").inc()

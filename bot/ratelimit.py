@@ -28,7 +28,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from telegram.error import RetryAfter
+from telegram.error import NetworkError, RetryAfter
 from telegram.ext import BaseRateLimiter
 
 from bot.api_errors import retry_seconds
@@ -231,6 +231,17 @@ class Scheduler:
         self._wake.set()
         return await ticket.future
 
+    def abort(self) -> None:
+        """Fail every send still waiting for its turn (the bot is stopping)."""
+        waiting = [t for lane in self._lanes.values() for t in lane]
+        waiting += [t for _, t in self._parked]
+        for lane in self._lanes.values():
+            lane.clear()
+        self._parked.clear()
+        for ticket in waiting:
+            if not ticket.future.done():
+                ticket.future.set_exception(NetworkError("the bot is stopping"))
+
     async def close(self) -> None:
         if self._task is not None:
             self._task.cancel()
@@ -245,10 +256,11 @@ class Scheduler:
             while self._parked and self._parked[0][0] <= now:
                 _, ticket = heapq.heappop(self._parked)
                 heapq.heappush(self._lanes[ticket.lane], ticket)
-            next_at = self._parked[0][0] if self._parked else now + 60.0
+            next_at = now + 60.0
             for lane in Lane:
-                lane_next = await self._serve(self._lanes[lane], loop)
-                next_at = min(next_at, lane_next)
+                next_at = min(next_at, await self._serve(self._lanes[lane], loop))
+            if self._parked:  # including heads parked just now
+                next_at = min(next_at, self._parked[0][0])
             delay = next_at - loop.time()
             if delay > 0:
                 with contextlib.suppress(TimeoutError):

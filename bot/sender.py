@@ -46,7 +46,7 @@ async def send(
     ``chats`` records a move (migration, lost topic) so later messages go there directly;
     ``paid`` sends as a paid broadcast (Telegram Stars beyond 30 messages/s).
     """
-    extra = {"allow_paid_broadcast": True} if paid else {}
+
     chunks = split_message(message.text)
     for i, chunk in enumerate(chunks):
         markup = message.markup if i == len(chunks) - 1 else None
@@ -59,7 +59,7 @@ async def send(
                     reply_markup=markup,
                     disable_notification=quiet,
                     message_thread_id=target.thread_id,
-                    **extra,
+                    allow_paid_broadcast=True if paid else None,
                 )
                 break
             except ChatMigrated as exc:

@@ -71,5 +71,8 @@ async def delete_webhook(settings: Settings) -> str:
 def _bot(settings: Settings) -> Bot:
     from bot.transport import AiohttpRequest
 
-    kwargs = {"base_url": settings.base_url} if settings.base_url else {}
-    return Bot(settings.token, request=AiohttpRequest(connection_pool_size=2), **kwargs)
+    return Bot(
+        settings.token,
+        base_url=settings.base_url or "https://api.telegram.org/bot",
+        request=AiohttpRequest(connection_pool_size=2),
+    )

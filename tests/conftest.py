@@ -16,10 +16,11 @@ import pytest
 from telegram import Update
 from telegram.ext import ContextTypes, TypeHandler
 
-from bot.app import build_application, running
+from bot.app import build_application
 from bot.config import Settings, load_settings
 from bot.content import Library, load_library
 from bot.handlers.common import BotApplication
+from bot.lifecycle import running
 from bot.services import Services
 from tests import updates as u
 from tests.fake_telegram import FakeTelegram, SentMessage

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.chats import ChatState
-from bot.store import Store
+from bot.store import Claim, Store
 from tests.conftest import BotRunner, Clock, Harness
 from tests.fake_telegram import FakeTelegram, SentMessage
 from tests.seed import add_subscribers
@@ -37,7 +37,7 @@ class Probe:
         self._changed = asyncio.Event()
         original = store.queue.claim
 
-        async def claim(now: int, *, limit: int, lease: int) -> list[ChatState]:
+        async def claim(now: int, *, limit: int, lease: int) -> list[Claim]:
             rows = await original(now, limit=limit, lease=lease)
             self.claims.append((now, len(rows)))
             self._changed.set()

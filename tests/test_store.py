@@ -98,7 +98,7 @@ async def test_two_workers_claim_disjoint_sets(store: Store, service: ChatServic
     first, second = await asyncio.gather(
         store.queue.claim(NOW, limit=150, lease=60), store.queue.claim(NOW, limit=150, lease=60)
     )
-    a, b = {c.chat_id for c in first}, {c.chat_id for c in second}
+    a, b = {c.state.chat_id for c in first}, {c.state.chat_id for c in second}
     assert not a & b
     assert a | b == set(range(1, 201))
     # Nothing is claimable again while the leases hold.
@@ -109,8 +109,9 @@ async def test_only_the_lease_holder_records_a_delivery(
     store: Store, service: ChatService
 ) -> None:
     await subscribe(service, 11)
-    [claimed] = await store.queue.claim(NOW, limit=10, lease=60)
-    assert claimed.claim_token is not None
+    [claim] = await store.queue.claim(NOW, limit=10, lease=60)
+    claimed = claim.state
+    assert claimed.claim_token is not None and not claim.lapsed
     await store.queue.complete([Delivered(11, "not-the-token", 1, NOW + 86_400, False)])
     chat = await store.chats.get(11)
     assert chat is not None and chat.progress == 0
@@ -122,12 +123,41 @@ async def test_only_the_lease_holder_records_a_delivery(
 
 async def test_released_claim_waits_for_its_retry_time(store: Store, service: ChatService) -> None:
     await subscribe(service, 12)
-    [claimed] = await store.queue.claim(NOW, limit=10, lease=60)
-    assert claimed.claim_token is not None
-    await store.queue.release(12, claimed.claim_token, retry_at=NOW + 30, failures=1)
+    [claim] = await store.queue.claim(NOW, limit=10, lease=60)
+    assert claim.state.claim_token is not None
+    await store.queue.release(12, claim.state.claim_token, retry_at=NOW + 30, failures=1)
     assert await store.queue.claim(NOW + 10, limit=10, lease=60) == []
     [again] = await store.queue.claim(NOW + 31, limit=10, lease=60)
-    assert again.failures == 1
+    assert again.state.failures == 1 and not again.lapsed  # handed back, not lapsed
+
+
+async def test_a_lease_that_ran_out_is_taken_again_and_marked_lapsed(
+    store: Store, service: ChatService
+) -> None:
+    await subscribe(service, 15)
+    [first] = await store.queue.claim(NOW, limit=10, lease=60)
+    assert await store.queue.claim(NOW + 59, limit=10, lease=60) == []
+    [second] = await store.queue.claim(NOW + 61, limit=10, lease=60)  # its worker died
+    assert second.lapsed and second.state.claim_token != first.state.claim_token
+
+
+async def test_a_renewed_lease_is_not_taken(store: Store, service: ChatService) -> None:
+    await subscribe(service, 16)
+    [claim] = await store.queue.claim(NOW, limit=10, lease=60)
+    assert claim.state.claim_token is not None
+    await store.queue.renew(claim.state.claim_token, NOW + 100 + 60)
+    assert await store.queue.claim(NOW + 100, limit=10, lease=60) == []
+    assert len(await store.queue.claim(NOW + 161, limit=10, lease=60)) == 1
+
+
+async def test_a_claim_takes_at_most_its_limit_oldest_first(
+    store: Store, service: ChatService
+) -> None:
+    for chat_id in range(300, 340):
+        await subscribe(service, chat_id, due=NOW - 1000 + chat_id)
+    claims = await store.queue.claim(NOW, limit=7, lease=60)
+    assert [c.state.chat_id for c in claims] == list(range(300, 307))
+    assert await store.queue.backlog(NOW) == 40  # due, whether claimed or not
 
 
 async def test_deactivated_and_unsubscribed_chats_are_never_due(

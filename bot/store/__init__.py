@@ -15,17 +15,18 @@ from bot.store.chats import Chats
 from bot.store.engine import describe, insert_or_ignore, lock_sqlite_file, open_engine
 from bot.store.ledger import Seen, UpdateLedger
 from bot.store.migrate import Migration, SchemaError
-from bot.store.queue import Delivered, DeliveryQueue
+from bot.store.queue import Claim, Delivered, DeliveryQueue
 from bot.store.schema import chats, meta, metadata, users
 from bot.store.users import Users
 
 __all__ = [
+    "Claim",
     "Delivered",
     "Migration",
     "SchemaError",
     "Seen",
-    "UpdateLedger",
     "Store",
+    "UpdateLedger",
     "chats",
     "metadata",
     "users",

@@ -193,6 +193,18 @@ class Chats:
                 update(chats).where(chats.c.chat_id == new_id).values(updated_at=now(), **values)
             )
 
+    async def subscribers(self) -> dict[tuple[str, str], int]:
+        """Return subscribed, active chats counted by kind and script."""
+        script = func.coalesce(chats.c.script, "default")
+        query = (
+            select(chats.c.kind, script, func.count())
+            .where(and_(chats.c.subscribed.is_(True), chats.c.active.is_(True)))
+            .group_by(chats.c.kind, script)
+        )
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return {(kind, str(name)): int(n) for kind, name, n in rows}
+
     async def count(self, *, subscribed: bool | None = None) -> int:
         query = select(func.count()).select_from(chats)
         if subscribed is not None:

@@ -16,6 +16,14 @@ from bot.store.schema import chats
 
 
 @dataclass(frozen=True)
+class Claim:
+    """A due chat leased to this worker."""
+
+    state: ChatState
+    lapsed: bool  # an earlier lease on it ran out unrecorded: this may repeat a message
+
+
+@dataclass(frozen=True)
 class Delivered:
     """A delivery that reached Telegram, to be recorded for its chat."""
 
@@ -29,12 +37,16 @@ class Delivered:
 class DeliveryQueue:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        self._immediate = engine.execution_options(sqlite_immediate=True)
 
-    async def claim(self, now_epoch: int, *, limit: int, lease: int) -> list[ChatState]:
+    async def claim(self, now_epoch: int, *, limit: int, lease: int) -> list[Claim]:
         """Take a lease on up to ``limit`` due chats; no other worker can take them meanwhile.
 
-        The conditional UPDATE is the claim: a row is taken only if it is still due and
-        unclaimed at the moment of the write, so two workers never hold the same delivery.
+        One statement: the due rows are picked (skipping rows another replica is claiming
+        right now) and leased. The pick is a materialized CTE so that the planner runs it
+        once, whatever its statistics say; a subquery inside ``IN`` can be re-run per row
+        and ignore its LIMIT. A row still carrying another worker's token had a lease that
+        ran out unrecorded: its message may already have been sent (``lapsed``).
         """
         token = str(uuid.uuid4())
         due = and_(
@@ -44,19 +56,43 @@ class DeliveryQueue:
             chats.c.next_due_at <= now_epoch,
             or_(chats.c.claimed_until.is_(None), chats.c.claimed_until < now_epoch),
         )
-        candidates = select(chats.c.chat_id).where(due).order_by(chats.c.next_due_at).limit(limit)
+        picked = (
+            select(chats.c.chat_id, chats.c.claim_token.label("lapsed"))
+            .where(due)
+            .order_by(chats.c.next_due_at)
+            .limit(limit)
+        )
+        lease_values = {"claimed_until": now_epoch + lease, "claim_token": token}
+        if self.engine.dialect.name == "postgresql":
+            async with self.engine.begin() as conn:
+                cte = picked.with_for_update(skip_locked=True).cte("picked")
+                rows = await conn.execute(
+                    update(chats)
+                    .where(chats.c.chat_id == cte.prefix_with("MATERIALIZED").c.chat_id)
+                    .values(**lease_values)
+                    .returning(*chats.c, cte.c.lapsed)
+                )
+                claims = [Claim(to_state(row), row.lapsed is not None) for row in rows]
+        else:
+            # SQLite's RETURNING sees only the updated table: read the pick first, in one
+            # write-locked transaction so that no other writer comes between.
+            async with self._immediate.begin() as conn:
+                lapsed = {r.chat_id: r.lapsed is not None for r in await conn.execute(picked)}
+                rows = await conn.execute(
+                    update(chats)
+                    .where(and_(chats.c.chat_id.in_(list(lapsed)), due))
+                    .values(**lease_values)
+                    .returning(*chats.c)
+                )
+                claims = [Claim(to_state(row), lapsed[row.chat_id]) for row in rows]
+        return sorted(claims, key=lambda c: (c.state.next_due_at or 0, c.state.chat_id))
+
+    async def renew(self, token: str, until: int) -> None:
+        """Extend a claim's lease while its batch is still being sent."""
         async with self.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                # Skip rows another replica is claiming right now instead of waiting on them.
-                candidates = candidates.with_for_update(skip_locked=True)
             await conn.execute(
-                update(chats)
-                .where(and_(chats.c.chat_id.in_(candidates.scalar_subquery()), due))
-                .values(claimed_until=now_epoch + lease, claim_token=token)
-                .execution_options(synchronize_session=False)
+                update(chats).where(chats.c.claim_token == token).values(claimed_until=until)
             )
-            rows = (await conn.execute(select(chats).where(chats.c.claim_token == token))).all()
-        return [to_state(r) for r in rows]
 
     async def complete(self, done: Sequence[Delivered]) -> None:
         """Record delivered sections in one transaction; only the lease holder may write.
@@ -118,3 +154,19 @@ class DeliveryQueue:
         async with self.engine.connect() as conn:
             value = (await conn.execute(query)).scalar()
         return int(value) if value is not None else None
+
+    async def backlog(self, now_epoch: int) -> int:
+        """Return how many chats are due and not yet delivered."""
+        query = (
+            select(func.count())
+            .select_from(chats)
+            .where(
+                and_(
+                    chats.c.subscribed.is_(True),
+                    chats.c.active.is_(True),
+                    chats.c.next_due_at <= now_epoch,
+                )
+            )
+        )
+        async with self.engine.connect() as conn:
+            return int((await conn.execute(query)).scalar_one())
