@@ -395,7 +395,7 @@ def script_conversion(library: Library, repeats: int = 5, number: int = 2000) ->
 
     def on_the_fly() -> None:
         # What serving simplified would cost without the stored edition: render the
-        # traditional text, then run OpenCC t2s over all of it.
+        # traditional text, then convert all of it (OpenCC tw2s; the key keeps its old name).
         for n in sections:
             to_simplified(render.section(library, n, Script.TRADITIONAL).text)
 

@@ -7,6 +7,8 @@ from functools import cache
 
 import opencc
 
+from bot import texts_taiwan
+
 
 class Script(enum.StrEnum):
     SIMPLIFIED = "simplified"
@@ -69,16 +71,22 @@ def _converter(config: str) -> opencc.OpenCC:
 
 
 def to_simplified(text: str) -> str:
-    """Convert article text (traditional) to simplified script."""
-    return _converter("t2s").convert(text)
+    """Convert article text (Taiwan-standard traditional) to simplified script.
+
+    ``tw2s`` first maps Taiwan variants back (看著 → 看着, the aspect particle), then converts;
+    plain ``t2s`` keeps 著 there, which mainland text never writes.
+    """
+    return _converter("tw2s").convert(text)
 
 
 def to_traditional_ui(text: str) -> str:
-    """Convert UI text authored in simplified to Taiwan-standard traditional forms.
+    """Convert UI text authored in simplified to Taiwan traditional, with Taiwan wording.
 
-    ``s2tw`` gives 為/眾/裡, matching the article's forms, where ``s2t`` gives 爲/衆/裏.
+    ``s2twp`` converts words as well as characters (设置 → 設定, 打开 → 開啟) and gives the
+    Taiwan forms 為/眾/裡 that the article uses; the reviewed replacements of
+    ``bot.texts_taiwan`` then fix what it leaves mainland (推送 → 推播).
     """
-    return _converter("s2tw").convert(text)
+    return texts_taiwan.apply(_converter("s2twp").convert(text))
 
 
 def ui(text: str, script: Script) -> str:
@@ -86,6 +94,12 @@ def ui(text: str, script: Script) -> str:
     return text if script is Script.SIMPLIFIED else to_traditional_ui(text)
 
 
+# OpenCC turns 著 into 着 only where it reads the aspect particle (看著 → 看着, yet 著名 stays),
+# so a word typed alone or in a context it does not know could keep 著 while the article has
+# 着. Matching treats the two as one character.
+_FOLD = str.maketrans({"著": "着"})
+
+
 def fold(text: str) -> str:
     """Return a script-independent form of text for matching (its simplified form)."""
-    return to_simplified(text).casefold()
+    return to_simplified(text).translate(_FOLD).casefold()

@@ -1,8 +1,9 @@
-"""Every UI string, once, authored in simplified Chinese; traditional readers get s2tw.
+"""Every UI string, once, authored in simplified Chinese; traditional readers get Taiwan wording.
 
-``/help`` and the command menu are generated from COMMANDS. The traditional forms are
-converted ahead of time into ``texts_zh_hant.json`` by ``python -m bot.texts`` (a test keeps
-it equal to OpenCC's ``s2tw`` output), so the bot starts without loading that converter.
+``/help`` and the command menu are generated from COMMANDS. The traditional forms are made
+ahead of time into ``texts_zh_hant.json`` by ``python -m bot.texts``: OpenCC ``s2twp``, then
+the reviewed replacements of ``bot.texts_taiwan``. A test keeps the file equal to that output,
+so it cannot drift, and the bot starts without loading a converter.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ COMMANDS: tuple[tuple[str, str, bool], ...] = (
 
 BOT_DESCRIPTION = (
     "逐节连载一篇新闻报道：《{title}》。每天推送一节，或随时用 /next 阅读下一节；"
-    "可查语录、查日期，简体繁体任选。"
+    "可查语录、查日期，简体、繁体任选。"
 )
 BOT_SHORT_DESCRIPTION = "逐节连载一篇新闻报道，每天一节，简繁任选。"
 
@@ -55,7 +56,7 @@ WELCOME_GROUP = (
 )
 SCRIPT_NAME = {Script.SIMPLIFIED: "简体", Script.TRADITIONAL: "繁体"}
 HELP_HEADER = "可用命令："
-HELP_FOOTER = "在任何聊天里输入 @{bot} 关键词，可以分享语录。"
+HELP_FOOTER = "在任何聊天中输入 @{bot} 加关键词，即可分享语录。"
 
 BTN_NEXT = "下一节 ▶"
 BTN_SWITCH = {Script.SIMPLIFIED: "简体", Script.TRADITIONAL: "繁體"}
@@ -79,8 +80,10 @@ END_APPENDED = "—— 全文完。想从头再读，发送 /reset。"
 ALL_READ = "你已经读完全部 {total} 节了。想从头再读，发送 /reset；也可以用 /read N 重读某一节。"
 
 TOC_HEADER = "目录（✓ 已读）："
-READ_USAGE = "请给出节号，例如 /read 2（共 {total} 节）。"
-READ_RANGE = "没有第 {arg} 节。请输入 1 到 {total} 之间的数字。"
+READ_USAGE = "请在 /read 后面写上节号，例如 /read 2（共 {total} 节）。"
+# Two replies: a number the reader meant, or words we could not read (echoed as typed).
+READ_RANGE = "没有第 {n} 节：全文共 {total} 节，请输入 1 到 {total} 之间的节号。"
+READ_UNREADABLE = "看不懂“{arg}”。请输入 1 到 {total} 之间的节号，例如 /read 2。"
 
 QUOTE_LINE = "<b>语录 {n}</b>（{label}）\n{text}\n\n<i>{occasion}</i>"
 QUOTE_RANGE = "没有这条语录。请输入 1 到 {total} 之间的编号，或一个关键词。"
@@ -99,35 +102,35 @@ DATE_UNKNOWN = "报道中没有提到 {arg}。报道提到的日期：{known}。
 DATE_NOT_A_DATE = "看不懂“{arg}”这个日期。可以这样写：2月16日、2/16、02-16、16日、Feb 16。报道提到的日期：{known}。"
 DATE_EVENT_SOURCE = "（第 {n} 节）"
 
-SCRIPT_CHOOSE = "请选择文字：现在用的是{script_name}。"
+SCRIPT_CHOOSE = "现在用的是{script_name}。请选择简体或繁体："
 SCRIPT_SET = "好的，以后用{script_name}回复你。"
-SCRIPT_SET_GROUP = "好的，这个聊天的定时推送改用{script_name}。"
+SCRIPT_SET_GROUP = "这里的定时推送改用{script_name}。"
 SCRIPT_UNKNOWN = "看不懂“{arg}”。请发送 /script 简 或 /script 繁。"
 
 PROGRESS = "阅读进度：{done}/{total} 节\n{bar} {percent}%"
 PROGRESS_NEXT = "下次推送：{when}（{tz}）"
 PROGRESS_NOT_SUBSCRIBED = "尚未订阅每日推送，发送 /subscribe 开始。"
-PROGRESS_FINISHED = "已经读完，每日推送暂停；发送 /reset 从头开始。"
+PROGRESS_FINISHED = "已经读完全文，每日推送已暂停；发送 /reset 从头开始。"
 
 RESET_CONFIRM = "确定要从头开始吗？阅读进度会清零。"
 RESET_DONE = "已从头开始。发送 /next 阅读第 1 节。"
 RESET_CANCELLED = "已取消，进度保持不变。"
 
 SUBSCRIBED = "已订阅：每天 {time}（{tz}）推送下一节{quiet}。下次推送：{when}。"
-SUBSCRIBED_QUIET = "，静音"
+SUBSCRIBED_QUIET = "，静音送达"
 SUBSCRIBE_BAD_TIME = (
     "看不懂时间“{arg}”。请用 24 小时制 HH:MM，例如 /subscribe 08:00 或 /subscribe 21:30 quiet。"
 )
 QUIET_NOW_ON = "好的，之后的推送将静音送达。"
 QUIET_NOW_OFF = "好的，之后的推送会有提示音。"
 UNSUBSCRIBED = "已停止每日推送。随时可以用 /subscribe 重新订阅。"
-NOT_SUBSCRIBED = "本来就没有订阅每日推送。"
+NOT_SUBSCRIBED = "目前没有订阅每日推送，无需停止。"
 TIMEZONE_SET = "时区已设为 {tz}（现在当地时间 {local}）。{next}"
 TIMEZONE_CURRENT = "当前时区：{tz}（当地时间 {local}）。要更改，发送 /timezone 地区/城市，例如 /timezone Asia/Shanghai、/timezone America/New_York、/timezone Europe/London。"
-TIMEZONE_BAD = "“{arg}”不是有效的时区名。请用 IANA 时区名，例如 Asia/Shanghai、Asia/Taipei、Asia/Hong_Kong、America/New_York、Europe/London。"
+TIMEZONE_BAD = "“{arg}”不是有效的时区名称。请用 IANA 时区名称，例如 Asia/Shanghai、Asia/Taipei、Asia/Hong_Kong、America/New_York、Europe/London。"
 NEXT_DELIVERY = "下次推送：{when}。"
 
-ADMINS_ONLY = "抱歉，只有本群管理员可以更改这项设置。"
+ADMINS_ONLY = "抱歉，只有群管理员可以更改这项设置。"
 UNKNOWN_COMMAND = "我不认识这个命令。发送 /help 查看全部命令。"
 NOT_TEXT = "我只看得懂命令。发送 /help 查看全部命令。"
 ERROR = "抱歉，出了点问题，请稍后再试。"
@@ -184,9 +187,14 @@ def help_text(script: Script, bot_username: str) -> str:
     return "\n".join(lines)
 
 
+def generate_catalog() -> dict[str, str]:
+    """Return the traditional catalog of every template, as the generator makes it."""
+    return {template: ui(template, Script.TRADITIONAL) for template in templates()}
+
+
 def write_catalog() -> None:
-    """Convert every template with s2tw and write the traditional catalog."""
-    catalog = {template: ui(template, Script.TRADITIONAL) for template in templates()}
+    """Write the traditional catalog of every template."""
+    catalog = generate_catalog()
     CATALOG.write_text(
         json.dumps(catalog, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8"
     )

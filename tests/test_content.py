@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import opencc
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
@@ -27,7 +28,7 @@ from bot.content import (
     load_library,
     parse,
 )
-from bot.content.parser import normalize, split_sentences
+from bot.content.parser import heading_title, normalize, split_sentences
 from bot.scripts import Script, to_simplified
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,7 +45,8 @@ IDEOGRAPH = "[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"
 ASCII_BETWEEN_IDEOGRAPHS = re.compile(f"{IDEOGRAPH}[,:;?!]{IDEOGRAPH}")
 ASCII_BETWEEN_CJK = re.compile(f"{CJK_CLASS}[,:;?!]{CJK_CLASS}")
 
-EXPECTED_TITLES = ("導語", "“狠話”", "暗訪", "問責", "▶履新一週，武漢市委書記撂下的“狠話”")
+# The source writes the last heading "▶履新一週,…": titles drop the marker.
+EXPECTED_TITLES = ("導語", "“狠話”", "暗訪", "問責", "履新一週，武漢市委書記撂下的“狠話”")
 EXPECTED_KINDS = (
     SectionKind.OPENING,
     SectionKind.PART,
@@ -86,14 +88,23 @@ def simplified() -> Article:
 
 
 def spec_normalize(text: str) -> str:
-    """Display normalization as the spec states it, written independently of the parser."""
+    """Display normalization as the spec states it, written independently of the parser.
+
+    ASCII , : ; ? ! become full-width with CJK on one side and CJK or a digit on the other.
+    """
     text = text.strip()
     out = list(text)
+
+    def cjk(char: str) -> bool:
+        return bool(re.fullmatch(CJK_CLASS, char))
+
+    def digit(char: str) -> bool:
+        return char in "0123456789"
+
     for i in range(1, len(text) - 1):
-        if (
-            text[i] in FULL_WIDTH
-            and re.fullmatch(CJK_CLASS, text[i - 1])
-            and re.fullmatch(CJK_CLASS, text[i + 1])
+        before, after = text[i - 1], text[i + 1]
+        if text[i] in FULL_WIDTH and (
+            (cjk(before) and (cjk(after) or digit(after))) or (digit(before) and cjk(after))
         ):
             out[i] = FULL_WIDTH[text[i]]
     return "".join(out)
@@ -113,7 +124,7 @@ def expected_body_paragraphs(article: Article) -> list[str]:
     footer = next(i for i, b in enumerate(blocks) if b.startswith("【"))
     skipped = {title, to_simplified(title), article.byline, article.image_credit}
     skipped |= {s.title for s in article.sections}
-    return [block for block in blocks[1:footer] if block not in skipped]
+    return [b for b in blocks[1:footer] if b not in skipped and b.lstrip("▶") not in skipped]
 
 
 def strings(value: object) -> Iterator[str]:
@@ -352,10 +363,33 @@ def test_no_ascii_punctuation_between_cjk(script: Script) -> None:
         assert not ASCII_BETWEEN_CJK.search(text), text
 
 
-def test_ascii_punctuation_next_to_digits_is_kept() -> None:
-    # "上任第二天,2月14日": the comma is not between two CJK characters.
-    assert "第二天,2月14日" in SOURCE
-    assert any("第二天,2月14日" in s.text for s in traditional().sections)
+# Every place of the source where an ASCII comma stands between CJK text and a date.
+ASCII_BEFORE_DIGITS = ("第二天,2月14日", "搞防控”,19日", "現場部署,19日")
+
+
+@pytest.mark.parametrize("place", ASCII_BEFORE_DIGITS)
+def test_ascii_comma_before_digits_is_full_width(place: str) -> None:
+    assert place in SOURCE
+    fixed = place.replace(",", "，")
+    data = json.dumps(traditional().to_json(), ensure_ascii=False)
+    assert place not in data and fixed in data
+    assert any(fixed in s.text for s in traditional().sections)
+
+
+@pytest.mark.parametrize("script", list(Script))
+def test_no_ascii_punctuation_next_to_cjk(script: Script) -> None:
+    """ASCII , : ; ? ! touching CJK text is left only where the other side is not a digit."""
+    cjk_digit = re.compile(f"(?:{CJK_CLASS}[,:;?!][0-9]|[0-9][,:;?!]{CJK_CLASS})")
+    for text in strings(library().article(script).to_json()):
+        assert not cjk_digit.search(text), text
+
+
+def test_source_punctuation_places_are_all_known() -> None:
+    """The source has exactly these ASCII commas between CJK text and a digit."""
+    found = re.findall(f"{CJK_CLASS}[,:;?!][0-9]|[0-9][,:;?!]{CJK_CLASS}", SOURCE)
+    assert sorted(found) == sorted(
+        p[p.index(",") - 1 : p.index(",") + 2] for p in ASCII_BEFORE_DIGITS
+    )
 
 
 def test_traditional_keeps_the_article_forms() -> None:
@@ -367,7 +401,7 @@ def test_traditional_keeps_the_article_forms() -> None:
         assert char not in data
 
 
-def test_simplified_is_t2s_of_traditional_for_every_field() -> None:
+def test_simplified_is_tw2s_of_traditional_for_every_field() -> None:
     trad, simp = traditional(), simplified()
     t = to_simplified
     assert simp.title == t(trad.title)
@@ -386,6 +420,39 @@ def test_simplified_is_t2s_of_traditional_for_every_field() -> None:
             (t(e.text), e.section) for e in da.events
         ]
     assert simp.to_json() == map_strings(trad.to_json(), to_simplified)
+
+
+def article_strings(article: Article) -> list[str]:
+    """Every text field of an article: title, byline, credit, sections, quotes, date events."""
+    found = [article.title, article.byline, article.image_credit]
+    for section in article.sections:
+        found += [section.title, *section.paragraphs]
+    for quote in article.quotes:
+        found += [quote.text, quote.occasion]
+    found += [event.text for entry in article.dates for event in entry.events]
+    return found
+
+
+def test_tw2s_differs_from_t2s_only_by_the_aspect_particle() -> None:
+    """The simplified edition (tw2s) and plain t2s differ in exactly one substitution: 著 → 着."""
+    t2s = opencc.OpenCC("t2s")
+    substitutions: Counter[tuple[str, str]] = Counter()
+    for text, ours in zip(
+        article_strings(traditional()), article_strings(simplified()), strict=True
+    ):
+        theirs = t2s.convert(text)
+        assert len(theirs) == len(ours), text
+        substitutions.update((a, b) for a, b in zip(theirs, ours, strict=True) if a != b)
+    # 盯著, 看著 (twice: body and quote 6), 餓著肚子 (twice: body and quote 11)
+    assert substitutions == Counter({("著", "着"): 5})
+
+
+def test_simplified_writes_the_particle_as_mainland_text_does() -> None:
+    data = json.dumps(simplified().to_json(), ensure_ascii=False)
+    assert "著" not in data  # every 著 of the source is the aspect particle
+    for phrase in ("看着这些人", "饿着肚子", "盯着"):
+        assert phrase in data
+    assert "著" in SOURCE and "着" not in SOURCE
 
 
 def test_simplified_has_no_traditional_leftovers() -> None:
@@ -435,6 +502,25 @@ def test_search_quotes_nothing(word: str) -> None:
 @pytest.mark.parametrize("word", ["暗訪", "暗访"])
 def test_search_dates_either_script(word: str) -> None:
     assert library().search_dates(word) == [MonthDay(2, 18)]
+
+
+@pytest.mark.parametrize("word", ["看著", "看着", "眼巴巴看著", "眼巴巴看着", "看著這些人"])
+def test_search_quotes_finds_the_particle_in_either_form(word: str) -> None:
+    assert library().search_quotes(word) == [6]
+
+
+@pytest.mark.parametrize("word", ["餓著肚子", "饿着肚子", "餓着", "饿著"])
+def test_search_quotes_hungry(word: str) -> None:
+    assert library().search_quotes(word) == [11]
+
+
+@pytest.mark.parametrize("word", ["盯著", "盯着", "一直盯著", "一直盯着", "著", "着"])
+def test_search_dates_finds_the_particle_in_either_form(word: str) -> None:
+    # No dated sentence of the real article has 著, so the event is made up.
+    lib = Library(
+        parse(article_text(TITLE, INTRO, "小標題", "2月16日，他一直盯著現場的每一個細節。"))
+    )
+    assert lib.search_dates(word) == [MonthDay(2, 16)]
 
 
 def test_search_dates_in_date_order_without_repeats() -> None:
@@ -619,6 +705,38 @@ def test_synthetic_captions_removed() -> None:
     assert "記者" not in dumped and "圖片" not in dumped
 
 
+@pytest.mark.parametrize("caption", ["市委书记盯著的一周", "市委书记盯着的一周"])
+def test_synthetic_caption_in_either_simplified_form_removed(caption: str) -> None:
+    # The site's converter may write the particle 著 (t2s) or 着 (tw2s) in its captions.
+    title = "市委書記盯著的一週"
+    article = parse(
+        article_text(
+            title, caption, INTRO, caption, "第二段開頭的內容。", "小標題", "小標題下的段落。"
+        )
+    )
+    assert article.title == title
+    assert [s.title for s in article.sections] == ["導語", "小標題"]
+    assert article.sections[0].paragraphs == (INTRO, "第二段開頭的內容。")
+
+
+def test_real_source_keeps_its_heading_marker() -> None:
+    assert "▶履新一週,武漢市委書記撂下的“狠話”" in SOURCE
+    assert "▶" not in json.dumps(traditional().to_json(), ensure_ascii=False)
+
+
+@pytest.mark.parametrize("marker", ["▶", "▶ ", "■", "◆ ", "●"])
+def test_synthetic_heading_marker_dropped(marker: str) -> None:
+    article = parse(article_text(TITLE, INTRO, f"{marker}小標題", "小標題下的段落。"))
+    assert [s.title for s in article.sections] == ["導語", "小標題"]
+
+
+def test_heading_title() -> None:
+    assert heading_title("▶履新一週，狠話") == "履新一週，狠話"
+    assert heading_title("“狠話”") == "“狠話”"
+    assert heading_title("▶") == "▶"  # a marker alone is all the heading there is
+    assert heading_title("問責▶") == "問責▶"
+
+
 def test_synthetic_caption_equal_to_title_removed() -> None:
     title = "王忠林上任"
     assert to_simplified(title) == title
@@ -740,7 +858,15 @@ def test_synthetic_crlf_bom_and_wrapped_lines_parse_the_same() -> None:
         ("“甲”,“乙”", "“甲”，“乙”"),
         ("了!”", "了！”"),
         ("  中,文\n", "中，文"),
-        ("第二天,2月", "第二天,2月"),
+        ("第二天,2月", "第二天，2月"),
+        ("共14位,他們", "共14位，他們"),
+        ("截至17日,14位", "截至17日，14位"),
+        ("共10,他們", "共10，他們"),
+        ("時間:8:30", "時間：8:30"),
+        ("10,000人", "10,000人"),
+        ("早上8:30開會", "早上8:30開會"),
+        ("比分3:2,", "比分3:2,"),
+        ("v2,中", "v2，中"),
         ("a,b", "a,b"),
         ("中, 文", "中, 文"),
         ("中,", "中,"),
@@ -845,7 +971,7 @@ def test_cli_json_content() -> None:
     assert [d["date"] for d in data["dates"]] == list(EXPECTED_DAYS)
 
 
-def test_cli_json_simplified_is_t2s() -> None:
+def test_cli_json_simplified_is_tw2s() -> None:
     simp = cli_json("simplified")
     assert simp == map_strings(cli_json("traditional"), to_simplified)
     assert simp["title"] != cli_json("traditional")["title"]

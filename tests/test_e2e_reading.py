@@ -92,7 +92,9 @@ async def test_start_welcomes_in_traditional_with_buttons_to_begin(
     assert title in msg.plain_text
     assert "5 節" in msg.plain_text and "/next" in msg.plain_text
     assert "現在用的是繁體" in msg.plain_text
-    assert "報道里" not in msg.plain_text  # s2tw leaves 里 alone in 报道里; must read 裡/中
+    # Taiwan wording: 報導 (never 報道 or s2tw's 報道里), 推播 for the daily push.
+    assert "報導" in msg.plain_text and "報道" not in msg.plain_text
+    assert "推播" in msg.plain_text and "推送" not in msg.plain_text
     data = callback_data(msg)
     assert data[0] == "nx" and {"toc", "tl", "qr", "scr:s", "scr:t"} <= set(data)
 
@@ -297,6 +299,19 @@ async def test_read_bad_number_names_valid_range(bot: Harness, arg: str) -> None
     assert arg in msg.plain_text  # echoed back, escaped: the fake parsed it as HTML
 
 
+@pytest.mark.parametrize("arg", ["第三節", "第三节", "三"])
+async def test_read_echoes_words_it_cannot_read_once(bot: Harness, arg: str) -> None:
+    msg = await one(bot, f"/read {arg}")
+    assert f"看不懂「{arg}」" in msg.plain_text and "1 到 5" in msg.plain_text
+    assert "第 第" not in msg.plain_text and msg.plain_text.count(arg) == 1
+
+
+@pytest.mark.parametrize("arg", ["第9節", "9", "#9"])
+async def test_read_out_of_range_names_the_number(bot: Harness, arg: str) -> None:
+    msg = await one(bot, f"/read {arg}")
+    assert msg.plain_text.startswith("沒有第 9 節：全文共 5 節")
+
+
 async def test_read_without_number_explains_usage(bot: Harness) -> None:
     msg = await one(bot, "/read")
     assert "/read 2" in msg.plain_text and "5 節" in msg.plain_text
@@ -364,7 +379,7 @@ async def test_quote_word_with_several_matches_lists_them_as_buttons(
 @pytest.mark.parametrize("word", ["火星", "<script>", "a&b"])
 async def test_quote_word_without_matches_says_so(bot: Harness, word: str) -> None:
     msg = await one(bot, f"/quote {word}")
-    assert f"沒有找到包含“{word}”的語錄" in msg.plain_text
+    assert f"沒有找到包含「{word}」的語錄" in msg.plain_text
 
 
 async def test_quote_buttons_open_its_date_and_its_section(bot: Harness, library: Library) -> None:
@@ -386,7 +401,7 @@ async def test_timeline_lists_each_date_with_a_summary_as_buttons(
 ) -> None:
     msg = await one(bot, "/date")
     lines = msg.plain_text.splitlines()
-    assert lines[0].startswith("時間線")
+    assert lines[0].startswith("時間軸")
     assert [line.split()[0] for line in lines[1:]] == KNOWN_DAYS
     assert all(len(line.split(maxsplit=1)) == 2 for line in lines[1:]), "a date lacks a summary"
     assert callback_data(msg) == [f"d:{d.compact}" for d in library.days]
@@ -535,7 +550,7 @@ async def test_progress_shows_next_scheduled_delivery(bot: Harness, clock: Clock
     clock.now = datetime(2024, 3, 1, 0, 0, tzinfo=UTC)  # 08:00 in Asia/Shanghai
     await one(bot, "/subscribe 21:30")
     msg = await one(bot, "/progress")
-    assert "下次推送：3月1日 21:30（Asia/Shanghai）" in msg.plain_text
+    assert "下次推播：3月1日 21:30（Asia/Shanghai）" in msg.plain_text
 
 
 # --------------------------------------------------------------------------- /reset

@@ -148,7 +148,7 @@ def test_school_article_sections_quotes_and_dates(school: Path) -> None:
         "開學",
         "食堂",
         "圖書館",
-        "▶上任一個月，陳明說過的話",
+        "上任一個月，陳明說過的話",  # the source heading's ▶ is dropped
     ]
     assert [s["number"] for s in sections] == [1, 2, 3, 4, 5]
     quotes = data["quotes"]
@@ -186,7 +186,7 @@ def test_river_article_crosses_a_month_and_has_three_quotes(river: Path) -> None
     assert [s["title"] for s in data["sections"]] == [
         "導語",
         "巡河",
-        "▶兩天裡，劉明說的話",
+        "兩天裡，劉明說的話",
     ]
     assert [(q["number"], q["date"]) for q in data["quotes"]] == [
         (1, "11-30"),

@@ -28,6 +28,11 @@ def test_ui_traditional_converts_a_sentence() -> None:
     assert ui("选择简体或繁体", Script.TRADITIONAL) == "選擇簡體或繁體"
 
 
+def test_ui_traditional_converts_words_the_taiwan_way() -> None:
+    # s2twp converts phrases too; s2tw would give 設置默認視頻.
+    assert ui("设置默认视频", Script.TRADITIONAL) == "設定預設影片"
+
+
 def test_to_traditional_ui_matches_ui() -> None:
     text = "今天的文章分为五个部分，请选择一个。"
     assert to_traditional_ui(text) == ui(text, Script.TRADITIONAL)
@@ -45,6 +50,21 @@ def test_to_simplified() -> None:
     assert to_simplified("abc 123") == "abc 123"
 
 
+@pytest.mark.parametrize(
+    ("taiwan", "mainland"),
+    [("看著這些人", "看着这些人"), ("不能餓著肚子", "不能饿着肚子"), ("有專人盯著", "有专人盯着")],
+)
+def test_to_simplified_writes_the_aspect_particle_as_mainland_text_does(
+    taiwan: str, mainland: str
+) -> None:
+    assert to_simplified(taiwan) == mainland
+
+
+@pytest.mark.parametrize("word", ["著名", "顯著", "著作"])
+def test_to_simplified_keeps_zhu_where_it_is_not_the_particle(word: str) -> None:
+    assert "著" in to_simplified(word)
+
+
 @pytest.mark.parametrize(("left", "right"), [("細節", "细节"), ("武漢", "武汉"), ("ABC", "abc")])
 def test_fold_ignores_script_and_case(left: str, right: str) -> None:
     assert fold(left) == fold(right)
@@ -52,6 +72,14 @@ def test_fold_ignores_script_and_case(left: str, right: str) -> None:
 
 def test_fold_keeps_different_words_apart() -> None:
     assert fold("細節") != fold("成敗")
+
+
+@pytest.mark.parametrize(
+    ("left", "right"),
+    [("看著", "看着"), ("盯著", "盯着"), ("餓著肚子", "饿着肚子"), ("著", "着"), ("著名", "着名")],
+)
+def test_fold_treats_zhu_and_zhe_as_one_character(left: str, right: str) -> None:
+    assert fold(left) == fold(right)
 
 
 @pytest.mark.parametrize(
@@ -115,29 +143,31 @@ def test_script_values_and_unknown_short_code() -> None:
     assert Script.from_short("x") is None
 
 
-def test_traditional_catalog_is_current_s2tw_of_every_template() -> None:
-    """The shipped catalog equals OpenCC s2tw of today's templates: it cannot drift."""
-    import json
+def test_converters_are_built_once() -> None:
+    from bot import scripts
 
-    from bot import texts
+    for text in ("看著", "細節", "盯著"):
+        to_simplified(text)
+        fold(text)
+    builds = scripts._converter.cache_info().misses
+    to_simplified("再一次")
+    fold("再一次")
+    assert scripts._converter.cache_info().misses == builds
 
-    catalog = json.loads(texts.CATALOG.read_text(encoding="utf-8"))
-    assert set(catalog) == set(texts.templates()), "run: python -m bot.texts"
-    for template, traditional in catalog.items():
-        assert traditional == ui(template, Script.TRADITIONAL)
 
+def test_only_the_scripts_module_imports_opencc() -> None:
+    import ast
+    from pathlib import Path
 
-def test_replies_do_not_load_the_s2tw_converter() -> None:
-    """Serving traditional UI text is a catalog lookup (start-up and memory stay small)."""
-    import subprocess
-    import sys
-
-    code = (
-        "from bot import texts, scripts\n"
-        "from bot.scripts import Script\n"
-        "texts.help_text(Script.TRADITIONAL, 'b')\n"
-        "texts.t(texts.ERROR, Script.TRADITIONAL)\n"
-        "print(scripts._converter.cache_info().currsize)\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "0"
+    package = Path(__file__).resolve().parents[1] / "bot"
+    importers = set()
+    for path in package.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            if any(name.split(".")[0] == "opencc" for name in names):
+                importers.add(path.relative_to(package).as_posix())
+    assert importers == {"scripts.py"}

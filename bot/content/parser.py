@@ -19,7 +19,7 @@ from bot.content.model import (
     Section,
     SectionKind,
 )
-from bot.scripts import to_simplified
+from bot.scripts import fold
 
 # The untitled opening needs a title of its own; traditional like the article.
 OPENING_TITLE = "導語"
@@ -28,8 +28,13 @@ _HEADING_MAX_CHARS = 30
 _SENTENCE_END = "。！？!?；;…"
 _CLOSERS = "”’」』）)》〉】"
 _CJK = "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef\u2018\u2019\u201c\u201d"
-_ASCII_PUNCT = re.compile(rf"(?<=[{_CJK}])([,:;?!])(?=[{_CJK}])")
+# ASCII punctuation with CJK on one side and CJK or a digit on the other (第二天,2月14日);
+# digits on both sides (10,000, 8:30) are numbers and times, and stay as they are.
+_ASCII_PUNCT = re.compile(rf"(?<=[{_CJK}])[,:;?!](?=[{_CJK}0-9])|(?<=[0-9])[,:;?!](?=[{_CJK}])")
 _FULL_WIDTH = {",": "，", ":": "：", ";": "；", "?": "？", "!": "！"}
+
+# Glyphs some sites put before a heading (▶履新一週…); the title is the words after them.
+_HEADING_MARKERS = "▶▷►▸▹■□▪▫◆◇●○•★☆"
 
 _NUMBERED = re.compile(r"^(\d{1,3})[.．、]\s*(.*)$", re.S)
 _ATTRIBUTION = re.compile(r"^[—–－]{2}\s*(.*)$", re.S)
@@ -46,8 +51,13 @@ class ArticleError(Exception):
 
 
 def normalize(text: str) -> str:
-    """Make ASCII punctuation between CJK characters full-width and trim whitespace."""
-    return _ASCII_PUNCT.sub(lambda m: _FULL_WIDTH[m.group(1)], text.strip())
+    """Make ASCII punctuation next to CJK text full-width and trim whitespace."""
+    return _ASCII_PUNCT.sub(lambda m: _FULL_WIDTH[m.group(0)], text.strip())
+
+
+def heading_title(heading: str) -> str:
+    """Return a heading's words without a leading marker glyph (▶, ■ …)."""
+    return heading.lstrip(_HEADING_MARKERS + " \u3000") or heading
 
 
 def _paragraphs(text: str) -> list[str]:
@@ -102,16 +112,25 @@ class _Draft:
         return "\n\n".join(self.paragraphs)
 
 
+def _repeats_title(paragraph: str, title: str) -> bool:
+    """Tell whether a line repeats the title in either script (captions left by images).
+
+    The site made its simplified captions with a converter of its own, which may write 著 or
+    着: comparing folded forms accepts either.
+    """
+    # A caption converts the title character by character: compare lengths before converting.
+    return len(paragraph) == len(title) and fold(paragraph) == fold(title)
+
+
 def _split_header(paragraphs: list[str], title: str) -> tuple[str, str, list[str]]:
     """Return byline, image credit and the body paragraphs after the header."""
     byline = credit = ""
-    caption = to_simplified(title)
     body_start = len(paragraphs)
     for i, p in enumerate(paragraphs):
         if len(p) > _HEADING_MAX_CHARS or _ends_sentence(p):
             body_start = i
             break
-        if p in (title, caption):
+        if _repeats_title(p, title):
             continue
         if not byline and any(m in p for m in _BYLINE_MARKERS):
             byline = p
@@ -124,18 +143,17 @@ def _split_header(paragraphs: list[str], title: str) -> tuple[str, str, list[str
 
 
 def _sections(body: list[str], title: str) -> list[_Draft]:
-    caption = to_simplified(title)
     drafts = [_Draft(OPENING_TITLE, SectionKind.OPENING)]
     for i, p in enumerate(body):
         if p.startswith(_FOOTER_START):
             break  # the footer (tip-off notice, share links) ends the article
         # Caption lines left where images stood repeat the title in simplified script
         # (identical to it when the title has no traditional-only characters).
-        if p in (caption, title):
+        if _repeats_title(p, title):
             continue
         followed = i + 1 < len(body) and not body[i + 1].startswith(_FOOTER_START)
         if _is_heading(p) and followed:
-            drafts.append(_Draft(p, SectionKind.PART))
+            drafts.append(_Draft(heading_title(p), SectionKind.PART))
             continue
         drafts[-1].paragraphs.append(p)
     for draft in drafts:
@@ -208,7 +226,7 @@ def _lone_number(paragraph: str) -> bool:
 
 def _bigrams(text: str) -> set[str]:
     """Return the character pairs of text's letters, for matching a quote inside the body."""
-    letters = "".join(ch for ch in to_simplified(text) if ch.isalnum())
+    letters = "".join(ch for ch in fold(text) if ch.isalnum())
     return {letters[i : i + 2] for i in range(len(letters) - 1)}
 
 

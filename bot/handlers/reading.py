@@ -158,10 +158,12 @@ async def read(update: Update, context: BotContext) -> None:
         return
     arg = context.args[0]
     number = parse_item_number(arg)
-    if number is None or not 1 <= number <= total:
-        await say(
-            context, update, t(texts.READ_RANGE, script, arg=render.esc(arg[:20]), total=total)
-        )
+    if number is None:
+        reply = t(texts.READ_UNREADABLE, script, arg=render.esc(arg[:20]), total=total)
+        await say(context, update, reply)
+        return
+    if not 1 <= number <= total:
+        await say(context, update, t(texts.READ_RANGE, script, n=number, total=total))
         return
     await show_section(update, context, number, script)
 
