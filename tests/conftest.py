@@ -93,6 +93,9 @@ def make_settings(tmp_path: Path, fake: FakeTelegram) -> Callable[..., Settings]
             "TELEGRAM_BASE_URL": fake.base_url,
             "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
             "DELIVERY_TICK_SECONDS": "1",
+            # Telegram's pace (1 reply/s per private chat) would only slow conversations
+            # down here; flood control has tests of its own that turn it on.
+            "BOT_RATE_LIMIT": "0",
             "DELIVERY_RETRY_BASE_SECONDS": "1",
             "DELIVERY_RETRY_MAX_SECONDS": "2",
             "LOG_LEVEL": "DEBUG",

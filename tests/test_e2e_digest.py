@@ -185,7 +185,7 @@ async def test_retry_after_is_waited_out(
     fake: FakeTelegram, clock: Clock, run_bot: Callable[..., Any]
 ) -> None:
     clock.now = datetime(2025, 3, 5, 7, 0, tzinfo=SHANGHAI)
-    async with run_bot() as (bot, probe):  # BOT_RATE_LIMIT defaults on: AIORateLimiter
+    async with run_bot(BOT_RATE_LIMIT="30") as (bot, probe):  # flood control waits it out
         for user in (801, 802):
             await bot.command("/subscribe 07:59", user_id=user)
         fake.fail_next("sendMessage", retry_after=1, chat_id=801)
