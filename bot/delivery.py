@@ -22,6 +22,7 @@ from bot import render, sender, texts
 from bot.api_errors import is_chat_gone, retry_seconds
 from bot.chats import ChatService, ChatState, digest_script
 from bot.content import Library
+from bot.errors import Stopping
 from bot.metrics import Metrics
 from bot.ratelimit import digest_lane
 from bot.schedule import plan_delivery
@@ -203,6 +204,12 @@ class Deliverer:
                     paid=self.config.paid,
                     chats=self.chats,
                 )
+        except Stopping:
+            # The bot is stopping and this message never got its turn: hand it back now.
+            await self.queue.release(
+                state.chat_id, state.claim_token, retry_at=0, failures=state.failures
+            )
+            return None
         except Forbidden as exc:
             await self._deactivate(target.chat_id, exc, report)
             return None

@@ -9,3 +9,7 @@ class StartupError(Exception):
 
 class TokenRevoked(Exception):
     """Telegram answered 401: the token was revoked or replaced."""
+
+
+class Stopping(Exception):
+    """A send gave up waiting for its turn because the bot is stopping."""

@@ -28,10 +28,11 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from telegram.error import NetworkError, RetryAfter
+from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
 from bot.api_errors import retry_seconds
+from bot.errors import Stopping
 
 log = logging.getLogger(__name__)
 
@@ -240,7 +241,7 @@ class Scheduler:
         self._parked.clear()
         for ticket in waiting:
             if not ticket.future.done():
-                ticket.future.set_exception(NetworkError("the bot is stopping"))
+                ticket.future.set_exception(Stopping("the bot is stopping"))
 
     async def close(self) -> None:
         if self._task is not None:

@@ -134,6 +134,7 @@ ADMINS_ONLY = "抱歉，只有群管理员可以更改这项设置。"
 UNKNOWN_COMMAND = "我不认识这个命令。发送 /help 查看全部命令。"
 NOT_TEXT = "我只看得懂命令。发送 /help 查看全部命令。"
 ERROR = "抱歉，出了点问题，请稍后再试。"
+STORE_UNAVAILABLE = "抱歉，现在无法读取或保存你的进度和设置，请过一会儿再试。"
 
 INLINE_TITLE = "语录 {n}（{label}）"
 INLINE_SWITCH_PM = "打开机器人阅读全文"

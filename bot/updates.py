@@ -68,7 +68,7 @@ class ChatLanes(BaseUpdateProcessor):
         self,
         *,
         capacity: int = 256,
-        per_chat: int = 4,
+        per_chat: int = 8,
         on_handled: Callable[[object, float], None] | None = None,
         on_dropped: Callable[[object], None] | None = None,
         ledger: UpdateLedger | None = None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
@@ -19,6 +20,7 @@ from telegram.ext import ContextTypes, TypeHandler
 from bot.app import build_application
 from bot.config import Settings, load_settings
 from bot.content import Library, load_library
+from bot.errors import Stopping
 from bot.handlers.common import BotApplication
 from bot.lifecycle import running
 from bot.services import Services
@@ -30,6 +32,13 @@ ARTICLE = Path(__file__).resolve().parents[1] / "content" / "article.txt"
 POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 @asynccontextmanager
@@ -96,6 +105,7 @@ def make_settings(tmp_path: Path, fake: FakeTelegram) -> Callable[..., Settings]
             # Telegram's pace (1 reply/s per private chat) would only slow conversations
             # down here; flood control has tests of its own that turn it on.
             "BOT_RATE_LIMIT": "0",
+            "HTTP_PORT": "0",  # no HTTP server unless a test asks for one (free_port())
             "DELIVERY_RETRY_BASE_SECONDS": "1",
             "DELIVERY_RETRY_MAX_SECONDS": "2",
             "LOG_LEVEL": "DEBUG",
@@ -194,7 +204,8 @@ def run_bot(
 
         async def collect(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
             assert context.error is not None
-            harness.errors.append(context.error)
+            if not isinstance(context.error, Stopping):  # cut short by the test's end: fine
+                harness.errors.append(context.error)
 
         app.add_error_handler(collect)
         # Runs after every other handler group: marks the update as fully handled.

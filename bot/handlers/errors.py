@@ -1,40 +1,89 @@
-"""The one global error handler."""
+"""The one global error handler: log with context, answer the person, never a traceback storm.
+
+Expected failures (the database away, Telegram unreachable, a chat that blocked the bot, a
+shutdown cutting a wait short) are logged in one line; only the unexpected ones get a
+traceback. Whoever sent the update gets a short apology in their script when it can reach
+them.
+"""
 
 from __future__ import annotations
 
 import logging
+import time
 
+from sqlalchemy.exc import DBAPIError
 from telegram import Update
-from telegram.error import Forbidden, NetworkError, RetryAfter
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
-from bot import texts
+from bot import chats, texts
+from bot.api_errors import is_not_modified
+from bot.errors import Stopping
 from bot.handlers.common import BotContext, reader_script
+from bot.scripts import Script, script_for_language
+from bot.store.engine import describe
 
 log = logging.getLogger(__name__)
+
+_QUIET_SECONDS = 10.0  # one database complaint per this many seconds, not one per update
+_last_store_complaint = [0.0]
 
 
 async def on_error(update: object, context: BotContext) -> None:
     """Log the failure with its context and tell the user, in their script, if we can."""
     error = context.error
-    if isinstance(error, NetworkError) and not isinstance(update, Update):
-        log.warning("network trouble while polling: %s", error)  # PTB retries getUpdates
+    if isinstance(error, Stopping):
+        log.info("an update was cut short by shutdown")
         return
-    where = ""
-    if isinstance(update, Update):
-        chat = update.effective_chat
-        user = update.effective_user
-        where = (
-            f" (update {update.update_id}, chat {chat.id if chat else '-'}, "
-            f"user {user.id if user else '-'})"
-        )
-    log.error("error while handling an update%s", where, exc_info=error)
-    if not isinstance(update, Update) or isinstance(error, Forbidden | RetryAfter):
+    if not isinstance(update, Update):
+        if isinstance(error, NetworkError):
+            log.warning("network trouble while polling: %s", error)  # PTB retries
+        else:
+            log.error("error outside an update", exc_info=error)
         return
+    if isinstance(error, DBAPIError | OSError):
+        _complain_about_store(error)
+        await _apologize(update, context, texts.STORE_UNAVAILABLE)
+        return
+    if isinstance(error, Forbidden):
+        log.info("the chat does not let the bot answer (%s)", error.message)
+        return
+    if isinstance(error, RetryAfter):
+        log.warning("Telegram asked to slow down (%s); the reply was dropped", error)
+        return
+    if isinstance(error, BadRequest) and is_not_modified(error):
+        return  # a double tap on a button: the message already shows it
+    if isinstance(error, NetworkError):
+        log.warning("Telegram did not answer in time (%s)", error)
+        return
+    log.error("error while handling an update", exc_info=error)
+    await _apologize(update, context, texts.ERROR)
+
+
+def _complain_about_store(error: BaseException) -> None:
+    now = time.monotonic()
+    if now - _last_store_complaint[0] >= _QUIET_SECONDS:
+        _last_store_complaint[0] = now
+        log.error("the database failed while handling an update: %s", describe(error))
+
+
+async def _apologize(update: Update, context: BotContext, template: str) -> None:
     try:
-        script = await reader_script(context, update)
+        script = await _script(update, context)
         if update.callback_query is not None:
-            await update.callback_query.answer(texts.t(texts.ERROR, script), show_alert=True)
+            await update.callback_query.answer(texts.t(template, script), show_alert=True)
         elif update.effective_message is not None:
-            await update.effective_message.reply_text(texts.t(texts.ERROR, script))
-    except Exception:  # the apology itself failed: the log above has the cause
-        log.warning("could not tell the user about the error", exc_info=True)
+            await update.effective_message.reply_text(texts.t(template, script))
+    except Exception as exc:  # the apology itself failed: the log above has the cause
+        log.warning("could not tell the user about the error (%s)", type(exc).__name__)
+
+
+async def _script(update: Update, context: BotContext) -> Script:
+    """Return the person's script, without the database if it is the thing that failed."""
+    try:
+        return await reader_script(context, update)
+    except (DBAPIError, OSError):
+        user = update.effective_user
+        chat = update.effective_chat
+        if chat is not None and chat.type != chats.PRIVATE:
+            return Script.TRADITIONAL
+        return script_for_language(user.language_code if user else None, Script.TRADITIONAL)
