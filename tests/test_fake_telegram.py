@@ -139,6 +139,37 @@ async def test_get_me_and_tokens(
         assert (await resp.json())["description"] == "Unauthorized"
 
 
+async def test_revoked_token(fake: FakeTelegram, bot: Bot, http: aiohttp.ClientSession) -> None:
+    """A revoked token answers 401 like a wrong one, and ends a waiting long poll at once."""
+    poll = asyncio.create_task(bot.get_updates(timeout=30))
+    await fake.wait_for(lambda: fake.polling, timeout=5)
+    fake.revoke_token()
+    with pytest.raises(InvalidToken):
+        await asyncio.wait_for(poll, 2)
+    assert not fake.polling
+    with pytest.raises(InvalidToken):
+        await bot.get_me()
+    unauthorized = {"ok": False, "error_code": 401, "description": "Unauthorized"}
+    for method in ("sendMessage", "getUpdates", "noSuchMethod"):
+        assert await raw(http, fake, method, chat_id=USER, text="x") == (401, unauthorized)
+    assert fake.sent() == []
+    assert [c.status for c in fake.calls_for("getUpdates")] == [401, 401]
+
+
+async def test_revoke_token_issues_a_new_one(fake: FakeTelegram, bot: Bot) -> None:
+    """With a new token the bot works again once it uses it; the old one stays revoked."""
+    old = fake.token
+    fake.revoke_token("123456:NEW-token")
+    assert fake.token == "123456:NEW-token"
+    with pytest.raises(InvalidToken):
+        await bot.send_message(USER, "old token")
+    async with Bot(fake.token, base_url=fake.base_url) as renewed:
+        await renewed.send_message(USER, "new token")
+    assert [m.text for m in fake.sent()] == ["new token"]
+    with pytest.raises(ValueError, match="revoked"):
+        fake.revoke_token(old)
+
+
 async def test_request_encodings(fake: FakeTelegram, http: aiohttp.ClientSession) -> None:
     """JSON bodies, GET query strings and multipart forms are all understood."""
     markup = {"inline_keyboard": [[{"text": "a", "callback_data": "1"}]]}
@@ -727,6 +758,55 @@ async def test_allowed_updates(fake: FakeTelegram, bot: Bot) -> None:
     assert [u.update_id for u in got] == [member_uid]
 
 
+async def test_push_raw(fake: FakeTelegram, bot: Bot, http: aiohttp.ClientSession) -> None:
+    """push_raw queues an update as given, assigning only a missing update_id."""
+    poison = {"message": {"message_id": "x"}}
+    first = fake.push_raw(poison)
+    poison["message"]["message_id"] = "changed later"  # the fake keeps its own copy
+    stranger = {"message_id": 1, "date": 0, "chat": {"id": 777, "type": "private"}, "text": "hi"}
+    own = fake.push_raw({"update_id": first + 10, "message": stranger})
+    assert own == first + 10
+    after = fake.push(U.message(USER, USER, "factory"))
+    assert after == own + 1  # ids keep growing after one the test chose
+    status, body = await raw(http, fake, "getUpdates")
+    assert status == 200
+    assert body["result"][:2] == [
+        {"update_id": first, "message": {"message_id": "x"}},
+        {"update_id": own, "message": stranger},
+    ]
+    # Nothing was derived or learnt: PTB cannot parse the first, the chat stays unknown.
+    with pytest.raises(KeyError, match="date"):
+        await bot.get_updates()
+    with pytest.raises(BadRequest, match=r"(?i)chat not found"):
+        await bot.send_message(777, "x")
+    assert [u.update_id for u in await bot.get_updates(offset=own)] == [own, after]
+    with pytest.raises(ValueError, match=f"above {after}"):
+        fake.push_raw({"update_id": after, "message": stranger})
+    with pytest.raises(ValueError, match="integer"):
+        fake.push_raw({"update_id": "x"})
+    with pytest.raises(TypeError):
+        fake.push_raw({"message": {"not JSON"}})
+    assert fake.pending_updates == 2
+
+
+async def test_push_raw_honours_allowed_updates(
+    fake: FakeTelegram, http: aiohttp.ClientSession
+) -> None:
+    """A raw update's type is its one key besides update_id; one without a type always passes."""
+    join = fake.push_raw({"chat_join_request": {"chat": {"id": GROUP}}})
+    reaction = fake.push_raw({"message_reaction": {"chat": {"id": GROUP}}})  # not by default
+    empty = fake.push_raw({})
+
+    async def handed_out(**params: Any) -> list[int]:
+        status, body = await raw(http, fake, "getUpdates", **params)
+        assert status == 200
+        return [u["update_id"] for u in body["result"]]
+
+    assert await handed_out() == [join, empty]
+    assert await handed_out(allowed_updates=["message"]) == [empty]
+    assert await handed_out(allowed_updates=["message_reaction"]) == [reaction, empty]
+
+
 async def test_callback_answers(fake: FakeTelegram, bot: Bot) -> None:
     """Callback queries can be answered once, with at most 200 chars."""
     query_id = U.callback_query(USER, (USER, 1), "x")["callback_query"]["id"]
@@ -1286,6 +1366,22 @@ async def test_webhook_allowed_updates(hook_fake: FakeTelegram, bot: Bot) -> Non
         assert replica.update_ids == [message, member]
 
 
+async def test_webhook_carries_raw_updates(hook_fake: FakeTelegram, bot: Bot) -> None:
+    """Raw updates are POSTed as given, filtered by type, even without a chat to order by."""
+    fake = hook_fake
+    no_chat = {"message": {"message_id": 1, "date": 0, "text": "no chat"}}
+    odd_chat = {"message": {"message_id": 2, "date": 0, "chat": {"id": [GROUP]}}}
+    async with Replica() as replica:
+        fake.webhook_targets = [replica.url]
+        await bot.set_webhook(HOOK, allowed_updates=["message"])
+        first = fake.push_raw(no_chat)
+        fake.push_raw({"callback_query": {"id": "not asked for"}})
+        second = fake.push_raw(odd_chat)
+        await fake.wait_delivered(timeout=5)
+        bodies = sorted((json.loads(body) for _, _, body in replica.received), key=str)
+        assert bodies == [{"update_id": first, **no_chat}, {"update_id": second, **odd_chat}]
+
+
 async def test_webhook_survives_an_outage(hook_fake: FakeTelegram, bot: Bot) -> None:
     """While the fake is down nothing is delivered; afterwards delivery resumes."""
     fake = hook_fake
@@ -1355,7 +1451,7 @@ async def test_application_end_to_end(fake: FakeTelegram) -> None:
         await app.stop()
 
 
-async def test_standalone_process(ptb_timedelta: None) -> None:
+async def test_standalone_process(ptb_timedelta: None, http: aiohttp.ClientSession) -> None:
     """``python -m tests.fake_telegram`` prints READY and obeys its control API."""
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -1406,6 +1502,14 @@ async def test_standalone_process(ptb_timedelta: None) -> None:
                 await client.wait_sent(10, timeout=0.05)
             await client.reset()
             assert (await client.stats())["sent_count"] == 0
+            [poison] = await client.push_raw({"message": {"message_id": "x"}})
+            url = f"{base_url}123456:TEST-token/getUpdates"
+            async with http.post(url, json={"offset": poison}) as resp:
+                body = await resp.json()
+            assert body["result"] == [{"update_id": poison, "message": {"message_id": "x"}}]
+            await client.revoke_token()
+            with pytest.raises(InvalidToken):
+                await bot.get_me()
     finally:
         proc.terminate()
         assert await asyncio.wait_for(proc.wait(), 10) is not None
