@@ -10,7 +10,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 import pytest
@@ -18,11 +18,14 @@ from aiohttp import web
 from PIL import Image
 from telegram import (
     Bot,
+    ChatMemberAdministrator,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InlineQueryResultArticle,
     InputPollOption,
     InputTextMessageContent,
+    MaybeInaccessibleMessage,
+    Message,
     Update,
 )
 from telegram.error import (
@@ -43,6 +46,7 @@ from tests.fake_telegram import FakeTelegram, FakeTelegramClient, parse_html
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 USER = 5001
 GROUP = -4001
+T = TypeVar("T")
 
 
 @pytest.fixture
@@ -91,6 +95,30 @@ def keyboard(*buttons: InlineKeyboardButton) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([list(buttons)])
 
 
+def need(value: T | None) -> T:
+    """Return an optional attribute PTB parsed, failing the test if it is missing."""
+    assert value is not None
+    return value
+
+
+def accessible(message: MaybeInaccessibleMessage | None) -> Message:
+    """Return a callback query's message, failing the test if the bot cannot see it."""
+    assert isinstance(message, Message)
+    return message
+
+
+def edited_message(result: Message | bool) -> Message:
+    """Return the message an edit answered with (True only for inline messages)."""
+    assert isinstance(result, Message)
+    return result
+
+
+def retry_after(error: RetryAfter) -> timedelta:
+    """Return the wait a 429 asked for; tests opt in to PTB's timedelta form."""
+    assert isinstance(error.retry_after, timedelta)
+    return error.retry_after
+
+
 # ------------------------------------------------------------------------------ basics
 
 
@@ -109,6 +137,37 @@ async def test_get_me_and_tokens(
     async with http.post(f"{fake.base_url}999:wrong/getMe") as resp:
         assert resp.status == 401
         assert (await resp.json())["description"] == "Unauthorized"
+
+
+async def test_revoked_token(fake: FakeTelegram, bot: Bot, http: aiohttp.ClientSession) -> None:
+    """A revoked token answers 401 like a wrong one, and ends a waiting long poll at once."""
+    poll = asyncio.create_task(bot.get_updates(timeout=30))
+    await fake.wait_for(lambda: fake.polling, timeout=5)
+    fake.revoke_token()
+    with pytest.raises(InvalidToken):
+        await asyncio.wait_for(poll, 2)
+    assert not fake.polling
+    with pytest.raises(InvalidToken):
+        await bot.get_me()
+    unauthorized = {"ok": False, "error_code": 401, "description": "Unauthorized"}
+    for method in ("sendMessage", "getUpdates", "noSuchMethod"):
+        assert await raw(http, fake, method, chat_id=USER, text="x") == (401, unauthorized)
+    assert fake.sent() == []
+    assert [c.status for c in fake.calls_for("getUpdates")] == [401, 401]
+
+
+async def test_revoke_token_issues_a_new_one(fake: FakeTelegram, bot: Bot) -> None:
+    """With a new token the bot works again once it uses it; the old one stays revoked."""
+    old = fake.token
+    fake.revoke_token("123456:NEW-token")
+    assert fake.token == "123456:NEW-token"
+    with pytest.raises(InvalidToken):
+        await bot.send_message(USER, "old token")
+    async with Bot(fake.token, base_url=fake.base_url) as renewed:
+        await renewed.send_message(USER, "new token")
+    assert [m.text for m in fake.sent()] == ["new token"]
+    with pytest.raises(ValueError, match="revoked"):
+        fake.revoke_token(old)
 
 
 async def test_request_encodings(fake: FakeTelegram, http: aiohttp.ClientSession) -> None:
@@ -308,8 +367,10 @@ async def test_edit_message(fake: FakeTelegram, bot: Bot) -> None:
         "the same as a current content and reply markup of the message"
     )
     # Same visible text, different formatting: a real modification.
-    edited = await bot.edit_message_text(
-        "<i>one</i>", USER, sent.message_id, parse_mode="HTML", reply_markup=markup
+    edited = edited_message(
+        await bot.edit_message_text(
+            "<i>one</i>", USER, sent.message_id, parse_mode="HTML", reply_markup=markup
+        )
     )
     assert edited.text == "one"
     assert edited.edit_date is not None
@@ -415,7 +476,7 @@ async def test_chat_members(fake: FakeTelegram, bot: Bot) -> None:
     assert (await bot.get_chat_member(GROUP, USER)).status == "member"
     fake.set_member_status(GROUP, USER, "administrator")
     member = await bot.get_chat_member(GROUP, USER)
-    assert member.status == "administrator"
+    assert isinstance(member, ChatMemberAdministrator)
     assert member.can_delete_messages
     for status in ("creator", "left", "kicked", "restricted"):
         fake.set_member_status(GROUP, 9, status)
@@ -480,7 +541,7 @@ async def test_flood_control(fake: FakeTelegram, bot: Bot, ptb_timedelta: None) 
     await bot.send_message(USER, "1")
     with pytest.raises(RetryAfter) as info:
         await bot.send_message(USER, "2")
-    assert info.value.retry_after >= timedelta(seconds=1)
+    assert retry_after(info.value) >= timedelta(seconds=1)
     assert fake.retry_after_violations == []
     with pytest.raises(RetryAfter):
         await bot.send_message(USER, "3")  # ignored the retry_after
@@ -491,7 +552,7 @@ async def test_flood_control(fake: FakeTelegram, bot: Bot, ptb_timedelta: None) 
     await bot.send_message(GROUP, "g2")
     with pytest.raises(RetryAfter) as info:
         await bot.send_message(GROUP, "g3")
-    assert info.value.retry_after >= timedelta(seconds=55)
+    assert retry_after(info.value) >= timedelta(seconds=55)
     fake.global_rate = 5  # 3 sends already in this second
     fake.add_chats(range(1, 10))
     await bot.send_message(1, "a")
@@ -576,7 +637,7 @@ async def test_long_poll_wakes_on_push(fake: FakeTelegram, bot: Bot) -> None:
     result = await asyncio.wait_for(poll, 5)
     assert time.perf_counter() - started < 5
     assert [u.update_id for u in result] == [uid]
-    assert result[0].message.text == "/start"
+    assert need(result[0].message).text == "/start"
     assert fake.handed_out_at[uid] <= time.perf_counter()
     # Without confirmation the update is handed out again, but the first time is kept.
     first = fake.handed_out_at[uid]
@@ -589,7 +650,7 @@ async def test_long_poll_wakes_on_push(fake: FakeTelegram, bot: Bot) -> None:
 async def test_timeout_and_limit(fake: FakeTelegram, bot: Bot) -> None:
     """An empty long poll ends after its timeout; limit caps a batch."""
     started = time.perf_counter()
-    assert await bot.get_updates(timeout=0.2) == ()
+    assert await bot.get_updates(timeout=timedelta(milliseconds=200)) == ()
     assert 0.15 < time.perf_counter() - started < 3
     ids = fake.push_many([U.message(USER, USER, str(i)) for i in range(5)])
     assert [u.update_id for u in await bot.get_updates(limit=2)] == ids[:2]
@@ -654,33 +715,31 @@ async def test_every_factory_parses(fake: FakeTelegram, bot: Bot) -> None:
     result = {u.update_id: u for u in await bot.get_updates(allowed_updates=Update.ALL_TYPES)}
     assert set(result) == set(ids.values())
     by_name = {name: result[uid] for name, uid in ids.items()}
-    command = by_name["command"].message
+    command = need(by_name["command"].message)
     assert command.entities[0].type == "bot_command"
     assert command.entities[0].length == len("/start@SerialBot")
-    assert command.text.split()[1] == "chapter"
-    topic = by_name["topic"].message
+    assert need(command.text).split()[1] == "chapter"
+    topic = need(by_name["topic"].message)
     assert (topic.message_thread_id, topic.is_topic_message) == (7, True)
-    assert by_name["edited"].edited_message.text == "fixed"
-    assert by_name["channel_post"].channel_post.sender_chat.id == channel["id"]
-    callback = by_name["callback"].callback_query
-    assert callback.message.text == "Section 1"
-    assert callback.message.reply_markup.inline_keyboard[0][0].callback_data == "next:2"
-    assert not by_name["callback_gone"].callback_query.message.is_accessible
-    assert by_name["callback_dict"].callback_query.message.text == "given"
-    assert by_name["inline_query"].inline_query.query == "search"
-    assert by_name["chosen"].chosen_inline_result.inline_message_id
-    assert by_name["my_chat_member"].my_chat_member.new_chat_member.status == "member"
-    assert by_name["restricted"].my_chat_member.new_chat_member.status == "restricted"
-    assert by_name["admin"].my_chat_member.new_chat_member.status == "administrator"
-    assert by_name["chat_member"].chat_member.new_chat_member.status == "kicked"
-    assert by_name["migrate"].message.migrate_to_chat_id == -1006666
-    assert by_name["sticker"].message.sticker.emoji == "👍"
-    assert by_name["photo"].message.photo[-1].width == 800
-    assert by_name["photo"].message.caption == "pic"
+    assert need(by_name["edited"].edited_message).text == "fixed"
+    assert need(need(by_name["channel_post"].channel_post).sender_chat).id == channel["id"]
+    callback = accessible(need(by_name["callback"].callback_query).message)
+    assert callback.text == "Section 1"
+    assert need(callback.reply_markup).inline_keyboard[0][0].callback_data == "next:2"
+    assert not need(need(by_name["callback_gone"].callback_query).message).is_accessible
+    assert accessible(need(by_name["callback_dict"].callback_query).message).text == "given"
+    assert need(by_name["inline_query"].inline_query).query == "search"
+    assert need(by_name["chosen"].chosen_inline_result).inline_message_id
+    assert need(by_name["my_chat_member"].my_chat_member).new_chat_member.status == "member"
+    assert need(by_name["restricted"].my_chat_member).new_chat_member.status == "restricted"
+    assert need(by_name["admin"].my_chat_member).new_chat_member.status == "administrator"
+    assert need(by_name["chat_member"].chat_member).new_chat_member.status == "kicked"
+    assert need(by_name["migrate"].message).migrate_to_chat_id == -1006666
+    assert need(need(by_name["sticker"].message).sticker).emoji == "👍"
+    photo = need(by_name["photo"].message)
+    assert (photo.photo[-1].width, photo.caption) == (800, "pic")
     # Message ids of pushed messages are allocated and distinct per chat.
-    private_ids = [
-        by_name[n].effective_message.message_id for n in ("message", "command", "sticker")
-    ]
+    private_ids = [need(by_name[n].message).message_id for n in ("message", "command", "sticker")]
     assert len(set(private_ids)) == 3
     assert sent.message_id not in private_ids
     # Chats mentioned in updates became known.
@@ -697,6 +756,55 @@ async def test_allowed_updates(fake: FakeTelegram, bot: Bot) -> None:
     assert [u.update_id for u in await bot.get_updates()] == [message_uid]
     got = await bot.get_updates(allowed_updates=["chat_member"])
     assert [u.update_id for u in got] == [member_uid]
+
+
+async def test_push_raw(fake: FakeTelegram, bot: Bot, http: aiohttp.ClientSession) -> None:
+    """push_raw queues an update as given, assigning only a missing update_id."""
+    poison = {"message": {"message_id": "x"}}
+    first = fake.push_raw(poison)
+    poison["message"]["message_id"] = "changed later"  # the fake keeps its own copy
+    stranger = {"message_id": 1, "date": 0, "chat": {"id": 777, "type": "private"}, "text": "hi"}
+    own = fake.push_raw({"update_id": first + 10, "message": stranger})
+    assert own == first + 10
+    after = fake.push(U.message(USER, USER, "factory"))
+    assert after == own + 1  # ids keep growing after one the test chose
+    status, body = await raw(http, fake, "getUpdates")
+    assert status == 200
+    assert body["result"][:2] == [
+        {"update_id": first, "message": {"message_id": "x"}},
+        {"update_id": own, "message": stranger},
+    ]
+    # Nothing was derived or learnt: PTB cannot parse the first, the chat stays unknown.
+    with pytest.raises(KeyError, match="date"):
+        await bot.get_updates()
+    with pytest.raises(BadRequest, match=r"(?i)chat not found"):
+        await bot.send_message(777, "x")
+    assert [u.update_id for u in await bot.get_updates(offset=own)] == [own, after]
+    with pytest.raises(ValueError, match=f"above {after}"):
+        fake.push_raw({"update_id": after, "message": stranger})
+    with pytest.raises(ValueError, match="integer"):
+        fake.push_raw({"update_id": "x"})
+    with pytest.raises(TypeError):
+        fake.push_raw({"message": {"not JSON"}})
+    assert fake.pending_updates == 2
+
+
+async def test_push_raw_honours_allowed_updates(
+    fake: FakeTelegram, http: aiohttp.ClientSession
+) -> None:
+    """A raw update's type is its one key besides update_id; one without a type always passes."""
+    join = fake.push_raw({"chat_join_request": {"chat": {"id": GROUP}}})
+    reaction = fake.push_raw({"message_reaction": {"chat": {"id": GROUP}}})  # not by default
+    empty = fake.push_raw({})
+
+    async def handed_out(**params: Any) -> list[int]:
+        status, body = await raw(http, fake, "getUpdates", **params)
+        assert status == 200
+        return [u["update_id"] for u in body["result"]]
+
+    assert await handed_out() == [join, empty]
+    assert await handed_out(allowed_updates=["message"]) == [empty]
+    assert await handed_out(allowed_updates=["message_reaction"]) == [reaction, empty]
 
 
 async def test_callback_answers(fake: FakeTelegram, bot: Bot) -> None:
@@ -758,12 +866,13 @@ async def test_send_poll_and_votes(fake: FakeTelegram, bot: Bot) -> None:
         is_anonymous=False,
         allows_multiple_answers=True,
     )
-    poll = msg.poll
+    poll = need(msg.poll)
     assert (poll.question, [o.text for o in poll.options]) == ("哪一節?", ["一", "二"])
     assert (poll.type, poll.is_anonymous, poll.allows_multiple_answers) == ("regular", False, True)
     assert (poll.total_voter_count, poll.is_closed, poll.allows_revoting) == (0, False, True)
     record = fake.polls[poll.id]
     assert record is fake.sent(GROUP)[-1]
+    assert record.poll is not None
     fake.push(U.poll_answer(poll.id, USER, [0, 1]))
     fake.push(U.poll_answer(poll.id, 77, [1]))
     fake.push(U.poll_answer(poll.id, USER, []))  # retracted
@@ -771,17 +880,17 @@ async def test_send_poll_and_votes(fake: FakeTelegram, bot: Bot) -> None:
     assert record.poll["total_voter_count"] == 1
     # poll_answer is in the default set, but not in a list that leaves it out.
     assert await bot.get_updates(allowed_updates=["message"]) == ()
-    answers = [u.poll_answer for u in await bot.get_updates(allowed_updates=[])]
+    answers = [need(u.poll_answer) for u in await bot.get_updates(allowed_updates=[])]
     assert [a.option_ids for a in answers] == [(0, 1), (1,), ()]
     assert answers[0].option_persistent_ids == ("0", "1")
-    assert answers[0].user.id == USER
+    assert need(answers[0].user).id == USER
     # Votes Telegram would never report to the bot.
     with pytest.raises(ValueError, match="not sent by the bot"):
         fake.push(U.poll_answer("12345", USER, [0]))
-    anonymous = await bot.send_poll(USER, "Anonymous?", ["y", "n"])
-    assert anonymous.poll.is_anonymous
+    anonymous = need((await bot.send_poll(USER, "Anonymous?", ["y", "n"])).poll)
+    assert anonymous.is_anonymous
     with pytest.raises(ValueError, match="anonymous"):
-        fake.push(U.poll_answer(anonymous.poll.id, USER, [0]))
+        fake.push(U.poll_answer(anonymous.id, USER, [0]))
     with pytest.raises(BadRequest, match=r"(?i)there is no text in the message to edit"):
         await bot.edit_message_text("x", GROUP, msg.message_id)
     stopped = await bot.stop_poll(GROUP, msg.message_id)
@@ -805,7 +914,7 @@ async def test_quiz(fake: FakeTelegram, bot: Bot, http: aiohttp.ClientSession) -
         explanation_parse_mode="HTML",
         is_anonymous=False,
     )
-    poll = msg.poll
+    poll = need(msg.poll)
     assert (poll.type, poll.correct_option_ids, poll.allows_revoting) == ("quiz", (1,), False)
     assert poll.explanation == "4, of course"
     assert [(e.type, e.offset, e.length) for e in poll.explanation_entities] == [("bold", 0, 1)]
@@ -1152,7 +1261,7 @@ async def test_webhook_info_and_getupdates_conflict(
     ]
     status, body = await raw(http, fake, "deleteWebhook")
     assert (status, body["description"]) == (200, "Webhook was deleted")
-    assert [u.message.text for u in await bot.get_updates()] == ["queued"]
+    assert [need(u.message).text for u in await bot.get_updates()] == ["queued"]
     status, body = await raw(http, fake, "deleteWebhook")
     assert body["description"] == "Webhook is already deleted"
     assert fake.call_count("deleteWebhook") == 2
@@ -1257,6 +1366,22 @@ async def test_webhook_allowed_updates(hook_fake: FakeTelegram, bot: Bot) -> Non
         assert replica.update_ids == [message, member]
 
 
+async def test_webhook_carries_raw_updates(hook_fake: FakeTelegram, bot: Bot) -> None:
+    """Raw updates are POSTed as given, filtered by type, even without a chat to order by."""
+    fake = hook_fake
+    no_chat = {"message": {"message_id": 1, "date": 0, "text": "no chat"}}
+    odd_chat = {"message": {"message_id": 2, "date": 0, "chat": {"id": [GROUP]}}}
+    async with Replica() as replica:
+        fake.webhook_targets = [replica.url]
+        await bot.set_webhook(HOOK, allowed_updates=["message"])
+        first = fake.push_raw(no_chat)
+        fake.push_raw({"callback_query": {"id": "not asked for"}})
+        second = fake.push_raw(odd_chat)
+        await fake.wait_delivered(timeout=5)
+        bodies = sorted((json.loads(body) for _, _, body in replica.received), key=str)
+        assert bodies == [{"update_id": first, **no_chat}, {"update_id": second, **odd_chat}]
+
+
 async def test_webhook_survives_an_outage(hook_fake: FakeTelegram, bot: Bot) -> None:
     """While the fake is down nothing is delivered; afterwards delivery resumes."""
     fake = hook_fake
@@ -1326,7 +1451,7 @@ async def test_application_end_to_end(fake: FakeTelegram) -> None:
         await app.stop()
 
 
-async def test_standalone_process(ptb_timedelta: None) -> None:
+async def test_standalone_process(ptb_timedelta: None, http: aiohttp.ClientSession) -> None:
     """``python -m tests.fake_telegram`` prints READY and obeys its control API."""
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -1377,6 +1502,14 @@ async def test_standalone_process(ptb_timedelta: None) -> None:
                 await client.wait_sent(10, timeout=0.05)
             await client.reset()
             assert (await client.stats())["sent_count"] == 0
+            [poison] = await client.push_raw({"message": {"message_id": "x"}})
+            url = f"{base_url}123456:TEST-token/getUpdates"
+            async with http.post(url, json={"offset": poison}) as resp:
+                body = await resp.json()
+            assert body["result"] == [{"update_id": poison, "message": {"message_id": "x"}}]
+            await client.revoke_token()
+            with pytest.raises(InvalidToken):
+                await bot.get_me()
     finally:
         proc.terminate()
         assert await asyncio.wait_for(proc.wait(), 10) is not None

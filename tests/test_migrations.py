@@ -25,7 +25,7 @@ from tests.conftest import fresh_postgres
 DATA = Path(__file__).with_name("data")
 ROOT = Path(__file__).resolve().parents[1]
 
-CHATS = [
+CHATS: list[dict[str, Any]] = [
     # Every column of the first release, with values a real database holds.
     {"chat_id": 1001, "kind": "private", "title": "Ann", "script": "simplified", "progress": 2,
      "read_mask": 3, "active": True, "subscribed": True, "delivery_time": "07:30",
@@ -43,7 +43,7 @@ CHATS = [
      "claimed_until": 1_700_000_100, "claim_token": "00000000-0000-0000-0000-000000000001",
      "failures": 3, "finished": False, "updated_at": 1_700_000_003},
 ]  # fmt: skip
-USERS = [
+USERS: list[dict[str, Any]] = [
     {"user_id": 1001, "script": "simplified", "updated_at": 1_700_000_010},
     {"user_id": 1002, "script": None, "updated_at": 1_700_000_011},
 ]

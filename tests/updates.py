@@ -486,9 +486,6 @@ def poll_answer(poll_id: str, user: JSON | int, option_ids: Sequence[int]) -> JS
     return {"poll_answer": answer}
 
 
-def update_type(update: JSON) -> str:
-    """Return the update's type, i.e. its one key besides ``update_id``."""
-    for key in update:
-        if key != "update_id":
-            return key
-    raise ValueError("empty update")
+def update_type(update: JSON) -> str | None:
+    """Return the update's type, i.e. its one key besides ``update_id`` (None if it has none)."""
+    return next((key for key in update if key != "update_id"), None)

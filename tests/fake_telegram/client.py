@@ -51,6 +51,10 @@ class FakeTelegramClient:
         """Push one update or a list; return update_ids."""
         return await self._call("POST", "push", update)
 
+    async def push_raw(self, update: JSON | list[JSON]) -> list[int]:
+        """Push one update or a list exactly as given (see FakeTelegram.push_raw)."""
+        return await self._call("POST", "push_raw", update)
+
     async def sent(self, chat_id: int | None = None) -> list[JSON]:
         """Return sent messages as dicts."""
         return await self._call("GET", "sent", chat_id=chat_id)
@@ -103,6 +107,10 @@ class FakeTelegramClient:
         """Set a chat member status."""
         body = {"chat_id": chat_id, "user_id": user_id, "status": status}
         await self._call("POST", "set_member_status", body)
+
+    async def revoke_token(self, new_token: str | None = None) -> None:
+        """Revoke the bot's token, optionally issuing new_token."""
+        await self._call("POST", "revoke_token", {"new_token": new_token})
 
     async def reset(self) -> None:
         """Reset the fake's records."""

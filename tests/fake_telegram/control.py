@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 # (HTTP verb, endpoint); each endpoint is the _ControlApi method of the same name.
 ROUTES = [
     ("POST", "push"),
+    ("POST", "push_raw"),
     ("GET", "sent"),
     ("GET", "stats"),
     ("GET", "handed_out"),
@@ -25,6 +26,7 @@ ROUTES = [
     ("POST", "delay"),
     ("POST", "flood"),
     ("POST", "set_member_status"),
+    ("POST", "revoke_token"),
     ("POST", "reset"),
 ]
 FLOOD_SETTINGS = ("global_rate", "paid_rate", "per_chat_interval", "group_per_minute")
@@ -54,6 +56,12 @@ class _ControlApi:
         body = await request.json()
         fake = self.fake
         return _ok(fake.push_many(body) if isinstance(body, list) else [fake.push(body)])
+
+    async def push_raw(self, request: web.Request) -> web.Response:
+        """Push one update or a list exactly as given."""
+        body = await request.json()
+        updates = body if isinstance(body, list) else [body]
+        return _ok([self.fake.push_raw(update) for update in updates])
 
     async def sent(self, request: web.Request) -> web.Response:
         """List sent messages, optionally for one chat."""
@@ -132,6 +140,12 @@ class _ControlApi:
         """Set a chat member status."""
         body = await request.json()
         self.fake.set_member_status(int(body["chat_id"]), int(body["user_id"]), body["status"])
+        return _ok(True)
+
+    async def revoke_token(self, request: web.Request) -> web.Response:
+        """Revoke the bot's token, optionally issuing a new one."""
+        body = await request.json()
+        self.fake.revoke_token(body.get("new_token"))
         return _ok(True)
 
     async def reset(self, request: web.Request) -> web.Response:

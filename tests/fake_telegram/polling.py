@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import itertools
 import time
 from collections.abc import Callable
 
-from tests.fake_telegram.records import JSON, ApiError
+from tests.fake_telegram.records import JSON, ApiError, unauthorized
 from tests.fake_telegram.validation import as_int
 from tests.updates import update_type
 
@@ -35,15 +34,21 @@ class UpdateQueue:
         self.allowed: frozenset[str] | None = None
         self.handed_out_at: dict[int, float] = {}
         self.open = False  # False while the server is stopped: long polls end at once
-        self._ids = itertools.count(1000)
+        # Update ids only grow, like Telegram's: getUpdates' offset confirms by them.
+        self._last_id = 999
         self._poller: asyncio.Future[str] | None = None
         self.poller: int | None = None  # the client whose long poll is waiting
         self._notify = notify
 
     def add(self, update: JSON) -> int:
-        """Queue an update under a fresh update_id; return the id."""
-        uid = next(self._ids)
-        update["update_id"] = uid
+        """Queue an update under the next update_id, or its own if newer; return the id."""
+        uid = update.setdefault("update_id", self._last_id + 1)
+        if type(uid) is not int or uid <= self._last_id:
+            raise ValueError(
+                f"update_id {uid!r} must be an integer above {self._last_id}: Telegram numbers "
+                "updates in increasing order and getUpdates' offset confirms them by it"
+            )
+        self._last_id = uid
         self.pending.append(update)
         self.wake_poller("update")
         return uid
@@ -51,6 +56,8 @@ class UpdateQueue:
     def is_allowed(self, update: JSON) -> bool:
         """Return whether the bot's allowed_updates let this update through."""
         kind = update_type(update)
+        if kind is None:
+            return True  # a raw update without a type: there is nothing to filter it by
         if self.allowed is None:
             return kind not in DEFAULT_EXCLUDED_UPDATES
         return kind in self.allowed
@@ -70,7 +77,7 @@ class UpdateQueue:
         return self._poller is not None and not self._poller.done()
 
     def wake_poller(self, reason: str) -> None:
-        """Wake a waiting long poll: "update", "conflict", "set_webhook" or "shutdown"."""
+        """Wake a waiting long poll: "update", "conflict", "set_webhook", "revoked", "shutdown"."""
         fut = self._poller
         if fut is not None and not fut.done():
             fut.set_result(reason)
@@ -105,6 +112,8 @@ class UpdateQueue:
                 raise ApiError(409, CONFLICT)
             if reason == "set_webhook":
                 raise ApiError(409, TERMINATED_BY_WEBHOOK)
+            if reason == "revoked":
+                raise unauthorized()
             if reason == "shutdown":
                 return []
 

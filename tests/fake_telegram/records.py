@@ -32,6 +32,11 @@ def bad_request(reason: str) -> ApiError:
     return ApiError(400, f"Bad Request: {reason}")
 
 
+def unauthorized() -> ApiError:
+    """Build the 401 Telegram answers for a wrong or revoked token."""
+    return ApiError(401, "Unauthorized")
+
+
 @dataclass(slots=True)
 class Answer:
     """A successful result that Telegram sends with a description ("Webhook was set")."""

@@ -18,7 +18,7 @@ from tests.fake_telegram.methods import METHODS
 from tests.fake_telegram.photos import PhotoStore
 from tests.fake_telegram.polling import WEBHOOK_ACTIVE, UpdateQueue
 from tests.fake_telegram.recording import Recorder
-from tests.fake_telegram.records import JSON, Answer, ApiError, SentMessage
+from tests.fake_telegram.records import JSON, Answer, ApiError, SentMessage, unauthorized
 from tests.fake_telegram.validation import read_params
 from tests.fake_telegram.webhook import Webhook, WebhookDelivery
 from tests.fake_telegram.world import World
@@ -82,6 +82,7 @@ class FakeTelegram(Recorder):
         """Configure the fake; nothing listens until ``start``."""
         super().__init__()
         self._token = token
+        self._revoked: set[str] = set()
         self.bot_username = bot_username
         self.bot_id = bot_id
         self.world = World(bot_user(bot_id, bot_username), open_chats=open_chats)
@@ -105,8 +106,27 @@ class FakeTelegram(Recorder):
 
     @property
     def token(self) -> str:
-        """Return the bot token the fake accepts."""
+        """Return the bot's token; after ``revoke_token`` without a new one, a revoked token."""
         return self._token
+
+    def revoke_token(self, new_token: str | None = None) -> None:
+        """Revoke the bot's token like BotFather's /revoke, optionally issuing new_token.
+
+        From now on every request with the old token answers 401 Unauthorized, as a wrong
+        token does, and a getUpdates long poll waiting with it ends at once with that 401.
+        """
+        if new_token is not None and (new_token in self._revoked or new_token == self._token):
+            raise ValueError(f"{new_token!r} cannot be the new token: it is being revoked")
+        self._revoked.add(self._token)
+        if new_token is not None:
+            self._token = new_token
+        # Only the revoked token could have started the waiting poll.
+        self.updates.wake_poller("revoked")
+
+    def _authorize(self, token: str) -> None:
+        """Answer 401 to a request whose token is not (or no longer) the bot's."""
+        if token != self._token or token in self._revoked:
+            raise unauthorized()
 
     @property
     def port(self) -> int:
@@ -241,7 +261,23 @@ class FakeTelegram(Recorder):
         upd = dict(update)
         upd.pop("update_id", None)
         self.world.absorb(upd)
-        uid = self.updates.add(upd)
+        return self._queue(upd)
+
+    def push_raw(self, update: JSON) -> int:
+        """Queue an update exactly as given, e.g. one PTB cannot parse; return its update_id.
+
+        Nothing is derived, checked or learnt: only a missing update_id is assigned, and one
+        given must be above every earlier id. allowed_updates applies to its first key.
+        """
+        if not isinstance(update, dict):
+            raise TypeError(f"an update is a JSON object, not {type(update).__name__}")
+        # A deep copy of what the wire will carry: later changes to the test's dict do not
+        # leak in, and a value JSON cannot encode fails here, not in a getUpdates answer.
+        return self._queue(json.loads(json.dumps(update, ensure_ascii=False)))
+
+    def _queue(self, update: JSON) -> int:
+        """Queue an update for getUpdates or the webhook; return its update_id."""
+        uid = self.updates.add(update)
         self.delivery.kick()
         self._notify()
         return uid
@@ -344,13 +380,11 @@ class FakeTelegram(Recorder):
         params: JSON = {}
         try:
             params = await read_params(request)
-            if request.match_info["token"] != self._token:
-                method = self._canonical.get(method.lower(), method)
-                raise ApiError(401, "Unauthorized")
             name = self._canonical.get(method.lower())
+            method = name or method
+            self._authorize(request.match_info["token"])
             if name is None:
                 raise ApiError(404, "Not Found")
-            method = name
             delay = self.faults.latency(method)
             if delay:
                 await asyncio.sleep(delay)  # simulated latency, not a test wait

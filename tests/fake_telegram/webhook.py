@@ -39,21 +39,32 @@ class Webhook:
     has_custom_certificate: bool = False
 
 
+# Telegram sends updates in order per chat or per user: where each type names its lane.
+LANE_KEYS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "message": ("chat", ("chat", "id")),
+    "edited_message": ("chat", ("chat", "id")),
+    "channel_post": ("chat", ("chat", "id")),
+    "edited_channel_post": ("chat", ("chat", "id")),
+    "my_chat_member": ("my_chat_member", ("chat", "id")),
+    "chat_member": ("chat_member", ("new_chat_member", "user", "id")),
+    "callback_query": ("callback_query", ("from", "id")),
+    "inline_query": ("inline_query", ("from", "id")),
+    "chosen_inline_result": ("chosen_inline_result", ("from", "id")),
+    "poll": ("poll", ("id",)),
+    "poll_answer": ("poll", ("poll_id",)),
+}
+
+
 def lane_of(update: JSON) -> Lane:
     """Return the queue Telegram sends an update in: in order, one request at a time."""
     kind = update_type(update)
-    payload = update[kind]
-    if isinstance(payload, dict):
-        if kind in ("message", "edited_message", "channel_post", "edited_channel_post"):
-            return ("chat", payload["chat"]["id"])
-        if kind == "my_chat_member":
-            return (kind, payload["chat"]["id"])
-        if kind == "chat_member":
-            return (kind, payload["new_chat_member"]["user"]["id"])
-        if kind in ("callback_query", "inline_query", "chosen_inline_result"):
-            return (kind, payload["from"]["id"])
-        if kind in ("poll", "poll_answer"):
-            return ("poll", payload.get("poll_id") or payload.get("id"))
+    lane, path = LANE_KEYS.get(kind or "", ("update", ()))
+    key: Any = update.get(kind) if kind else None
+    for field in path:
+        key = key.get(field) if isinstance(key, dict) else None
+    # A raw update may lack the field or hold something unhashable there: its own lane.
+    if path and isinstance(key, int | str) and not isinstance(key, bool):
+        return (lane, key)
     return ("update", update["update_id"])
 
 
