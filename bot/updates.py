@@ -181,6 +181,8 @@ class ChatLanes(BaseUpdateProcessor):
                 update, coroutine, done = lane.waiting[0]
                 try:
                     await self._handle(update, coroutine)
+                except Exception:  # PTB hands errors to the error handlers; this is a bug
+                    log.exception("an update escaped its error handling")
                 finally:
                     lane.waiting.popleft()
                     self._room.release()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from telegram import Update
 
 from bot.updates import ChatLanes, describe, lane_key
@@ -12,7 +13,7 @@ from tests import updates as u
 
 
 def update(chat: int, text: str = "/quote", update_id: int = 1) -> Update:
-    data = u.command(text, chat)
+    data = u.message(u.private_chat(chat), u.user(chat), text)
     data["update_id"] = update_id
     data["message"]["message_id"] = update_id
     found = Update.de_json(data, None)
@@ -74,7 +75,7 @@ async def test_every_lane_full_makes_taking_updates_wait() -> None:
     assert lanes.held == 0
 
 
-async def test_a_failing_update_frees_its_lane() -> None:
+async def test_a_failing_update_frees_its_lane(caplog: pytest.LogCaptureFixture) -> None:
     lanes = ChatLanes()
 
     async def boom() -> None:
@@ -88,6 +89,7 @@ async def test_a_failing_update_frees_its_lane() -> None:
     assert await second
     assert first.done()
     await lanes.drain()
+    assert "escaped its error handling" in caplog.text
 
 
 def test_updates_are_described_with_bounded_names() -> None:
