@@ -31,7 +31,7 @@ from bot.chats import ChatDefaults, ChatService
 from bot.config import FREE_RATE, Settings
 from bot.content import Library, load_library
 from bot.delivery import Deliverer, DeliveryConfig
-from bot.handlers import lookup, membership, reading, settings
+from bot.handlers import admin, lookup, membership, reading, settings
 from bot.handlers.buttons import button, stale, switch_script
 from bot.handlers.common import BotApplication, BotContext
 from bot.handlers.errors import on_error
@@ -73,7 +73,7 @@ def build_application(
     os.environ.setdefault("PTB_TIMEDELTA", "true")
     library = library or load_library(settings.article_path)
     store = Store(settings.database_url)
-    metrics = Metrics(frozenset(name for name, _, _ in texts.COMMANDS))
+    metrics = Metrics(frozenset({*(name for name, _, _ in texts.COMMANDS), "stats"}))
     health = Health()
 
     def observe(method: str, status: int | None, failure: str) -> None:
@@ -194,6 +194,7 @@ def _register(app: BotApplication) -> None:
         ("subscribe", settings.subscribe, channel),
         ("unsubscribe", settings.unsubscribe, channel),
         ("timezone", settings.timezone, channel),
+        ("stats", admin.stats, messages),  # operators only; in no menu
     ]
     for name, callback, update_filter in commands:
         app.add_handler(CommandHandler(name, callback, filters=update_filter))  # type: ignore[arg-type]

@@ -160,7 +160,7 @@ def rejoined(chat: ChatState, now: datetime, defaults: ChatDefaults) -> ChatStat
 
 def left(chat: ChatState) -> ChatState:
     """Stop posting to a chat the bot lost access to; its settings are kept."""
-    return replace(chat, active=False, next_due_at=None)
+    return replace(chat, active=False, next_due_at=None, claim_token=None)
 
 
 def is_basic_group(chat_id: int) -> bool:

@@ -153,7 +153,7 @@ class Deliverer:
                     done = await self._deliver_safely(bot, state, now, report)
                 if done is not None:
                     self._count_sent(claim, now.timestamp() + time.monotonic() - started)
-                    pending.append(done)
+                    pending.append(replace(done, repeated=claim.lapsed))
                     awaiting_record = True  # flush() frees this slot once it is committed
             finally:
                 if not awaiting_record:
@@ -275,7 +275,14 @@ class Deliverer:
         )
         retry_at = int(now.timestamp()) + max(delay, at_least)
         assert state.claim_token is not None
-        await self.queue.release(chat_id, state.claim_token, retry_at=retry_at, failures=failures)
+        section = plan_delivery(state.progress, self.library.section_count).section
+        await self.queue.release(
+            chat_id,
+            state.claim_token,
+            retry_at=retry_at,
+            failures=failures,
+            failed_section=section,
+        )
         report.retried += 1
         if self._metrics is not None:
             self._metrics.digests.labels("failed").inc()

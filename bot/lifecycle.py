@@ -14,8 +14,9 @@ import contextlib
 import gc
 import logging
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
+from typing import Any
 
 from telegram import BotCommand, BotCommandScopeAllGroupChats
 from telegram.error import Conflict, InvalidToken, NetworkError, TelegramError
@@ -67,31 +68,37 @@ async def running(
 ) -> AsyncIterator[BotApplication]:
     """Run the bot until the block ends: one lifecycle for production, console and tests."""
     svc = app.services
-    done = await svc.store.open()
-    if done.adopted:
-        log.info("adopted the first release's database; schema now at revision %s", done.after)
-    elif done.changed:
-        log.info("upgraded the database schema from %s to %s", done.before, done.after)
-    await svc.health.check_store(svc.store)
-    await _connect(app)
     web = WebServer(app) if svc.settings.http_port or svc.settings.webhook_mode else None
     background: list[asyncio.Task[None]] = []
-    async with app:
-        await _publish_commands(app)
-        _schedule_jobs(app)
-        await app.start()
-        # Objects made at start-up (the article, handlers, caches) live as long as the bot:
-        # moving them out of the collector's sight keeps full collections short.
-        gc.freeze()
-        try:
-            if web is not None:
-                await web.start()
-            background.append(asyncio.create_task(svc.health.watch(svc.store)))
-            await _take_updates(app, poll, poll_timeout, background)
-            yield app
-        finally:
-            await _drain(app, web, background)
-    await svc.store.close()
+    try:
+        if web is not None:
+            await web.start()  # first: a busy port is said before anything else happens
+        done = await svc.store.open()
+        if done.adopted:
+            log.info("adopted the first release's database; schema at revision %s", done.after)
+        elif done.changed:
+            log.info(
+                "upgraded the database schema from %s to %s", done.before or "empty", done.after
+            )
+        await svc.health.check_store(svc.store)
+        await _connect(app)
+        async with app:
+            await _publish_commands(app)
+            _schedule_jobs(app)
+            await app.start()
+            # Objects made at start-up (the article, handlers, caches) live as long as the
+            # bot: moving them out of the collector's sight keeps full collections short.
+            gc.freeze()
+            try:
+                background.append(asyncio.create_task(svc.health.watch(svc.store)))
+                await _take_updates(app, poll, poll_timeout, background)
+                yield app
+            finally:
+                await _drain(app, web, background)
+    finally:
+        if web is not None:
+            await web.stop()
+        await svc.store.close()
 
 
 async def _connect(app: BotApplication) -> None:
@@ -102,6 +109,7 @@ async def _connect(app: BotApplication) -> None:
             await app.bot.initialize()
             return
         except InvalidToken:
+            await app.bot.shutdown()  # close its connections before saying why we stop
             raise StartupError(
                 "Telegram refused TELEGRAM_BOT_TOKEN (401 Unauthorized): copy the current "
                 "token from @BotFather (/mybots → API Token) into .env"
@@ -156,6 +164,7 @@ def _polling_error(error: TelegramError) -> None:
 async def _drain(
     app: BotApplication, web: WebServer | None, background: list[asyncio.Task[None]]
 ) -> None:
+    """Stop taking updates, let those in hand finish, hand unsent claims back, close."""
     svc = app.services
     # Finish the messages in hand, not the whole digest run: the rest stays due.
     svc.deliverer.stopping = True
@@ -167,15 +176,23 @@ async def _drain(
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
     if app.updater is not None and app.updater.running:
-        await app.updater.stop()
+        await _quietly("stopping the poller", app.updater.stop())
     await svc.lanes.drain(timeout=DRAIN_SECONDS)
     limiter = app.bot.rate_limiter
     if isinstance(limiter, FloodControl):
         limiter.scheduler.abort()  # sends still waiting for a turn give up (claims go back)
     if app.running:
-        await app.stop()
+        await _quietly("stopping", app.stop())
     if web is not None:
-        await web.stop()
+        await _quietly("stopping the HTTP server", web.stop())
+
+
+async def _quietly(step: str, action: Coroutine[Any, Any, None]) -> None:
+    """Run one shutdown step; a failure (the token revoked, say) must not stop the rest."""
+    try:
+        await action
+    except Exception as exc:
+        log.info("%s: %s", step, type(exc).__name__)
 
 
 def _schedule_jobs(app: BotApplication) -> None:
@@ -214,6 +231,7 @@ async def _housekeeping_job(context: BotContext) -> None:
     for (kind, script), count in (await svc.store.chats.subscribers()).items():
         svc.metrics.subscribers.labels(kind, script).set(count)
     await svc.store.updates.prune()
+    await svc.store.queue.prune_log()
 
 
 async def _publish_commands(app: BotApplication) -> None:

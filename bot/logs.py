@@ -14,6 +14,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from pythonjsonlogger.json import JsonFormatter
+from telegram.error import Conflict, InvalidToken, NetworkError
 
 update_id: ContextVar[int | None] = ContextVar("update_id", default=None)
 chat_id: ContextVar[int | None] = ContextVar("chat_id", default=None)
@@ -39,6 +40,25 @@ class _Context(logging.Filter):
             if value is not None
         ]
         record.where = f" [{' '.join(where)}]" if where else ""
+        return True
+
+
+class _OneLine(logging.Filter):
+    """Turn PTB's tracebacks for expected network trouble into one line.
+
+    python-telegram-bot logs a lost connection, a 409 or a revoked token with a full
+    traceback; each is an operating condition, said better in a line (and the revoked
+    token makes the bot exit with its own line).
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        expected = isinstance(error, InvalidToken | NetworkError | Conflict)
+        if record.name.startswith("telegram") and expected:
+            record.msg = f"{record.getMessage()} ({type(error).__name__}: {error})"
+            record.args = ()
+            record.exc_info = None
+            record.exc_text = None
         return True
 
 
@@ -84,6 +104,7 @@ def configure(level: str, fmt: str, secrets: list[str]) -> None:
     """Send every log line to stderr, in text or JSON, with secrets blanked out."""
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(_Context())
+    handler.addFilter(_OneLine())
     handler.setFormatter(_RedactingJson(secrets) if fmt == "json" else _Redacting(secrets))
     logging.basicConfig(level=level, handlers=[handler], force=True)
     for noisy in _QUIET:

@@ -136,6 +136,18 @@ NOT_TEXT = "我只看得懂命令。发送 /help 查看全部命令。"
 ERROR = "抱歉，出了点问题，请稍后再试。"
 STORE_UNAVAILABLE = "抱歉，现在无法读取或保存你的进度和设置，请过一会儿再试。"
 
+# /stats, for the operators listed in BOT_ADMIN_IDS only (not in any command menu).
+STATS = (
+    "<b>运行状态</b>\n"
+    "聊天：私聊 {private} · 群组 {group} · 超级群组 {supergroup} · 频道 {channel}\n"
+    "订阅：{subscribers}\n"
+    "过去 24 小时的推送：成功 {delivered} · 失败 {failed} · 可能重复 {repeated}\n"
+    "待推送：{backlog}，最久已等 {lag} 秒\n"
+    "数据库：{database}，结构版本 {revision}\n"
+    "版本 {version} · 已运行 {uptime}"
+)
+STATS_UPTIME = "{hours} 小时 {minutes} 分"
+
 INLINE_TITLE = "语录 {n}（{label}）"
 INLINE_SWITCH_PM = "打开机器人阅读全文"
 

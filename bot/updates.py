@@ -203,8 +203,10 @@ class ChatLanes(BaseUpdateProcessor):
         try:
             await coroutine  # PTB's process_update: its errors go to the error handlers
         finally:
+            elapsed = time.perf_counter() - started
+            log.debug("handled in %.1f ms", elapsed * 1000)
             if self._on_handled is not None:
-                self._on_handled(update, time.perf_counter() - started)
+                self._on_handled(update, elapsed)
             logs.command.reset(tokens[2])
             logs.chat_id.reset(tokens[1])
             logs.update_id.reset(tokens[0])

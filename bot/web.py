@@ -90,8 +90,8 @@ class WebServer:
         given = request.headers.get(SECRET_HEADER, "")
         if not hmac.compare_digest(given.encode(), expected.encode()):
             return web.Response(status=401, text="wrong secret")
-        if self.draining:
-            return web.Response(status=503, text="shutting down")  # Telegram redelivers
+        if self.draining or not self.app.running:
+            return web.Response(status=503, text="not running")  # Telegram redelivers
         try:
             data = json.loads(await request.read())
             update = Update.de_json(data, self.app.bot)

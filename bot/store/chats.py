@@ -205,6 +205,11 @@ class Chats:
             rows = (await conn.execute(query)).all()
         return {(kind, str(name)): int(n) for kind, name, n in rows}
 
+    async def count_by_kind(self) -> dict[str, int]:
+        query = select(chats.c.kind, func.count()).group_by(chats.c.kind)
+        async with self.engine.connect() as conn:
+            return {kind: int(n) for kind, n in (await conn.execute(query)).all()}
+
     async def count(self, *, subscribed: bool | None = None) -> int:
         query = select(func.count()).select_from(chats)
         if subscribed is not None:

@@ -36,11 +36,21 @@ def open_engine(url: str) -> AsyncEngine:
     sqlite = parsed.drivername.startswith("sqlite")
     if sqlite and parsed.database not in (None, "", ":memory:"):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    options: dict[str, object] = {}
     if sqlite:
         # One connection: SQLite runs one writer at a time anyway, and queueing writers
         # on the pool (an asyncio wait) beats SQLite's busy handler, which sleeps.
-        options = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 60}
+        options: dict[str, object] = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 60}
+    else:
+        # A replica's handlers and deliverer share these; a connection that died with a
+        # database restart is noticed (pre-ping) and replaced instead of failing a request.
+        options = {
+            "pool_size": 10,
+            "max_overflow": 10,
+            "pool_timeout": 10,
+            "pool_recycle": 1800,
+            "pool_pre_ping": True,
+            "connect_args": {"timeout": 5},
+        }
     engine = create_async_engine(async_url(url), **options)
     if sqlite:
 

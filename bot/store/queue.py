@@ -6,13 +6,25 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import BigInteger, Integer, and_, bindparam, case, func, or_, select, update
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.chats import ChatState
 from bot.store.chats import to_state
 from bot.store.engine import now
-from bot.store.schema import chats
+from bot.store.schema import chats, deliveries
 
 
 @dataclass(frozen=True)
@@ -32,6 +44,7 @@ class Delivered:
     section: int  # 0 when only the end message was sent
     next_due_at: int | None
     finished: bool
+    repeated: bool = False  # sent under a lapsed lease: perhaps a second time
 
 
 class DeliveryQueue:
@@ -134,12 +147,40 @@ class DeliveryQueue:
             }
             for d in done
         ]
+        at = now()
+        log = [
+            {
+                "at": at,
+                "chat_id": d.chat_id,
+                "section": d.section,
+                "result": "repeated" if d.repeated else "delivered",
+            }
+            for d in done
+        ]
         async with self.engine.begin() as conn:
             await conn.execute(statement, rows)
+            await conn.execute(insert(deliveries), log)
 
-    async def release(self, chat_id: int, token: str, *, retry_at: int, failures: int) -> None:
-        """Give a claimed delivery back, to be tried again at ``retry_at``."""
+    async def release(
+        self,
+        chat_id: int,
+        token: str,
+        *,
+        retry_at: int,
+        failures: int,
+        failed_section: int | None = None,
+    ) -> None:
+        """Give a claimed delivery back, to be tried again at ``retry_at``.
+
+        ``failed_section``: the send failed (it is logged); None: handed back unsent.
+        """
         async with self.engine.begin() as conn:
+            if failed_section is not None:
+                await conn.execute(
+                    insert(deliveries).values(
+                        at=now(), chat_id=chat_id, section=failed_section, result="failed"
+                    )
+                )
             await conn.execute(
                 update(chats)
                 .where(and_(chats.c.chat_id == chat_id, chats.c.claim_token == token))
@@ -170,3 +211,30 @@ class DeliveryQueue:
         )
         async with self.engine.connect() as conn:
             return int((await conn.execute(query)).scalar_one())
+
+    async def results_since(self, since: int) -> dict[str, int]:
+        """Return the digests logged since ``since``, counted by result."""
+        query = (
+            select(deliveries.c.result, func.count())
+            .where(deliveries.c.at >= since)
+            .group_by(deliveries.c.result)
+        )
+        async with self.engine.connect() as conn:
+            return {result: int(n) for result, n in (await conn.execute(query)).all()}
+
+    async def oldest_due(self, now_epoch: int) -> int | None:
+        """Return the due time of the longest-waiting due chat, or None."""
+        query = select(func.min(chats.c.next_due_at)).where(
+            and_(
+                chats.c.subscribed.is_(True),
+                chats.c.active.is_(True),
+                chats.c.next_due_at <= now_epoch,
+            )
+        )
+        async with self.engine.connect() as conn:
+            value = (await conn.execute(query)).scalar()
+        return int(value) if value is not None else None
+
+    async def prune_log(self, older_than: int = 7 * 86_400) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(delete(deliveries).where(deliveries.c.at < now() - older_than))

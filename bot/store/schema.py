@@ -68,3 +68,15 @@ processed_updates = Table(
     Column("done_at", BigInteger),  # handled; kept a day, then pruned
     Index("ix_processed_updates_done", "done_at"),
 )
+
+# Every digest sent or failed, for /stats (the last day) and for operators; kept a week.
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", BigInteger, nullable=False),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("section", Integer, nullable=False),
+    Column("result", String(16), nullable=False),  # delivered, repeated, failed
+    Index("ix_deliveries_at", "at"),
+)

@@ -1,4 +1,5 @@
-"""Several replicas: group moves, claim lookups, updates seen once; lock out older releases.
+"""Several replicas and operations: group moves, claim lookups, updates seen once, a log of
+deliveries; older releases are locked out.
 
 Revision ID: 0002
 Revises: 0001
@@ -31,12 +32,23 @@ def upgrade() -> None:
         sa.Column("done_at", sa.BigInteger),
     )
     op.create_index("ix_processed_updates_done", "processed_updates", ["done_at"])
+    op.create_table(
+        "deliveries",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("at", sa.BigInteger, nullable=False),
+        sa.Column("chat_id", sa.BigInteger, nullable=False),
+        sa.Column("section", sa.Integer, nullable=False),
+        sa.Column("result", sa.String(16), nullable=False),
+    )
+    op.create_index("ix_deliveries_at", "deliveries", ["at"])
     # The first release refuses a schema_version above its own: it must not run on this one.
     op.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
 
 
 def downgrade() -> None:
     op.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    op.drop_index("ix_deliveries_at", "deliveries")
+    op.drop_table("deliveries")
     op.drop_index("ix_processed_updates_done", "processed_updates")
     op.drop_table("processed_updates")
     op.drop_index("ix_chats_claim_token", "chats")

@@ -1,0 +1,61 @@
+"""Operator commands: /stats for the user ids in BOT_ADMIN_IDS, in a private chat only.
+
+Everyone else gets the ordinary unknown-command reply, and the command is in no menu.
+"""
+
+from __future__ import annotations
+
+import time
+from importlib.metadata import PackageNotFoundError, version
+
+from telegram import Update
+
+from bot import texts
+from bot.handlers.common import BotContext, is_private, reader_script, say
+from bot.handlers.membership import unknown_command
+from bot.store.migrate import revision
+
+_STARTED = time.monotonic()
+
+
+def _version() -> str:
+    try:
+        return version("article-serial-bot")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+async def stats(update: Update, context: BotContext) -> None:
+    svc = context.services
+    user = update.effective_user
+    if not is_private(update) or user is None or user.id not in svc.settings.admin_ids:
+        await unknown_command(update, context)
+        return
+    now = int(svc.clock().timestamp())
+    kinds = await svc.store.chats.count_by_kind()
+    subscribed = await svc.store.chats.subscribers()
+    results = await svc.store.queue.results_since(now - 86_400)
+    oldest = await svc.store.queue.oldest_due(now)
+    uptime = int(time.monotonic() - _STARTED)
+    script = await reader_script(context, update)
+    text = texts.t(
+        texts.STATS,
+        script,
+        private=kinds.get("private", 0),
+        group=kinds.get("group", 0),
+        supergroup=kinds.get("supergroup", 0),
+        channel=kinds.get("channel", 0),
+        subscribers=sum(subscribed.values()),
+        delivered=results.get("delivered", 0),
+        failed=results.get("failed", 0),
+        repeated=results.get("repeated", 0),
+        backlog=await svc.store.queue.backlog(now),
+        lag=now - oldest if oldest is not None else 0,
+        database={"postgresql": "PostgreSQL", "sqlite": "SQLite"}.get(svc.store.kind, "?"),
+        revision=await revision(svc.store.engine),
+        version=_version(),
+        uptime=texts.t(
+            texts.STATS_UPTIME, script, hours=uptime // 3600, minutes=uptime % 3600 // 60
+        ),
+    )
+    await say(context, update, text)
