@@ -25,8 +25,11 @@ _OWN_VARS = (
     "DATABASE_URL",
     "BOT_",
     "DELIVERY_",
-    "LOG_LEVEL",
+    "LOG_",
     "ARTICLE_PATH",
+    "HTTP_",
+    "REDIS_",
+    "WEBHOOK_",
 )
 
 
@@ -136,6 +139,7 @@ def ours(fake: FakeTelegram, workdir: Path, **settings: str) -> BotProcess:
         # Both sides log warnings only, so neither pays for per-request log lines.
         LOG_LEVEL="WARNING",
         DELIVERY_TICK_SECONDS="1",
+        HTTP_PORT="0",  # no health server: the echo bot has none either
     )
     env.update(settings)
     return BotProcess("ours", [sys.executable, "-m", "bot"], env, workdir)

@@ -97,6 +97,7 @@ async def test_sigkill_mid_digest_then_restart(tmp_path: Path, fake: FakeTelegra
         BOT_RATE_LIMIT="0",
         DELIVERY_CONCURRENCY=str(CONCURRENCY),
         DELIVERY_LEASE_SECONDS="3",
+        HTTP_PORT="0",
         DELIVERY_TICK_SECONDS="1",
         LOG_LEVEL="INFO",
     )
