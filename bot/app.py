@@ -40,7 +40,7 @@ from bot.metrics import Metrics, outcome
 from bot.ratelimit import Budget, FloodControl, Limits, LocalBudget
 from bot.services import Services
 from bot.store import Store
-from bot.transport import AiohttpRequest
+from bot.transport import AiohttpRequest, UpdatesRequest
 from bot.updates import ChatLanes
 
 # The update types the bot handles; Telegram is asked for these only (polling and webhook),
@@ -51,6 +51,7 @@ ALLOWED_UPDATES = (
     "callback_query",
     "inline_query",
     "my_chat_member",
+    "chat_member",  # sent only where the bot is an admin: keeps the admin cache honest
 )
 
 
@@ -108,7 +109,7 @@ def build_application(
         )
         .get_updates_request(
             get_updates_request
-            or AiohttpRequest(connection_pool_size=2, read_timeout=40, observer=observe)
+            or UpdatesRequest(connection_pool_size=2, read_timeout=40, observer=observe)
         )
         .concurrent_updates(lanes)
     )
@@ -177,6 +178,9 @@ def _register(app: BotApplication) -> None:
     app.add_handler(
         ChatMemberHandler(membership.my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER), group=-1
     )
+    app.add_handler(
+        ChatMemberHandler(membership.member_changed, ChatMemberHandler.CHAT_MEMBER), group=-1
+    )
 
     messages = filters.UpdateType.MESSAGE
     channel = filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
@@ -189,7 +193,7 @@ def _register(app: BotApplication) -> None:
         ("quote", lookup.quote, messages),
         ("date", lookup.date, messages),
         ("progress", reading.progress, channel),
-        ("reset", reading.reset, messages),
+        ("reset", reading.reset, channel),
         ("script", settings.script, channel),
         ("subscribe", settings.subscribe, channel),
         ("unsubscribe", settings.unsubscribe, channel),

@@ -18,10 +18,11 @@ from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError
 from telegram import BotCommand, BotCommandScopeAllGroupChats
 from telegram.error import Conflict, InvalidToken, NetworkError, TelegramError
 
-from bot import texts
+from bot import logs, texts
 from bot.app import ALLOWED_UPDATES, build_application
 from bot.config import Settings
 from bot.errors import StartupError
@@ -29,12 +30,13 @@ from bot.handlers.common import BotApplication, BotContext
 from bot.leader import PollingLeadership
 from bot.ratelimit import FloodControl
 from bot.scripts import Script
+from bot.store.engine import describe
 from bot.web import WebServer
 from bot.webhook import register
 
 log = logging.getLogger("bot")
 
-DRAIN_SECONDS = 6.0  # handlers in flight get this long; the whole stop stays under 10 s
+DRAIN_SECONDS = 5.0  # handlers in flight get this long; the whole stop stays under 10 s
 
 
 async def serve(settings: Settings) -> int:
@@ -177,12 +179,17 @@ async def _drain(
             await task
     if app.updater is not None and app.updater.running:
         await _quietly("stopping the poller", app.updater.stop())
+    # Updates in hand finish (their replies may wait on flood control meanwhile) ...
     await svc.lanes.drain(timeout=DRAIN_SECONDS)
+    # ... then whatever still waits for a turn to send gives up: unsent digest claims go
+    # back to the database for the next start (or another replica) to take.
     limiter = app.bot.rate_limiter
     if isinstance(limiter, FloodControl):
-        limiter.scheduler.abort()  # sends still waiting for a turn give up (claims go back)
+        limiter.scheduler.abort()
     if app.running:
+        # Hands PTB's last fetched updates (already confirmed to Telegram) to the lanes.
         await _quietly("stopping", app.stop())
+    await svc.lanes.drain(timeout=2.0)
     if web is not None:
         await _quietly("stopping the HTTP server", web.stop())
 
@@ -210,9 +217,19 @@ def _schedule_jobs(app: BotApplication) -> None:
     app.job_queue.run_repeating(_housekeeping_job, interval=60, first=1, name="housekeeping")
 
 
+_store_trouble = logs.Throttle(60)
+
+
 async def _delivery_job(context: BotContext) -> None:
     svc = context.services
-    report = await svc.deliverer.run_due(context.bot, svc.clock())
+    try:
+        report = await svc.deliverer.run_due(context.bot, svc.clock())
+    except (DBAPIError, OSError) as exc:
+        # The database is away: every tick would fail the same way. Say so once a minute;
+        # nothing is lost, the schedule is in the database and resumes when it is back.
+        if _store_trouble.ready():
+            log.warning("digest delivery waits for the database: %s", describe(exc))
+        return
     if report.delivered or report.ended or report.deactivated or report.retried:
         log.info(
             "digest: %d sections, %d end messages, %d deactivated, %d to retry",
@@ -225,6 +242,11 @@ async def _delivery_job(context: BotContext) -> None:
 
 async def _housekeeping_job(context: BotContext) -> None:
     """Refresh the gauges and forget old bookkeeping, once a minute."""
+    with contextlib.suppress(DBAPIError, OSError):  # the delivery job says the database is away
+        await _housekeeping(context)
+
+
+async def _housekeeping(context: BotContext) -> None:
     svc = context.services
     now = int(svc.clock().timestamp())
     svc.metrics.due_backlog.set(await svc.store.queue.backlog(now))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from contextvars import ContextVar
 from typing import Any
 
@@ -109,3 +110,18 @@ def configure(level: str, fmt: str, secrets: list[str]) -> None:
     logging.basicConfig(level=level, handlers=[handler], force=True)
     for noisy in _QUIET:
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+class Throttle:
+    """Let a recurring complaint through once per ``seconds`` (a tick must not flood logs)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._last = float("-inf")
+
+    def ready(self) -> bool:
+        now = time.monotonic()
+        if now - self._last < self.seconds:
+            return False
+        self._last = now
+        return True

@@ -17,6 +17,9 @@ from bot.metrics import Metrics
 from bot.store import Store
 from bot.updates import ChatLanes
 
+ADMIN_SECONDS = 10.0
+SCRIPT_SECONDS = 3.0
+
 
 class TTLCache:
     """A small bounded cache with expiry, for facts we may keep briefly."""
@@ -53,7 +56,11 @@ class Services:
     metrics: Metrics
     health: Health
     lanes: ChatLanes
-    # Who administers a group, as Telegram said a moment ago.
-    admins: TTLCache = field(default_factory=lambda: TTLCache(ttl=60))
-    # Read-through cache of users' scripts; writes go to the store first.
-    user_scripts: TTLCache = field(default_factory=lambda: TTLCache(ttl=600, size=50_000))
+    # Who administers a group or channel, as Telegram said a moment ago: stale for at most
+    # ADMIN_SECONDS, and dropped at once when a chat_member update reports a change.
+    admins: TTLCache = field(default_factory=lambda: TTLCache(ttl=ADMIN_SECONDS))
+    # Read-through cache of users' scripts; writes go to the store first. Another replica
+    # sees a change within SCRIPT_SECONDS.
+    user_scripts: TTLCache = field(
+        default_factory=lambda: TTLCache(ttl=SCRIPT_SECONDS, size=50_000)
+    )

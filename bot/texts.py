@@ -130,6 +130,7 @@ TIMEZONE_CURRENT = "当前时区：{tz}（当地时间 {local}）。要更改，
 TIMEZONE_BAD = "“{arg}”不是有效的时区名称。请用 IANA 时区名称，例如 Asia/Shanghai、Asia/Taipei、Asia/Hong_Kong、America/New_York、Europe/London。"
 NEXT_DELIVERY = "下次推送：{when}。"
 
+CHANNEL_ADMINS_ONLY = "只有频道管理员可以使用频道消息下面的按钮。"
 ADMINS_ONLY = "抱歉，只有群管理员可以更改这项设置。"
 UNKNOWN_COMMAND = "我不认识这个命令。发送 /help 查看全部命令。"
 NOT_TEXT = "我只看得懂命令。发送 /help 查看全部命令。"

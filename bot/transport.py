@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import Callable
 
 import aiohttp
+from telegram import Update
 from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import ODVInput  # the type BaseRequest itself declares
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+
+log = logging.getLogger(__name__)
 
 _DEFAULT = BaseRequest.DEFAULT_NONE
 # Told of every answer: (Bot API method, HTTP status, or None and "timeout"/"network").
@@ -106,3 +110,51 @@ class AiohttpRequest(BaseRequest):
     def _observe(self, method: str, status: int | None, failure: str) -> None:
         if self._observer is not None:
             self._observer(method, status, failure)
+
+
+class UpdatesRequest(AiohttpRequest):
+    """The transport for getUpdates: an update this version cannot read is skipped.
+
+    python-telegram-bot parses a batch of updates at once; one it cannot parse (a field of
+    a newer Bot API, say) fails the whole batch, and polling would fetch the same batch
+    forever. Such an update is replaced by a bare one with its id: no handler matches it,
+    and the offset moves past it.
+    """
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: ODVInput[float] = _DEFAULT,
+        write_timeout: ODVInput[float] = _DEFAULT,
+        connect_timeout: ODVInput[float] = _DEFAULT,
+        pool_timeout: ODVInput[float] = _DEFAULT,
+    ) -> tuple[int, bytes]:
+        status, body = await super().do_request(
+            url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
+        )
+        if status != 200 or not url.endswith("/getUpdates"):
+            return status, body
+        return status, skip_unreadable(body)
+
+
+def skip_unreadable(body: bytes) -> bytes:
+    """Return a getUpdates answer with every update PTB cannot parse reduced to its id."""
+    try:
+        answer = json.loads(body)
+        updates = answer["result"]
+    except (ValueError, KeyError, TypeError):
+        return body  # not ours to judge: PTB reports a malformed answer itself
+    changed = False
+    for i, data in enumerate(updates):
+        try:
+            Update.de_json(data, None)
+        except Exception as exc:
+            update_id = data.get("update_id") if isinstance(data, dict) else None
+            if not isinstance(update_id, int):
+                continue
+            log.warning("skipped update %s: it cannot be read (%s)", update_id, type(exc).__name__)
+            updates[i] = {"update_id": update_id}
+            changed = True
+    return json.dumps(answer).encode() if changed else body

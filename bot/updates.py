@@ -95,8 +95,12 @@ class ChatLanes(BaseUpdateProcessor):
         return None
 
     async def shutdown(self) -> None:
-        """Let the updates in hand finish."""
-        await self.drain()
+        """Give the updates in hand a moment; cancel what is still running after it."""
+        await self.drain(timeout=2.0)
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=1.0)
 
     async def drain(self, timeout: float | None = None) -> None:
         if self._tasks:

@@ -94,12 +94,17 @@ class WebServer:
             return web.Response(status=503, text="not running")  # Telegram redelivers
         try:
             data = json.loads(await request.read())
-            update = Update.de_json(data, self.app.bot)
-            if not isinstance(data.get("update_id"), int):
-                raise ValueError("no update_id")
-        except Exception as exc:  # any malformed body: refused, never a crash
+            if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+                raise ValueError("not an update")
+        except ValueError as exc:  # any malformed body: refused, never a crash
             log.warning("refused a malformed webhook body (%s)", type(exc).__name__)
             return web.Response(status=400, text="malformed update")
+        try:
+            update = Update.de_json(data, self.app.bot)
+        except Exception as exc:
+            # An update this version cannot read: redelivering it would not help.
+            log.warning("skipped update %s: it cannot be read (%s)", data["update_id"], exc)
+            return web.Response(text="skipped")
         seen = await svc.store.updates.begin(update.update_id, LEASE)
         if seen is Seen.DONE:
             svc.metrics.duplicates.inc()

@@ -6,14 +6,13 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol, Self, TypeVar
 
 from telegram import Update
-from telegram.error import BadRequest
+from telegram.constants import ChatType
 from telegram.ext import CallbackQueryHandler
 
 from bot import callback_data as cb
-from bot import render
-from bot.api_errors import is_not_modified
-from bot.handlers.common import BotContext, is_private
-from bot.telegram_text import split_message
+from bot import render, texts
+from bot.handlers.common import BotContext, edit, is_admin, is_private, reader_script
+from bot.texts import t
 
 
 class _Parses(Protocol):
@@ -41,6 +40,17 @@ def button(
         assert query is not None and isinstance(query.data, str)
         parsed = kind.parse(query.data)
         assert parsed is not None  # the pattern matched
+        chat = update.effective_chat
+        if chat is None:
+            # Under a message sent in inline mode: no chat to answer in. Our inline results
+            # carry no buttons, so this is forged or stale; answered, ignored.
+            await query.answer()
+            return
+        if chat.type == ChatType.CHANNEL and not await is_admin(context, update):
+            # Every button under a channel post posts into the channel or changes it.
+            script = await reader_script(context, update)
+            await query.answer(t(texts.CHANNEL_ADMINS_ONLY, script), show_alert=True)
+            return
         if not answers:
             await query.answer()
         await callback(update, context, parsed)
@@ -75,10 +85,5 @@ async def switch_script(update: Update, context: BotContext, button: cb.SwitchSc
     elif day is not None and library.date(day, target):
         message = render.day(library, day, target)
     await query.answer()
-    if message is None:
-        return
-    try:
-        await query.edit_message_text(split_message(message.text)[0], reply_markup=message.markup)
-    except BadRequest as exc:
-        if not is_not_modified(exc):  # a double tap
-            raise
+    if message is not None:
+        await edit(update, message)

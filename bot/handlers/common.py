@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from telegram import ChatMember, Update
+from telegram import ChatMember, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
+from telegram.error import BadRequest
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot import chats, render, sender, texts
+from bot.api_errors import is_not_modified
 from bot.chats import ChatState
 from bot.scripts import Script
 from bot.services import Services
+from bot.telegram_text import split_message
 
 
 class BotApplication(Application):
@@ -88,14 +91,16 @@ async def say(context: BotContext, update: Update, text: str) -> None:
 
 
 async def is_admin(context: BotContext, update: Update) -> bool:
-    """Tell whether the sender may change this chat's settings."""
+    """Tell whether the sender may change this chat's settings (or post into a channel).
+
+    A private chat is its person's. A message a channel posts comes from its admins (only
+    they can post); a button pressed under a channel post comes from a reader, who is
+    checked like a group member. Anonymous group admins post as the group itself.
+    """
     chat, message, user = update.effective_chat, update.effective_message, update.effective_user
     if chat is None or chat.type == ChatType.PRIVATE:
         return True
-    if chat.type == ChatType.CHANNEL:
-        return True  # only a channel's admins can post in it
-    if message is not None and message.sender_chat is not None:
-        # Anonymous admins post as the group itself.
+    if update.callback_query is None and message is not None and message.sender_chat is not None:
         return message.sender_chat.id == chat.id
     if user is None:
         return False
@@ -115,3 +120,29 @@ async def admin_gate(context: BotContext, update: Update, script: Script) -> boo
         return True
     await say(context, update, texts.t(texts.ADMINS_ONLY, script))
     return False
+
+
+async def edit(update: Update, message: render.Rendered) -> None:
+    """Show ``message`` in place of the one whose button was pressed.
+
+    A second tap on the same button asks for the same content; Telegram refuses that as
+    "not modified", which here simply means the message already says it.
+    """
+    query = update.callback_query
+    assert query is not None
+    try:
+        await query.edit_message_text(split_message(message.text)[0], reply_markup=message.markup)
+    except BadRequest as exc:
+        if not is_not_modified(exc):
+            raise
+
+
+async def edit_buttons(update: Update, markup: InlineKeyboardMarkup | None) -> None:
+    """Replace the buttons under the pressed message (a double tap changes nothing)."""
+    query = update.callback_query
+    assert query is not None
+    try:
+        await query.edit_message_reply_markup(markup)
+    except BadRequest as exc:
+        if not is_not_modified(exc):
+            raise

@@ -9,13 +9,12 @@ them.
 from __future__ import annotations
 
 import logging
-import time
 
 from sqlalchemy.exc import DBAPIError
 from telegram import Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
-from bot import chats, texts
+from bot import chats, logs, texts
 from bot.api_errors import is_not_modified
 from bot.errors import Stopping
 from bot.handlers.common import BotContext, reader_script
@@ -24,8 +23,7 @@ from bot.store.engine import describe
 
 log = logging.getLogger(__name__)
 
-_QUIET_SECONDS = 10.0  # one database complaint per this many seconds, not one per update
-_last_store_complaint = [0.0]
+_store_trouble = logs.Throttle(10)  # one database complaint per 10 s, not one per update
 
 
 async def on_error(update: object, context: BotContext) -> None:
@@ -60,9 +58,7 @@ async def on_error(update: object, context: BotContext) -> None:
 
 
 def _complain_about_store(error: BaseException) -> None:
-    now = time.monotonic()
-    if now - _last_store_complaint[0] >= _QUIET_SECONDS:
-        _last_store_complaint[0] = now
+    if _store_trouble.ready():
         log.error("the database failed while handling an update: %s", describe(error))
 
 

@@ -56,6 +56,13 @@ async def my_chat_member(update: Update, context: BotContext) -> None:
     )
 
 
+async def member_changed(update: Update, context: BotContext) -> None:
+    """Forget what we knew of someone's admin rights when Telegram says they changed."""
+    change = update.chat_member
+    assert change is not None
+    context.services.admins.drop((change.chat.id, change.new_chat_member.user.id))
+
+
 async def migrated(update: Update, context: BotContext) -> None:
     """Keep a group's settings and progress when it becomes a supergroup."""
     message = update.effective_message

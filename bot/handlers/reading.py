@@ -15,6 +15,7 @@ from bot.handlers.common import (
     BotContext,
     admin_gate,
     chat_state,
+    edit,
     is_admin,
     is_private,
     reader_script,
@@ -220,9 +221,9 @@ async def reset_answer(update: Update, context: BotContext, button: cb.ConfirmRe
     await query.answer()
     if button.yes:
         await context.services.chats.restart(state)
-        await query.edit_message_text(t(texts.RESET_DONE, script))
+        await edit(update, render.Rendered(t(texts.RESET_DONE, script)))
     else:
-        await query.edit_message_text(t(texts.RESET_CANCELLED, script))
+        await edit(update, render.Rendered(t(texts.RESET_CANCELLED, script)))
 
 
 async def random_quote(update: Update, context: BotContext, button: cb.RandomQuote) -> None:

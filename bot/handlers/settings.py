@@ -5,17 +5,16 @@ from __future__ import annotations
 from datetime import time
 
 from telegram import Update
-from telegram.error import BadRequest
 
 from bot import callback_data as cb
 from bot import render, texts
-from bot.api_errors import is_not_modified
 from bot.arguments import parse_subscribe
 from bot.chats import ChatState
 from bot.handlers.common import (
     BotContext,
     admin_gate,
     chat_state,
+    edit_buttons,
     is_admin,
     is_private,
     reader_script,
@@ -134,11 +133,7 @@ async def toggle_quiet(update: Update, context: BotContext, button: cb.Quiet) ->
         return
     await context.services.chats.set_quiet(state, button.yes)
     await query.answer(t(texts.QUIET_NOW_ON if button.yes else texts.QUIET_NOW_OFF, current))
-    try:
-        await query.edit_message_reply_markup(render.quiet_toggle(current, button.yes))
-    except BadRequest as exc:
-        if not is_not_modified(exc):  # a double tap leaves the button as it is
-            raise
+    await edit_buttons(update, render.quiet_toggle(current, button.yes))
 
 
 async def unsubscribe(update: Update, context: BotContext) -> None:
