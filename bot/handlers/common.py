@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any, cast
 
 from telegram import ChatMember, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
-from telegram.error import BadRequest
+from telegram.error import BadRequest, ChatMigrated, Forbidden
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot import chats, render, sender, texts
@@ -15,6 +16,8 @@ from bot.chats import ChatState
 from bot.scripts import Script
 from bot.services import Services
 from bot.telegram_text import split_message
+
+log = logging.getLogger(__name__)
 
 
 class BotApplication(Application):
@@ -82,8 +85,17 @@ def reply_target(update: Update) -> sender.Target:
 
 
 async def send(context: BotContext, update: Update, message: render.Rendered) -> None:
-    """Reply in the update's chat (and forum topic), split to Telegram's length limit."""
-    await sender.send(context.bot, reply_target(update), message, chats=context.services.chats)
+    """Reply in the update's chat (and forum topic), split to Telegram's length limit.
+
+    A chat that no longer lets the bot post (blocked, kicked) is marked inactive: there is
+    nobody to tell, and its subscription stops until the bot is back.
+    """
+    target = reply_target(update)
+    try:
+        await sender.send(context.bot, target, message, chats=context.services.chats)
+    except Forbidden as exc:
+        log.info("chat %s does not let the bot post (%s); deactivated", target.chat_id, exc)
+        await context.services.chats.deactivate(target.chat_id)
 
 
 async def say(context: BotContext, update: Update, text: str) -> None:
@@ -108,7 +120,12 @@ async def is_admin(context: BotContext, update: Update) -> bool:
     key = (chat.id, user.id)
     cached = svc.admins.get(key)
     if cached is None:
-        member = await context.bot.get_chat_member(chat.id, user.id)
+        try:
+            member = await context.bot.get_chat_member(chat.id, user.id)
+        except ChatMigrated as exc:  # a command sent just before the group became a supergroup
+            member = await context.bot.get_chat_member(exc.new_chat_id, user.id)
+        except Forbidden:
+            return False  # the bot is not in that chat any more: nothing to change there
         cached = member.status in (ChatMember.ADMINISTRATOR, ChatMember.OWNER)
         svc.admins.put(key, cached)
     return bool(cached)
@@ -135,6 +152,9 @@ async def edit(update: Update, message: render.Rendered) -> None:
     except BadRequest as exc:
         if not is_not_modified(exc):
             raise
+    except (ChatMigrated, Forbidden) as exc:
+        # The message is in a group that moved, or a chat the bot left: it stays as it is.
+        log.info("could not edit a message in chat %s (%s)", update.effective_chat, exc)
 
 
 async def edit_buttons(update: Update, markup: InlineKeyboardMarkup | None) -> None:
@@ -146,3 +166,5 @@ async def edit_buttons(update: Update, markup: InlineKeyboardMarkup | None) -> N
     except BadRequest as exc:
         if not is_not_modified(exc):
             raise
+    except (ChatMigrated, Forbidden) as exc:
+        log.info("could not edit buttons in chat %s (%s)", update.effective_chat, exc)

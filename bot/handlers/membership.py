@@ -7,7 +7,7 @@ import logging
 from telegram import ChatMember, ChatMemberUpdated, Update
 
 from bot import render, texts
-from bot.handlers.common import BotContext, is_private, reader_script, say
+from bot.handlers.common import BotContext, is_private, reader_script, say, send
 from bot.texts import t
 
 log = logging.getLogger(__name__)
@@ -44,16 +44,13 @@ async def my_chat_member(update: Update, context: BotContext) -> None:
         return  # a private chat starts with /start; channels are set up with /subscribe
     script = await reader_script(context, update)
     article = svc.library.article(script)
-    await context.bot.send_message(
-        chat.id,
-        t(
-            texts.WELCOME_GROUP,
-            script,
-            title=render.esc(article.title),
-            count=svc.library.section_count,
-        ),
-        reply_markup=render.welcome_buttons(script),
+    text = t(
+        texts.WELCOME_GROUP,
+        script,
+        title=render.esc(article.title),
+        count=svc.library.section_count,
     )
+    await send(context, update, render.Rendered(text, render.welcome_buttons(script)))
 
 
 async def member_changed(update: Update, context: BotContext) -> None:
