@@ -30,6 +30,7 @@ from bot import texts
 from bot.chats import ChatDefaults, ChatService
 from bot.config import FREE_RATE, Settings
 from bot.content import Library, load_library
+from bot.content.search import Search
 from bot.delivery import Deliverer, DeliveryConfig
 from bot.handlers import admin, lookup, membership, reading, settings
 from bot.handlers.buttons import button, stale, switch_script
@@ -123,7 +124,8 @@ def build_application(
         )
         builder = builder.rate_limiter(flood)  # type: ignore[arg-type]
     app: BotApplication = builder.build()  # type: ignore[assignment]
-    chats = ChatService(store, ChatDefaults(settings.timezone, settings.delivery_time), clock)
+    defaults = ChatDefaults(settings.timezone, settings.delivery_time, library.section_count)
+    chats = ChatService(store, defaults, clock)
     deliverer = Deliverer(
         chats,
         library,
@@ -139,7 +141,7 @@ def build_application(
         metrics=metrics,
     )
     app.services = Services(
-        settings, library, store, chats, deliverer, clock, metrics, health, lanes
+        settings, library, Search(library), store, chats, deliverer, clock, metrics, health, lanes
     )
     app.bot_data["run_jobs"] = run_jobs
     _register(app)
@@ -209,13 +211,17 @@ def _register(app: BotApplication) -> None:
         button(cb.Toc, reading.toc_button),
         button(cb.OpenSection, reading.open_section),
         button(cb.RandomQuote, reading.random_quote),
+        button(cb.Restart, reading.restart),
         button(cb.ConfirmReset, reading.reset_answer, answers=True),
         button(cb.OpenQuote, lookup.open_quote),
+        button(cb.QuoteSource, lookup.quote_source),
         button(cb.OpenDate, lookup.open_date),
         button(cb.Timeline, lookup.timeline),
         button(cb.SwitchScript, switch_script, answers=True),
         button(cb.ChooseScript, settings.choose_script),
         button(cb.Subscribe, settings.subscribe_button),
+        button(cb.SubscribeAt, settings.subscribe_at),
+        button(cb.SetZone, settings.zone_button),
         button(cb.Quiet, settings.toggle_quiet, answers=True),
     ]
     for handler in buttons:

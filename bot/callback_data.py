@@ -10,11 +10,14 @@ messages keep working after an upgrade.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import time
 from typing import ClassVar, Protocol, Self
 
 from bot.arguments import parse_number
 from bot.content import MonthDay
+from bot.schedule import parse_hhmm
 from bot.scripts import Script
+from bot.zones import COMMON
 
 
 class Button(Protocol):
@@ -55,13 +58,37 @@ class _Plain:
 
 
 @dataclass(frozen=True)
-class Toc(_Plain):
+class _Page:
+    """A navigation page: sent as a new message, or (``edit``) shown in place of the old."""
+
+    edit: bool = False
+    PREFIX: ClassVar[str] = ""
+
+    def encode(self) -> str:
+        return f"{self.PREFIX}:e" if self.edit else self.PREFIX
+
+    @classmethod
+    def parse(cls, data: str) -> Self | None:
+        if data == cls.PREFIX:
+            return cls()
+        return cls(edit=True) if data == f"{cls.PREFIX}:e" else None
+
+
+@dataclass(frozen=True)
+class Toc(_Page):
     PREFIX = "toc"
 
 
 @dataclass(frozen=True)
-class Timeline(_Plain):
+class Timeline(_Page):
     PREFIX = "tl"
+
+
+@dataclass(frozen=True)
+class Restart(_Plain):
+    """Start the article over (under its end): no confirmation, the reader asked."""
+
+    PREFIX = "rs"
 
 
 @dataclass(frozen=True)
@@ -76,20 +103,29 @@ class Subscribe(_Plain):
 
 @dataclass(frozen=True)
 class Next:
-    """The chat's next unread section; ``after``: the button under that section."""
+    """The chat's next unread section; ``after``: the button under that section, whose
+    script (``script``) the next one follows."""
 
     after: int | None = None
+    script: Script | None = None
     PREFIX: ClassVar[str] = "nx"
 
     def encode(self) -> str:
-        return self.PREFIX if self.after is None else f"{self.PREFIX}:{self.after}"
+        if self.after is None:
+            return self.PREFIX
+        tail = f":{self.script.short}" if self.script else ""
+        return f"{self.PREFIX}:{self.after}{tail}"
 
     @classmethod
     def parse(cls, data: str) -> Self | None:
         if data == cls.PREFIX:
             return cls()
-        number = _number(data, cls.PREFIX)
-        return cls(number) if number is not None else None
+        head, _, code = data.partition(":")[2].partition(":")
+        number = parse_number(head) if data.startswith(f"{cls.PREFIX}:") else None
+        script = Script.from_short(code) if code else None
+        if number is None or (code and script is None):
+            return None
+        return cls(number, script)
 
 
 @dataclass(frozen=True)
@@ -107,8 +143,24 @@ class _Numbered:
 
 
 @dataclass(frozen=True)
-class OpenSection(_Numbered):
-    PREFIX = "rd"
+class OpenSection:
+    """A section: sent, or (``edit``, from the table of contents) shown in its place."""
+
+    number: int
+    edit: bool = False
+    PREFIX: ClassVar[str] = "rd"
+
+    def encode(self) -> str:
+        return f"{self.PREFIX}:{self.number}" + (":e" if self.edit else "")
+
+    @classmethod
+    def parse(cls, data: str) -> Self | None:
+        fields = _fields(data, cls.PREFIX, 2)
+        if fields is not None and fields[1] == "e":
+            number = parse_number(fields[0])
+            return cls(number, edit=True) if number is not None else None
+        number = _number(data, cls.PREFIX)
+        return cls(number) if number is not None else None
 
 
 @dataclass(frozen=True)
@@ -117,18 +169,67 @@ class OpenQuote(_Numbered):
 
 
 @dataclass(frozen=True)
+class QuoteSource(_Numbered):
+    """The section that narrates a quote, with the quote's sentence picked out."""
+
+    PREFIX = "qs"
+
+
+@dataclass(frozen=True)
 class OpenDate:
+    """A date: sent, or (``edit``, from the timeline) shown in its place."""
+
     day: MonthDay
+    edit: bool = False
     PREFIX: ClassVar[str] = "d"
 
     def encode(self) -> str:
-        return f"{self.PREFIX}:{self.day.compact}"
+        return f"{self.PREFIX}:{self.day.compact}" + (":e" if self.edit else "")
+
+    @classmethod
+    def parse(cls, data: str) -> Self | None:
+        fields = _fields(data, cls.PREFIX, 2)
+        edit = fields is not None and fields[1] == "e"
+        fields = fields[:1] if edit and fields else _fields(data, cls.PREFIX, 1)
+        day = _day(fields[0]) if fields else None
+        return cls(day, edit) if day is not None else None
+
+
+@dataclass(frozen=True)
+class SubscribeAt:
+    """A delivery time chosen with a button; None: "other", to be typed."""
+
+    at: time | None
+    PREFIX: ClassVar[str] = "sa"
+
+    def encode(self) -> str:
+        return f"{self.PREFIX}:{self.at:%H%M}" if self.at else f"{self.PREFIX}:other"
 
     @classmethod
     def parse(cls, data: str) -> Self | None:
         fields = _fields(data, cls.PREFIX, 1)
-        day = _day(fields[0]) if fields else None
-        return cls(day) if day is not None else None
+        if fields is None:
+            return None
+        if fields[0] == "other":
+            return cls(None)
+        at = parse_hhmm(fields[0]) if len(fields[0]) == 4 and fields[0].isascii() else None
+        return cls(at) if at is not None else None
+
+
+@dataclass(frozen=True)
+class SetZone:
+    """A time zone chosen with a button (one of zones.COMMON)."""
+
+    key: str
+    PREFIX: ClassVar[str] = "tz"
+
+    def encode(self) -> str:
+        return f"{self.PREFIX}:{self.key}"
+
+    @classmethod
+    def parse(cls, data: str) -> Self | None:
+        fields = _fields(data, cls.PREFIX, 1)
+        return cls(fields[0]) if fields and fields[0] in COMMON else None
 
 
 @dataclass(frozen=True)

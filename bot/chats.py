@@ -53,10 +53,12 @@ class ChatState:
 
 @dataclass(frozen=True)
 class ChatDefaults:
-    """What a chat uses until it chooses: the bot's time zone and delivery time."""
+    """What a chat uses until it chooses (the bot's time zone and delivery time), and the
+    length of the article it reads."""
 
     timezone: ZoneInfo
     delivery_time: time
+    sections: int = 0  # 0: not known (then only ``finished`` ends the deliveries)
 
 
 # --- pure rules ------------------------------------------------------------------------------
@@ -70,9 +72,17 @@ def time_of(chat: ChatState, defaults: ChatDefaults) -> time:
     return chat.delivery_time or defaults.delivery_time
 
 
+def read_all(chat: ChatState, defaults: ChatDefaults) -> bool:
+    """Tell whether the chat has read (or been sent) the whole article."""
+    return chat.finished or (defaults.sections > 0 and chat.progress >= defaults.sections)
+
+
 def next_due(chat: ChatState, now: datetime, defaults: ChatDefaults) -> int | None:
-    """Return when the chat's next digest is due, or None when nothing should be scheduled."""
-    if not (chat.subscribed and chat.active) or chat.finished:
+    """Return when the chat's next digest is due, or None when nothing should be scheduled.
+
+    A chat that has read everything is not scheduled: a delivery would only say so.
+    """
+    if not (chat.subscribed and chat.active) or read_all(chat, defaults):
         return None
     return next_due_epoch(now, time_of(chat, defaults), zone_of(chat, defaults))
 

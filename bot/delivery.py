@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
-from bot import render, sender, texts
+from bot import render, sender
 from bot.api_errors import is_chat_gone, retry_seconds
 from bot.chats import ChatService, ChatState, digest_script
 from bot.content import Library
@@ -193,6 +193,10 @@ class Deliverer:
     ) -> Delivered | None:
         assert state.claim_token is not None
         plan = plan_delivery(state.progress, self.library.section_count)
+        if not plan.section:
+            # Read to the end already (a schedule from an older release): nothing to send.
+            report.ended += 1
+            return Delivered(state.chat_id, state.claim_token, 0, None, True)
         target = sender.Target(state.chat_id, state.thread_id)
         try:
             with digest_lane():  # replies to people go first
@@ -231,10 +235,7 @@ class Deliverer:
             return None
         if target.chat_id != state.chat_id:
             report.migrated += 1
-        if plan.section:
-            report.delivered += 1
-        else:
-            report.ended += 1
+        report.delivered += 1
         report.chats.append(target.chat_id)
         after = replace(state, finished=plan.finished)
         return Delivered(
@@ -246,17 +247,14 @@ class Deliverer:
         )
 
     def _message(self, state: ChatState, section: int, finished: bool) -> render.Rendered:
-        script = digest_script(state)
-        if not section:
-            total = self.library.section_count
-            return render.Rendered(texts.t(texts.END_OF_ARTICLE, script, total=total))
         return render.section(
             self.library,
             section,
-            script,
+            digest_script(state),
             bot_username=self._bot_username(),
             share_link=not state.private,
             end_note=finished,
+            digest=True,
         )
 
     async def _deactivate(self, chat_id: int, exc: Exception, report: Report) -> None:

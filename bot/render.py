@@ -2,22 +2,32 @@
 
 Every piece of article text is HTML-escaped here; buttons carry data built by
 callback_data. The article is fixed, so rendered items are cached: serving one again is a
-lookup (PTB's keyboard objects are immutable, so sharing them is safe).
+lookup (PTB's keyboard objects are immutable, so sharing them is safe). Every message that
+ends a path offers the next step as buttons.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import time
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import callback_data as cb
-from bot import texts
+from bot import texts, zones
 from bot.content import Library, MonthDay
+from bot.content.search import Found, Search, locate
+from bot.reading_rules import reading_minutes
 from bot.scripts import Script
 from bot.telegram_text import esc
 from bot.texts import t
+
+Button = InlineKeyboardButton
+Rows = list[list[InlineKeyboardButton]]
+# Delivery times offered when subscribing from a button.
+TIMES = (time(7, 0), time(8, 0), time(12, 0), time(18, 0), time(21, 0))
 
 
 @dataclass(frozen=True)
@@ -26,18 +36,36 @@ class Rendered:
     markup: InlineKeyboardMarkup | None = None
 
 
-def _switch_button(kind: str, ident: str, script: Script) -> InlineKeyboardButton:
+def _button(label: str, data: cb.Button) -> InlineKeyboardButton:
+    return InlineKeyboardButton(label, callback_data=data.encode())
+
+
+def _rows(buttons: list[InlineKeyboardButton], width: int) -> Rows:
+    return [buttons[i : i + width] for i in range(0, len(buttons), width)]
+
+
+def _switch(kind: str, ident: str, script: Script) -> InlineKeyboardButton:
     target = script.other
-    return InlineKeyboardButton(
-        texts.BTN_SWITCH[target], callback_data=cb.SwitchScript(kind, ident, target).encode()
-    )
+    return _button(texts.BTN_SWITCH[target], cb.SwitchScript(kind, ident, target))
 
 
 def deep_link(bot_username: str, payload: str) -> str:
     return f"https://t.me/{bot_username}?start={payload}"
 
 
-@lru_cache(maxsize=512)
+def zone_label(zone: ZoneInfo, script: Script) -> str:
+    """Return a zone as readers know it: 北京时间（Asia/Shanghai）, UTC+8, or its IANA name."""
+    name = texts.ZONE_NAMES.get(zone.key)
+    if name is not None:
+        return t(texts.ZONE_LABEL, script, name=t(name, script), key=zone.key)
+    return zones.offset_name(zone) or zone.key
+
+
+def _mark(text: str, start: int, end: int) -> str:
+    return f"{esc(text[:start])}<b>{esc(text[start:end])}</b>{esc(text[end:])}"
+
+
+@lru_cache(maxsize=1024)
 def section(
     library: Library,
     number: int,
@@ -46,47 +74,77 @@ def section(
     bot_username: str = "",
     share_link: bool = False,
     end_note: bool = False,
+    digest: bool = False,
+    back: bool = False,
+    highlight: str = "",
 ) -> Rendered:
-    """Render section ``number`` with its header, the dates it mentions and its buttons."""
+    """Render section ``number``: credit, header, reading time, text, dates and buttons.
+
+    ``digest`` adds the line that says a daily delivery arrived; ``back`` a button back
+    to the table of contents; ``highlight`` picks out one sentence in bold.
+    """
+    article = library.article(script)
     sec = library.section(number, script)
     assert sec is not None
     total = library.section_count
+    parts = []
+    if digest:
+        parts.append(t(texts.DIGEST_LINE, script, title=esc(article.title)))
+    if number == 1:
+        credit = t(
+            texts.SECTION_CREDIT, script, title=esc(article.title), byline=esc(article.byline)
+        )
+        parts.append(credit)
     header = t(texts.SECTION_HEADER, script, n=number, total=total, title=esc(sec.title))
-    body = "\n\n".join(esc(p) for p in sec.paragraphs)
-    parts = [f"<b>{header}</b>", body]
-    days = library.article(script).dates_in_section(number)
+    minutes = t(texts.SECTION_TIME, script, minutes=reading_minutes(sec))
+    parts.append(f"<b>{header}</b>\n<i>{minutes}</i>")
+    for paragraph in sec.paragraphs:
+        where = paragraph.find(highlight) if highlight else -1
+        parts.append(
+            _mark(paragraph, where, where + len(highlight)) if where >= 0 else esc(paragraph)
+        )
+    days = article.dates_in_section(number)
     if days:
         parts.append(t(texts.SECTION_DATES, script) + "、".join(d.label for d in days))
-    if end_note and number == total:
-        parts.append(f"<i>{t(texts.END_APPENDED, script)}</i>")
-    rows: list[list[InlineKeyboardButton]] = []
-    top = [_switch_button("s", str(number), script)]
+    rows: Rows = []
     if number < total:
-        # Names the section it sits under, so a re-read section leads to the one after it.
-        top.insert(
-            0,
-            InlineKeyboardButton(
-                t(texts.BTN_NEXT, script), callback_data=cb.Next(number).encode()
-            ),
-        )
-    rows.append(top)
-    rows += _rows(
-        [InlineKeyboardButton(d.label, callback_data=cb.OpenDate(d).encode()) for d in days], 4
-    )
-    if share_link and bot_username:
+        # Names the section it sits under (and its script), so a re-read section leads on
+        # to the one after it, in the script the reader is looking at.
         rows.append(
             [
-                InlineKeyboardButton(
-                    t(texts.BTN_READ_PRIVATE, script),
-                    url=deep_link(bot_username, f"section_{number}"),
-                )
+                _button(t(texts.BTN_NEXT, script), cb.Next(number, script)),
+                _switch("s", str(number), script),
             ]
         )
+    else:
+        if end_note:
+            parts.append(f"<i>{t(texts.END_APPENDED, script)}</i>")
+        rows += end_buttons(script)
+        rows[-1].append(_switch("s", str(number), script))
+    rows += _rows([_button(d.label, cb.OpenDate(d)) for d in days], 4)
+    if back:
+        rows.append([_button(t(texts.BTN_BACK_TOC, script), cb.Toc(edit=True))])
+    if share_link and bot_username:
+        link = deep_link(bot_username, f"section_{number}")
+        rows.append([InlineKeyboardButton(t(texts.BTN_READ_PRIVATE, script), url=link)])
     return Rendered("\n\n".join(parts), InlineKeyboardMarkup(rows))
 
 
-def _rows(buttons: list[InlineKeyboardButton], width: int) -> list[list[InlineKeyboardButton]]:
-    return [buttons[i : i + width] for i in range(0, len(buttons), width)]
+def end_buttons(script: Script) -> Rows:
+    """Return the next steps at the end of the article: read again, contents, a quote."""
+    return [
+        [
+            _button(t(texts.BTN_RESTART, script), cb.Restart()),
+            _button(t(texts.BTN_TOC, script), cb.Toc()),
+            _button(t(texts.BTN_QUOTES, script), cb.RandomQuote()),
+        ]
+    ]
+
+
+def end_of_article(library: Library, script: Script) -> Rendered:
+    total = library.section_count
+    text = t(texts.END_OF_ARTICLE, script, total=total)
+    return Rendered(text, InlineKeyboardMarkup(end_buttons(script)))
 
 
 @lru_cache(maxsize=512)
@@ -104,40 +162,88 @@ def quote_text(library: Library, number: int, script: Script) -> str:
 
 
 @lru_cache(maxsize=512)
-def quote(library: Library, number: int, script: Script) -> Rendered:
+def quote(library: Library, search: Search, number: int, script: Script) -> Rendered:
+    """Render quote ``number`` with its date, where it is narrated (if it is) and a switch."""
     q = library.quote(number, script)
     assert q is not None
-    buttons = [
-        InlineKeyboardButton(
-            t(texts.BTN_QUOTE_DATE, script, label=q.date.label),
-            callback_data=cb.OpenDate(q.date).encode(),
-        ),
-        InlineKeyboardButton(
-            t(texts.BTN_QUOTE_SECTION, script, n=q.section),
-            callback_data=cb.OpenSection(q.section).encode(),
-        ),
-    ]
-    rows = [buttons, [_switch_button("q", str(number), script)]]
+    buttons = [_button(t(texts.BTN_QUOTE_DATE, script, label=q.date.label), cb.OpenDate(q.date))]
+    narrated = search.narrated(number)
+    if narrated is not None:
+        label = t(texts.BTN_QUOTE_SECTION, script, n=narrated.section)
+        buttons.append(_button(label, cb.QuoteSource(number)))
+    rows = [buttons, [_switch("q", str(number), script)]]
     return Rendered(quote_text(library, number, script), InlineKeyboardMarkup(rows))
 
 
-def quote_matches(library: Library, numbers: list[int], script: Script, word: str) -> Rendered:
-    lines = [t(texts.QUOTE_FOUND, script, word=esc(word), count=len(numbers))]
-    for n in numbers:
-        q = library.quote(n, script)
-        assert q is not None
-        lines.append(f"<b>{n}.</b> {esc(q.text)}（{q.date.label}）")
-    buttons = [
-        InlineKeyboardButton(
-            t(texts.BTN_QUOTE, script, n=n), callback_data=cb.OpenQuote(n).encode()
+def search_results(library: Library, search: Search, found: Found, script: Script) -> Rendered:
+    """Render where a word stands: the title, sections (sentence, word in bold), quotes."""
+    word = found.word
+    article = library.article(script)
+    lines = [t(texts.SEARCH_HEADER, script, word=esc(word))]
+    if found.in_title:
+        lines.append(t(texts.SEARCH_TITLE, script, title=_highlight(article.title, word)))
+    buttons: list[InlineKeyboardButton] = []
+    for place in found.places:
+        sec = library.section(place.section, script)
+        assert sec is not None
+        sentence = _highlight(search.sentence(place, script), word)
+        lines.append(
+            t(
+                texts.SEARCH_SECTION,
+                script,
+                n=place.section,
+                title=esc(sec.title),
+                sentence=sentence,
+            )
         )
-        for n in numbers
+        buttons.append(
+            _button(
+                t(texts.BTN_OPEN_SECTION, script, n=place.section), cb.OpenSection(place.section)
+            )
+        )
+    if found.quotes:
+        numbers = "、".join(str(n) for n in found.quotes)
+        lines.append(t(texts.SEARCH_QUOTES, script, numbers=numbers))
+    if found.occasions:
+        numbers = "、".join(str(n) for n in found.occasions)
+        lines.append(t(texts.SEARCH_OCCASIONS, script, numbers=numbers))
+    quote_buttons = [
+        _button(t(texts.BTN_QUOTE, script, n=n), cb.OpenQuote(n))
+        for n in (*found.quotes, *found.occasions)
     ]
-    return Rendered("\n\n".join(lines), InlineKeyboardMarkup(_rows(buttons, 4)))
+    rows = _rows(buttons, 3) + _rows(quote_buttons, 4)
+    return Rendered("\n".join(lines), InlineKeyboardMarkup(rows) if rows else None)
+
+
+def quote_matches(library: Library, found: Found, script: Script) -> Rendered:
+    """Render the quotes a word was found in: their own words first, then occasions apart."""
+    lines = []
+    for template, numbers in (
+        (texts.QUOTE_FOUND, found.quotes),
+        (texts.QUOTE_FOUND_OCCASION, found.occasions),
+    ):
+        if not numbers:
+            continue
+        lines.append(t(template, script, word=esc(found.word), count=len(numbers)))
+        for n in numbers:
+            q = library.quote(n, script)
+            assert q is not None
+            lines.append(f"<b>{n}.</b> {_highlight(q.text, found.word)}（{q.date.label}）")
+        lines.append("")
+    buttons = [
+        _button(t(texts.BTN_QUOTE, script, n=n), cb.OpenQuote(n))
+        for n in (*found.quotes, *found.occasions)
+    ]
+    return Rendered("\n".join(lines).strip(), InlineKeyboardMarkup(_rows(buttons, 4)))
+
+
+def _highlight(text: str, word: str) -> str:
+    found = locate(text, word)
+    return _mark(text, *found) if found else esc(text)
 
 
 @lru_cache(maxsize=512)
-def day(library: Library, when: MonthDay, script: Script) -> Rendered:
+def day(library: Library, when: MonthDay, script: Script, *, back: bool = False) -> Rendered:
     entry = library.date(when, script)
     assert entry is not None
     parts = [t(texts.DATE_HEADER, script, label=when.label)]
@@ -150,68 +256,71 @@ def day(library: Library, when: MonthDay, script: Script) -> Rendered:
             assert q is not None
             quote_lines.append(f"<b>{n}.</b> {esc(q.text)}")
         parts.append("\n".join(quote_lines))
-    buttons = [
-        InlineKeyboardButton(
-            t(texts.BTN_QUOTE, script, n=n), callback_data=cb.OpenQuote(n).encode()
-        )
-        for n in entry.quotes
-    ]
+    buttons = [_button(t(texts.BTN_QUOTE, script, n=n), cb.OpenQuote(n)) for n in entry.quotes]
     sections = sorted({e.section for e in entry.events})
     section_buttons = [
-        InlineKeyboardButton(
-            t(texts.BTN_QUOTE_SECTION, script, n=n), callback_data=cb.OpenSection(n).encode()
-        )
-        for n in sections
+        _button(t(texts.BTN_OPEN_SECTION, script, n=n), cb.OpenSection(n)) for n in sections
     ]
     rows = _rows(buttons, 4) + _rows(section_buttons, 3)
-    rows.append([_switch_button("d", when.compact, script)])
+    last = [_switch("d", when.compact, script)]
+    if back:
+        last.insert(0, _button(t(texts.BTN_BACK_TIMELINE, script), cb.Timeline(edit=True)))
+    rows.append(last)
     return Rendered("\n\n".join(parts), InlineKeyboardMarkup(rows))
 
 
-def _summary(text: str, width: int = 36) -> str:
+def _summary(text: str, width: int = 12) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-@lru_cache(maxsize=512)
-def timeline(library: Library, script: Script) -> Rendered:
+@lru_cache(maxsize=64)
+def day_buttons(library: Library, script: Script, *, edit: bool = False) -> Rows:
+    """Return a button per date of the story, each with what happened (briefly)."""
     article = library.article(script)
-    lines = [t(texts.TIMELINE_HEADER, script)]
-    for entry in article.dates:
-        first = (
-            entry.events[0].text
-            if entry.events
-            else (article.quotes[entry.quotes[0] - 1].text if entry.quotes else "")
-        )
-        lines.append(f"<b>{entry.date.label}</b> {esc(_summary(first))}")
-    buttons = [
-        InlineKeyboardButton(e.date.label, callback_data=cb.OpenDate(e.date).encode())
-        for e in article.dates
-    ]
-    return Rendered("\n".join(lines), InlineKeyboardMarkup(_rows(buttons, 4)))
-
-
-@lru_cache(maxsize=512)
-def known_days(library: Library) -> str:
-    return "、".join(d.label for d in library.days)
-
-
-@lru_cache(maxsize=512)
-def toc(library: Library, script: Script, read_mask: int) -> Rendered:
-    article = library.article(script)
-    lines = [t(texts.TOC_HEADER, script)]
     buttons = []
+    for entry in article.dates:
+        first = entry.events[0].text if entry.events else ""
+        label = f"{entry.date.label} · {_summary(first)}" if first else entry.date.label
+        buttons.append(_button(label, cb.OpenDate(entry.date, edit)))
+    return _rows(buttons, 1)
+
+
+@lru_cache(maxsize=64)
+def timeline(library: Library, script: Script) -> Rendered:
+    count = len(library.days)
+    text = t(texts.TIMELINE_HEADER, script, count=count)
+    return Rendered(text, InlineKeyboardMarkup(day_buttons(library, script, edit=True)))
+
+
+def unknown_day(library: Library, script: Script, template: str, arg: str) -> Rendered:
+    """Say a date is not the story's, with the story's dates as buttons."""
+    return Rendered(
+        t(template, script, arg=arg), InlineKeyboardMarkup(day_buttons(library, script))
+    )
+
+
+@lru_cache(maxsize=512)
+def toc(library: Library, script: Script, read_mask: int, progress: int) -> Rendered:
+    """The table of contents: each section once, as a button with its reading time."""
+    article = library.article(script)
+    rows: Rows = []
     for s in article.sections:
-        mark = "✓" if read_mask >> (s.number - 1) & 1 else "·"
-        lines.append(f"{mark} {s.number}. {esc(s.title)}")
-        buttons.append(
-            [
-                InlineKeyboardButton(
-                    f"{mark} " + t(texts.BTN_SECTION, script, n=s.number, title=s.title),
-                    callback_data=cb.OpenSection(s.number).encode(),
-                )
-            ]
+        if s.number == progress + 1:
+            mark = "▶"
+        elif read_mask >> (s.number - 1) & 1:
+            mark = "✓"
+        else:
+            mark = "·"
+        label = t(
+            texts.BTN_SECTION,
+            script,
+            mark=mark,
+            n=s.number,
+            title=s.title,
+            minutes=reading_minutes(s),
         )
-    return Rendered("\n".join(lines), InlineKeyboardMarkup(buttons))
+        rows.append([_button(label, cb.OpenSection(s.number, edit=True))])
+    return Rendered(t(texts.TOC_HEADER, script), InlineKeyboardMarkup(rows))
 
 
 def progress_bar(done: int, total: int, width: int = 10) -> str:
@@ -221,51 +330,72 @@ def progress_bar(done: int, total: int, width: int = 10) -> str:
 
 def script_choice(script: Script) -> Rendered:
     name = texts.SCRIPT_NAME[script]
-    buttons = [
-        InlineKeyboardButton(texts.BTN_SWITCH[s], callback_data=cb.ChooseScript(s).encode())
-        for s in Script
-    ]
+    buttons = [_button(texts.BTN_SWITCH[s], cb.ChooseScript(s)) for s in Script]
     return Rendered(
         t(texts.SCRIPT_CHOOSE, script, script_name=t(name, script)),
         InlineKeyboardMarkup([buttons]),
     )
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=8)
 def welcome_buttons(script: Script) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(t(texts.BTN_BEGIN, script), callback_data=cb.Next().encode()),
-                InlineKeyboardButton(t(texts.BTN_TOC, script), callback_data=cb.Toc().encode()),
+                _button(t(texts.BTN_BEGIN, script), cb.Next()),
+                _button(t(texts.BTN_TOC, script), cb.Toc()),
             ],
             [
-                InlineKeyboardButton(
-                    t(texts.BTN_SUBSCRIBE, script), callback_data=cb.Subscribe().encode()
-                ),
-                InlineKeyboardButton(
-                    t(texts.BTN_QUOTES, script), callback_data=cb.RandomQuote().encode()
-                ),
-                InlineKeyboardButton(
-                    t(texts.BTN_TIMELINE, script), callback_data=cb.Timeline().encode()
-                ),
+                _button(t(texts.BTN_SUBSCRIBE, script), cb.Subscribe()),
+                _button(t(texts.BTN_QUOTES, script), cb.RandomQuote()),
+                _button(t(texts.BTN_TIMELINE, script), cb.Timeline()),
             ],
-            [
-                InlineKeyboardButton(
-                    texts.BTN_SWITCH[s], callback_data=cb.ChooseScript(s).encode()
-                )
-                for s in Script
-            ],
+            [_button(texts.BTN_SWITCH[s], cb.ChooseScript(s)) for s in Script],
         ]
     )
+
+
+def continue_buttons(script: Script, finished: bool) -> InlineKeyboardMarkup:
+    """Return what a returning reader may do: go on (or read again), or look around."""
+    if finished:
+        return InlineKeyboardMarkup(end_buttons(script))
+    return InlineKeyboardMarkup(
+        [
+            [
+                _button(t(texts.BTN_CONTINUE, script), cb.Next()),
+                _button(t(texts.BTN_TOC, script), cb.Toc()),
+            ]
+        ]
+    )
+
+
+def begin_button(script: Script) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[_button(t(texts.BTN_BEGIN, script), cb.Next())]])
+
+
+def restart_buttons(script: Script) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(end_buttons(script))
+
+
+def time_choice(script: Script) -> InlineKeyboardMarkup:
+    """Return a few common delivery times as buttons, and one to type another."""
+    buttons = [
+        _button(t(texts.BTN_TIME, script, time=f"{at:%H:%M}"), cb.SubscribeAt(at)) for at in TIMES
+    ]
+    buttons.append(_button(t(texts.BTN_OTHER_TIME, script), cb.SubscribeAt(None)))
+    return InlineKeyboardMarkup(_rows(buttons, 3))
+
+
+def zone_choice(script: Script) -> InlineKeyboardMarkup:
+    """Return the common time zones as buttons, by the names readers know."""
+    buttons = [_button(t(texts.ZONE_NAMES[key], script), cb.SetZone(key)) for key in zones.COMMON]
+    return InlineKeyboardMarkup(_rows(buttons, 3))
 
 
 def quiet_toggle(script: Script, quiet: bool) -> InlineKeyboardMarkup:
     """Return the button under a subscription reply that flips silent delivery."""
     label = texts.BTN_QUIET_OFF if quiet else texts.BTN_QUIET_ON
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(t(label, script), callback_data=cb.Quiet(not quiet).encode())]]
-    )
+    return InlineKeyboardMarkup([[_button(t(label, script), cb.Quiet(not quiet))]])
 
 
 def reset_confirm(script: Script) -> Rendered:
@@ -274,15 +404,12 @@ def reset_confirm(script: Script) -> Rendered:
         InlineKeyboardMarkup(
             [
                 [
-                    InlineKeyboardButton(
-                        t(texts.BTN_RESET_YES, script),
-                        callback_data=cb.ConfirmReset(True).encode(),
-                    ),
-                    InlineKeyboardButton(
-                        t(texts.BTN_RESET_NO, script),
-                        callback_data=cb.ConfirmReset(False).encode(),
-                    ),
+                    _button(t(texts.BTN_RESET_YES, script), cb.ConfirmReset(True)),
+                    _button(t(texts.BTN_RESET_NO, script), cb.ConfirmReset(False)),
                 ]
             ]
         ),
     )
+
+
+__all__ = ["esc"]

@@ -89,6 +89,19 @@ def to_traditional_ui(text: str) -> str:
     return texts_taiwan.apply(_converter("s2twp").convert(text))
 
 
+def echo(text: str, script: Script) -> str:
+    """Return words a reader typed in the script of the reply that repeats them.
+
+    Characters only (``s2tw`` / ``tw2s``): the reader's own words are not reworded. Text
+    already in the reply's script is returned without loading a converter.
+    """
+    if script is Script.SIMPLIFIED:
+        return to_simplified(text)
+    if text.isascii():
+        return text
+    return _converter("s2tw").convert(text)
+
+
 def ui(text: str, script: Script) -> str:
     """Return UI text (authored in simplified) in the reader's script."""
     return text if script is Script.SIMPLIFIED else to_traditional_ui(text)

@@ -11,6 +11,7 @@ from datetime import datetime
 from bot.chats import ChatService
 from bot.config import Settings
 from bot.content import Library
+from bot.content.search import Search
 from bot.delivery import Deliverer
 from bot.health import Health
 from bot.metrics import Metrics
@@ -49,6 +50,7 @@ class TTLCache:
 class Services:
     settings: Settings
     library: Library
+    search: Search
     store: Store
     chats: ChatService
     deliverer: Deliverer

@@ -25,9 +25,9 @@ COMMANDS: tuple[tuple[str, str, bool], ...] = (
     ("quote", "/quote [N|关键词] 语录：随机、按编号或按关键词", True),
     ("date", "/date [日期] 时间线，或某一天发生了什么", True),
     ("progress", "阅读进度和下次推送时间", True),
-    ("subscribe", "/subscribe [HH:MM] [quiet] 每天定时推送下一节", True),
+    ("subscribe", "/subscribe [HH:MM] [静音] 每天定时推送下一节", True),
     ("unsubscribe", "停止每日推送", True),
-    ("timezone", "/timezone 地区/城市 设置时区", True),
+    ("timezone", "/timezone 城市 设置时区，例如 /timezone 台北", True),
     ("script", "/script [简|繁] 选择简体或繁体", True),
     ("reset", "从头开始阅读", True),
     ("help", "全部命令", True),
@@ -41,14 +41,19 @@ BOT_DESCRIPTION = (
 BOT_SHORT_DESCRIPTION = "逐节连载一篇新闻报道，每天一节，简繁任选。"
 
 WELCOME = (
-    "你好！我会把这篇报道分成 {count} 节，一节一节地连载给你：\n"
-    "<b>{title}</b>\n\n"
-    "• /next 阅读下一节\n"
+    "你好！我会把这篇报道分成 {count} 节，一节一节地连载给你：\n\n"
+    "<b>{title}</b>\n{byline}\n\n"
+    "• /next 阅读下一节（每节约 {minutes} 分钟）\n"
     "• /subscribe 每天 {time} 自动推送下一节\n"
     "• /quote 查看报道中的 {quotes} 条语录，/date 按日期查看事件\n"
-    "• /script 切换简体或繁体\n\n"
-    "现在用的是{script_name}。"
+    "• 直接发一个词，就能在全文中搜索\n\n"
+    "现在用的是{script_name}，可以随时切换。"
 )
+WELCOME_BACK = (
+    "欢迎回来！你读到第 {n} 节《{title}》（共 {total} 节）。\n"
+    "点“继续阅读”接着读第 {next} 节，或者看看目录。"
+)
+WELCOME_BACK_DONE = "欢迎回来！全文 {total} 节你都读完了。想再读一遍，或者看看语录？"
 WELCOME_GROUP = (
     "大家好！我会在这个群里逐节连载报道《{title}》（共 {count} 节）。\n"
     "任何人都可以用 /next、/toc、/quote、/date 阅读；"
@@ -59,13 +64,21 @@ HELP_HEADER = "可用命令："
 HELP_FOOTER = "在任何聊天中输入 @{bot} 加关键词，即可分享语录。"
 
 BTN_NEXT = "下一节 ▶"
+BTN_CONTINUE = "继续阅读 ▶"
+BTN_RESTART = "从头再读"
+BTN_BACK_TOC = "◀ 返回目录"
+BTN_BACK_TIMELINE = "◀ 返回时间线"
+BTN_OPEN_SECTION = "打开第 {n} 节"
+BTN_TIME = "每天 {time}"
+BTN_OTHER_TIME = "其他时间…"
+BTN_ZONE = "{name}"
 BTN_SWITCH = {Script.SIMPLIFIED: "简体", Script.TRADITIONAL: "繁體"}
 BTN_TOC = "目录"
 BTN_BEGIN = "开始阅读 ▶"
 BTN_SUBSCRIBE = "每天推送"
 BTN_QUOTES = "语录"
 BTN_TIMELINE = "时间线"
-BTN_SECTION = "第 {n} 节：{title}"
+BTN_SECTION = "{mark} {n}. {title} · {minutes} 分钟"
 BTN_QUOTE = "语录 {n}"
 BTN_READ_PRIVATE = "私聊阅读这一节"
 BTN_RESET_YES = "确定，从头开始"
@@ -74,12 +87,15 @@ BTN_QUIET_ON = "静音推送"
 BTN_QUIET_OFF = "有声推送"
 
 SECTION_HEADER = "第 {n}/{total} 节 · {title}"
+SECTION_TIME = "约 {minutes} 分钟读完"
+SECTION_CREDIT = "<b>《{title}》</b>\n{byline}"
+DIGEST_LINE = "每日连载 ·《{title}》"
 SECTION_DATES = "本节提到的日期："
-END_OF_ARTICLE = "全文完。你已经读完全部 {total} 节。想从头再读，发送 /reset。"
-END_APPENDED = "—— 全文完。想从头再读，发送 /reset。"
-ALL_READ = "你已经读完全部 {total} 节了。想从头再读，发送 /reset；也可以用 /read N 重读某一节。"
+END_OF_ARTICLE = "全文完。你已经读完全部 {total} 节。"
+END_APPENDED = "—— 全文完。可以从头再读，也可以看看目录和语录。"
+ALL_READ = "你已经读完全部 {total} 节了。可以从头再读，或者打开目录重读某一节。"
 
-TOC_HEADER = "目录（✓ 已读）："
+TOC_HEADER = "<b>目录</b>（✓ 已读 · ▶ 下一节）\n点按任一节打开。"
 READ_USAGE = "请在 /read 后面写上节号，例如 /read 2（共 {total} 节）。"
 # Two replies: a number the reader meant, or words we could not read (echoed as typed).
 READ_RANGE = "没有第 {n} 节：全文共 {total} 节，请输入 1 到 {total} 之间的节号。"
@@ -91,15 +107,28 @@ QUOTE_NONE = (
     "没有找到包含“{word}”的语录。试试别的关键词，或用 /quote 1 到 {total} 按编号查看，"
     "或发送 /quote 随机看一条。"
 )
-QUOTE_FOUND = "包含“{word}”的语录（{count} 条）："
+QUOTE_FOUND = "语录原话中有“{word}”的（{count} 条）："
+QUOTE_FOUND_OCCASION = "只在讲话场合的说明里提到“{word}”的（{count} 条）："
+SEARCH_NONE = "全文中没有找到“{word}”。试试别的词，或者看看目录、时间线。"
+SEARCH_HEADER = "在全文中找到“{word}”："
+SEARCH_TITLE = "• 标题：{title}"
+SEARCH_SECTION = "• 第 {n} 节《{title}》：{sentence}"
+SEARCH_QUOTES = "• 语录原话：{numbers}"
+SEARCH_OCCASIONS = "• 只在讲话场合的说明里：{numbers}"
+GREETING = (
+    "你好！直接发一个词就能搜索全文，发数字打开那一节或那条语录。"
+    "也可以发“下一节”“目录”“语录”，或者 /help 查看全部命令。"
+)
 BTN_QUOTE_DATE = "当天：{label}"
-BTN_QUOTE_SECTION = "出处：第 {n} 节"
+BTN_QUOTE_SECTION = "出处：见第 {n} 节"
 
-TIMELINE_HEADER = "时间线（点按日期查看当天发生了什么）："
+TIMELINE_HEADER = "<b>时间线</b>\n报道中的 {count} 天，点按一天看看发生了什么："
 DATE_HEADER = "<b>{label}</b>"
 DATE_QUOTES = "当天的语录："
-DATE_UNKNOWN = "报道中没有提到 {arg}。报道提到的日期：{known}。"
-DATE_NOT_A_DATE = "看不懂“{arg}”这个日期。可以这样写：2月16日、2/16、02-16、16日、Feb 16。报道提到的日期：{known}。"
+DATE_UNKNOWN = "报道中没有提到 {arg}。报道写到的是下面这几天："
+DATE_NOT_A_DATE = (
+    "看不懂“{arg}”这个日期。可以这样写：2月16日、2/16、16日。报道写到的是下面这几天："
+)
 DATE_EVENT_SOURCE = "（第 {n} 节）"
 
 SCRIPT_CHOOSE = "现在用的是{script_name}。请选择简体或繁体："
@@ -110,24 +139,28 @@ SCRIPT_UNKNOWN = "看不懂“{arg}”。请发送 /script 简 或 /script 繁�
 PROGRESS = "阅读进度：{done}/{total} 节\n{bar} {percent}%"
 PROGRESS_NEXT = "下次推送：{when}（{tz}）"
 PROGRESS_NOT_SUBSCRIBED = "尚未订阅每日推送，发送 /subscribe 开始。"
-PROGRESS_FINISHED = "已经读完全文，每日推送已暂停；发送 /reset 从头开始。"
+PROGRESS_FINISHED = "全文都读完了，每日推送已经停下。想再读一遍，可以从头开始。"
 
 RESET_CONFIRM = "确定要从头开始吗？阅读进度会清零。"
-RESET_DONE = "已从头开始。发送 /next 阅读第 1 节。"
+RESET_DONE = "已从头开始，进度已归零。"
 RESET_CANCELLED = "已取消，进度保持不变。"
 
 SUBSCRIBED = "已订阅：每天 {time}（{tz}）推送下一节{quiet}。下次推送：{when}。"
+SUBSCRIBE_CHOOSE = "每天几点推送下一节？时间按{tz}计算。"
+SUBSCRIBE_OTHER = "发送 /subscribe 加上时间，例如 /subscribe 06:30 或 /subscribe 21:30 静音。"
+SUBSCRIBE_FINISHED = "全文 {total} 节都读完了，没有可以推送的了。想从头再读一遍吗？"
 SUBSCRIBED_QUIET = "，静音送达"
-SUBSCRIBE_BAD_TIME = (
-    "看不懂时间“{arg}”。请用 24 小时制 HH:MM，例如 /subscribe 08:00 或 /subscribe 21:30 quiet。"
+SUBSCRIBE_BAD_ARG = (
+    "看不懂“{arg}”。时间请用 24 小时制，例如 /subscribe 08:00；要静音送达，加上“静音”："
+    "/subscribe 21:30 静音。"
 )
 QUIET_NOW_ON = "好的，之后的推送将静音送达。"
 QUIET_NOW_OFF = "好的，之后的推送会有提示音。"
 UNSUBSCRIBED = "已停止每日推送。随时可以用 /subscribe 重新订阅。"
 NOT_SUBSCRIBED = "目前没有订阅每日推送，无需停止。"
-TIMEZONE_SET = "时区已设为 {tz}（现在当地时间 {local}）。{next}"
-TIMEZONE_CURRENT = "当前时区：{tz}（当地时间 {local}）。要更改，发送 /timezone 地区/城市，例如 /timezone Asia/Shanghai、/timezone America/New_York、/timezone Europe/London。"
-TIMEZONE_BAD = "“{arg}”不是有效的时区名称。请用 IANA 时区名称，例如 Asia/Shanghai、Asia/Taipei、Asia/Hong_Kong、America/New_York、Europe/London。"
+TIMEZONE_SET = "时区已设为{tz}，现在当地时间 {local}。{next}"
+TIMEZONE_CURRENT = "现在的时区：{tz}，当地时间 {local}。要更改，发送 /timezone 加城市名或时差，例如 /timezone 台北、/timezone 伦敦、/timezone UTC+8，或点下面的按钮。"
+TIMEZONE_BAD = "看不懂“{arg}”这个时区。可以写城市名（北京、台北、香港、东京、伦敦、纽约）、时差（UTC+8）或时区代码（Asia/Taipei），也可以点下面的按钮："
 NEXT_DELIVERY = "下次推送：{when}。"
 
 CHANNEL_ADMINS_ONLY = "只有频道管理员可以使用频道消息下面的按钮。"
@@ -149,6 +182,30 @@ STATS = (
 )
 STATS_UPTIME = "{hours} 小时 {minutes} 分"
 
+# Time zones readers know by a common name; the IANA name follows it in replies.
+ZONE_NAMES = {
+    "Asia/Shanghai": "北京时间",
+    "Asia/Taipei": "台北时间",
+    "Asia/Hong_Kong": "香港时间",
+    "Asia/Macau": "澳门时间",
+    "Asia/Singapore": "新加坡时间",
+    "Asia/Kuala_Lumpur": "吉隆坡时间",
+    "Asia/Tokyo": "东京时间",
+    "Asia/Seoul": "首尔时间",
+    "Asia/Bangkok": "曼谷时间",
+    "America/New_York": "纽约时间",
+    "America/Los_Angeles": "洛杉矶时间",
+    "America/Vancouver": "温哥华时间",
+    "America/Toronto": "多伦多时间",
+    "Europe/London": "伦敦时间",
+    "Europe/Paris": "巴黎时间",
+    "Europe/Berlin": "柏林时间",
+    "Australia/Sydney": "悉尼时间",
+    "Australia/Melbourne": "墨尔本时间",
+    "UTC": "协调世界时",
+}
+ZONE_LABEL = "{name}（{key}）"
+
 INLINE_TITLE = "语录 {n}（{label}）"
 INLINE_SWITCH_PM = "打开机器人阅读全文"
 
@@ -161,6 +218,7 @@ def templates() -> list[str]:
             found.append(value)
     found += [desc for _, desc, _ in COMMANDS]
     found += list(SCRIPT_NAME.values())
+    found += list(ZONE_NAMES.values())
     return sorted(set(found))
 
 

@@ -7,6 +7,7 @@ downtime take milliseconds.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
@@ -28,7 +29,6 @@ from tests.fake_telegram import FakeTelegram, SentMessage
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NEW_YORK = ZoneInfo("America/New_York")
 KATHMANDU = ZoneInfo("Asia/Kathmandu")
-END_TEXT = texts.t(texts.END_OF_ARTICLE, Script.TRADITIONAL, total=5)
 END_NOTE = texts.t(texts.END_APPENDED, Script.TRADITIONAL)
 
 
@@ -124,10 +124,14 @@ def at_epoch(epoch: int, seconds: int = 0) -> datetime:
     return datetime.fromtimestamp(epoch + seconds, UTC)
 
 
+_HEADER = re.compile(r"第 (\d+)/5 [節节]")
+
+
 def section_of(message: SentMessage) -> int:
     """Return the section number a digest message carries ("第 N/5 節")."""
-    header = message.plain_text.split("\n", 1)[0]
-    return int(header.split("/", 1)[0].rsplit(" ", 1)[-1])
+    found = _HEADER.search(message.plain_text)
+    assert found is not None, message.plain_text[:80]
+    return int(found.group(1))
 
 
 async def state(store: Store, chat_id: int) -> ChatState:
@@ -239,7 +243,7 @@ async def test_daily_delivery_continues_from_where_the_chat_read_ahead(
     assert [section_of(m) for m in fake.sent(21)] == [3, 5]
 
 
-async def test_end_of_article_sends_the_end_once_then_nothing(
+async def test_the_last_section_ends_the_deliveries_and_nothing_follows_it(
     store: Store, fake: FakeTelegram, tg: Bot, deliverer: Deliverer
 ) -> None:
     start = utc(2025, 5, 1, 0, 0)
@@ -249,26 +253,25 @@ async def test_end_of_article_sends_the_end_once_then_nothing(
         await store.chats.take_next(32, 5)
     for _ in range(3):
         await store.chats.take_next(31, 5)
+    assert (await state(store, 32)).next_due_at is None  # nothing left to schedule
 
     for day in range(6):
         await deliverer.run_due(tg, at_epoch(due, day * 86_400 + 30))
 
     sent_31 = fake.sent(31)
-    assert [section_of(m) for m in sent_31[:2]] == [4, 5]
-    assert len(sent_31) == 2  # section 5 carries the end note; no separate end message
+    assert [section_of(m) for m in sent_31] == [4, 5]  # no separate end message
     assert END_NOTE in sent_31[-1].plain_text
-    sent_32 = fake.sent(32)
-    assert [m.plain_text for m in sent_32] == [END_TEXT]
+    assert "rs" in str(sent_31[-1].reply_markup)  # "read again" under the last section
+    assert fake.sent(32) == []  # a delivery would only have said it is over
     for chat in (31, 32):
         final = await state(store, chat)
-        assert final.finished and final.next_due_at is None and final.subscribed
+        assert final.next_due_at is None and final.subscribed
 
-    # /reset starts the article over: delivery resumes at section 1 the next day.
+    # Starting over resumes the deliveries at section 1 the next day.
     later = at_epoch(due, 6 * 86_400 + 60)
     await service(store, later).restart(await state(store, 32))
     await deliverer.run_due(tg, at_epoch(due, 7 * 86_400))
-    assert fake.sent(32)[0].plain_text == END_TEXT
-    assert section_of(fake.sent(32)[-1]) == 1
+    assert [section_of(m) for m in fake.sent(32)] == [1]
 
 
 async def test_quiet_subscription_disables_notification(

@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
+from bot.arguments import chinese_numbers_to_digits
 from bot.content.dates import ANY_LEAP_YEAR
 from bot.content.model import Article, DateEntry, Event, MonthDay, Quote, Section
 from bot.content.parser import ArticleError, parse
@@ -33,9 +34,6 @@ _MONTHS = {
     )
     for name in names
 }
-_CN_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "兩": 2, "三": 3, "四": 4, "五": 5}
-_CN_DIGITS |= {"六": 6, "七": 7, "八": 8, "九": 9}
-
 _DAY_PATTERNS: tuple[re.Pattern[str], ...] = (
     re.compile(r"^(?:\d{4}[-/.年])?(?P<m>\d{1,2})[-/.月](?P<d>\d{1,2})[日号號]?$"),
     re.compile(r"^(?P<m>\d{2})(?P<d>\d{2})$"),
@@ -43,21 +41,6 @@ _DAY_PATTERNS: tuple[re.Pattern[str], ...] = (
     re.compile(r"^(?P<mn>[a-z]+)\.?\s*(?P<d>\d{1,2})(?:st|nd|rd|th)?(?:,?\s*\d{4})?$"),
     re.compile(r"^(?P<d>\d{1,2})(?:st|nd|rd|th)?\s*(?P<mn>[a-z]+)\.?(?:,?\s*\d{4})?$"),
 )
-
-
-def _cn_number(text: str) -> str:
-    """Turn Chinese numerals up to 31 (十六, 二十) into digits; leave other text alone."""
-
-    def convert(m: re.Match[str]) -> str:
-        s = m.group(0)
-        if "十" not in s:
-            return "".join(str(_CN_DIGITS[c]) for c in s)
-        tens, _, ones = s.partition("十")
-        if len(tens) > 1 or len(ones) > 1 or "十" in ones:
-            return s  # not a number we read (十十, 一二十): left for the patterns to reject
-        return str((_CN_DIGITS[tens] if tens else 1) * 10 + (_CN_DIGITS[ones] if ones else 0))
-
-    return re.sub(r"[〇零一二两兩三四五六七八九十]+", convert, text)
 
 
 def load_article(path: Path) -> Article:
@@ -158,7 +141,7 @@ class Library:
         A day without a month takes the month of the article's dates that has that day.
         Returns None when the text is not a day at all; the day may be unknown to the article.
         """
-        cleaned = _cn_number(text.strip().lower().replace("　", " "))
+        cleaned = chinese_numbers_to_digits(text.strip().lower().replace("　", " "))
         cleaned = re.sub(r"\s+", " ", cleaned)
         for pattern in _DAY_PATTERNS:
             m = pattern.match(cleaned)

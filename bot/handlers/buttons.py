@@ -79,11 +79,20 @@ async def switch_script(update: Update, context: BotContext, button: cb.SwitchSc
             target,
             bot_username=context.bot.username,
             share_link=not is_private(update),
+            back=_has(query.message, cb.Toc(True)),
         )
     elif number is not None and button.kind == "q" and library.quote(number, target):
-        message = render.quote(library, number, target)
+        message = render.quote(library, context.services.search, number, target)
     elif day is not None and library.date(day, target):
-        message = render.day(library, day, target)
+        message = render.day(library, day, target, back=_has(query.message, cb.Timeline(True)))
     await query.answer()
     if message is not None:
         await edit(update, message)
+
+
+def _has(message: object, button: cb.Button) -> bool:
+    """Tell whether the pressed message carries ``button`` (a way back keeps its place)."""
+    markup = getattr(message, "reply_markup", None)
+    rows = markup.inline_keyboard if markup is not None else ()
+    data = button.encode()
+    return any(b.callback_data == data for row in rows for b in row)

@@ -1,8 +1,10 @@
-"""Looking things up: /quote, /date, inline mode and free-text search in private chats."""
+"""Looking things up: /quote, /date, the timeline, inline mode, and plain messages in a
+private chat (a number opens that section or quote, a word searches the whole article)."""
 
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 from telegram import (
     InlineQueryResultArticle,
@@ -14,9 +16,10 @@ from telegram.constants import ParseMode
 
 from bot import callback_data as cb
 from bot import render, texts
-from bot.arguments import parse_number
-from bot.handlers.common import BotContext, reader_script, say, send
-from bot.scripts import Script
+from bot.arguments import intent, parse_item, parse_number
+from bot.handlers.common import BotContext, edit, reader_script, say, send
+from bot.handlers.reading import help_command, next_section, progress, show_section, toc
+from bot.scripts import Script, echo
 from bot.texts import t
 
 INLINE_CACHE_SECONDS = 300
@@ -29,37 +32,30 @@ async def quote(update: Update, context: BotContext) -> None:
     total = svc.library.quote_count
     arg = " ".join(context.args or []).strip()
     if not arg:
-        await send(context, update, render.quote(svc.library, random.randint(1, total), script))
+        await show_quote(update, context, random.randint(1, total), script)
         return
     digits = arg.lstrip("#№")
     if digits.lstrip("-").isdigit():  # any digits (², ① too) get the range hint, not a search
         number = parse_number(digits, max_digits=9) or 0
         if 1 <= number <= total:
-            await send(context, update, render.quote(svc.library, number, script))
+            await show_quote(update, context, number, script)
         else:
             await say(context, update, t(texts.QUOTE_RANGE, script, total=total))
         return
-    await search(update, context, arg, script)
-
-
-async def search(update: Update, context: BotContext, word: str, script: Script) -> None:
-    svc = context.services
-    numbers = svc.library.search_quotes(word)
-    if not numbers:
-        await say(
-            context,
-            update,
-            t(
-                texts.QUOTE_NONE,
-                script,
-                word=render.esc(word[:50]),
-                total=svc.library.quote_count,
-            ),
-        )
-    elif len(numbers) == 1:
-        await send(context, update, render.quote(svc.library, numbers[0], script))
+    found = svc.search.find(arg[:50])
+    found = replace(found, word=echo(found.word, script))  # the echo in the reader's script
+    if not (found.quotes or found.occasions):
+        word = render.esc(found.word)
+        await say(context, update, t(texts.QUOTE_NONE, script, word=word, total=total))
+    elif len(found.quotes) + len(found.occasions) == 1:
+        await show_quote(update, context, (*found.quotes, *found.occasions)[0], script)
     else:
-        await send(context, update, render.quote_matches(svc.library, numbers, script, word[:50]))
+        await send(context, update, render.quote_matches(svc.library, found, script))
+
+
+async def show_quote(update: Update, context: BotContext, number: int, script: Script) -> None:
+    svc = context.services
+    await send(context, update, render.quote(svc.library, svc.search, number, script))
 
 
 async def date(update: Update, context: BotContext) -> None:
@@ -71,42 +67,79 @@ async def date(update: Update, context: BotContext) -> None:
         await send(context, update, render.timeline(svc.library, script))
         return
     day = svc.library.parse_day(arg)
-    known = render.known_days(svc.library)
     if day is None:
-        await say(
-            context,
-            update,
-            t(texts.DATE_NOT_A_DATE, script, arg=render.esc(arg[:30]), known=known),
-        )
+        shown = render.esc(echo(arg[:30], script))
+        reply = render.unknown_day(svc.library, script, texts.DATE_NOT_A_DATE, shown)
     elif svc.library.date(day, script) is None:
-        await say(context, update, t(texts.DATE_UNKNOWN, script, arg=day.label, known=known))
+        reply = render.unknown_day(svc.library, script, texts.DATE_UNKNOWN, day.label)
     else:
-        await send(context, update, render.day(svc.library, day, script))
+        reply = render.day(svc.library, day, script)
+    await send(context, update, reply)
 
 
 async def free_text(update: Update, context: BotContext) -> None:
-    """In a private chat, a plain message is a search over quotes, then dates."""
+    """A plain message in a private chat: a number, a navigation word, a date, or a search."""
     svc = context.services
-    script = await reader_script(context, update)
     message = update.effective_message
     assert message is not None and message.text is not None
-    word = message.text.strip()[:50]
-    day = svc.library.parse_day(word)
+    text = message.text.strip()[:50]
+    wanted = intent(text)
+    if wanted is not None:
+        await _follow(update, context, wanted)
+        return
+    script = await reader_script(context, update)
+    item = parse_item(text)
+    if item is not None and await _open_item(update, context, item.kind, item.number, script):
+        return
+    day = svc.library.parse_day(text)
     if day is not None and svc.library.date(day, script):
         await send(context, update, render.day(svc.library, day, script))
         return
-    if svc.library.search_quotes(word):
-        await search(update, context, word, script)
+    found = replace(svc.search.find(text), word=echo(text, script))
+    if found.empty:
+        await say(context, update, t(texts.SEARCH_NONE, script, word=render.esc(found.word)))
         return
-    days = svc.library.search_dates(word)
-    if days:
-        await send(context, update, render.day(svc.library, days[0], script))
-        return
-    await say(
-        context,
-        update,
-        t(texts.QUOTE_NONE, script, word=render.esc(word), total=svc.library.quote_count),
-    )
+    await send(context, update, render.search_results(svc.library, svc.search, found, script))
+
+
+async def _follow(update: Update, context: BotContext, wanted: str) -> None:
+    """Do what a navigation word asks (下一节, 目录, 语录 …), or greet."""
+    if wanted == "next":
+        await next_section(update, context)
+    elif wanted == "toc":
+        await toc(update, context)
+    elif wanted == "timeline":
+        script = await reader_script(context, update)
+        await send(context, update, render.timeline(context.services.library, script))
+    elif wanted == "quote":
+        script = await reader_script(context, update)
+        number = random.randint(1, context.services.library.quote_count)
+        await show_quote(update, context, number, script)
+    elif wanted == "progress":
+        await progress(update, context)
+    elif wanted == "help":
+        await help_command(update, context)
+    else:
+        script = await reader_script(context, update)
+        if wanted == "subscribe":
+            choice = render.Rendered(t(texts.SUBSCRIBE_OTHER, script), render.time_choice(script))
+            await send(context, update, choice)
+        else:
+            await say(context, update, t(texts.GREETING, script))
+
+
+async def _open_item(
+    update: Update, context: BotContext, kind: str, number: int, script: Script
+) -> bool:
+    """Open section or quote ``number`` (a bare number: a section if there is one)."""
+    library = context.services.library
+    if kind in ("section", "any") and library.section(number, script):
+        await show_section(update, context, number, script)
+        return True
+    if kind in ("quote", "any") and library.quote(number, script):
+        await show_quote(update, context, number, script)
+        return True
+    return False
 
 
 async def inline_query(update: Update, context: BotContext) -> None:
@@ -145,19 +178,36 @@ async def inline_query(update: Update, context: BotContext) -> None:
 
 
 async def open_quote(update: Update, context: BotContext, button: cb.OpenQuote) -> None:
+    script = await reader_script(context, update)
+    if context.services.library.quote(button.number, script):
+        await show_quote(update, context, button.number, script)
+
+
+async def quote_source(update: Update, context: BotContext, button: cb.QuoteSource) -> None:
+    """The section that narrates a quote, with the quote's sentence in bold."""
     svc = context.services
     script = await reader_script(context, update)
-    if svc.library.quote(button.number, script):
-        await send(context, update, render.quote(svc.library, button.number, script))
+    place = svc.search.narrated(button.number)
+    if place is not None:
+        sentence = svc.search.sentence(place, script)
+        await show_section(update, context, place.section, script, highlight=sentence)
 
 
 async def open_date(update: Update, context: BotContext, button: cb.OpenDate) -> None:
     svc = context.services
     script = await reader_script(context, update)
-    if svc.library.date(button.day, script):
+    if not svc.library.date(button.day, script):
+        return
+    if button.edit:  # from the timeline: shown in its place, with the way back
+        await edit(update, render.day(svc.library, button.day, script, back=True))
+    else:
         await send(context, update, render.day(svc.library, button.day, script))
 
 
 async def timeline(update: Update, context: BotContext, button: cb.Timeline) -> None:
     script = await reader_script(context, update)
-    await send(context, update, render.timeline(context.services.library, script))
+    page = render.timeline(context.services.library, script)
+    if button.edit:
+        await edit(update, page)
+    else:
+        await send(context, update, page)

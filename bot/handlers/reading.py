@@ -1,4 +1,4 @@
-"""Reading the article: /start, /help, /next, /toc, /read, /progress, /reset."""
+"""Reading the article: /start, /help, /next, /toc, /read, /progress, /reset, and buttons."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from telegram import Update
 from bot import callback_data as cb
 from bot import render, texts
 from bot.arguments import parse_item_number
+from bot.chats import ChatState
 from bot.content import MonthDay
 from bot.handlers.common import (
     BotContext,
@@ -23,6 +24,7 @@ from bot.handlers.common import (
     send,
 )
 from bot.handlers.settings import next_delivery
+from bot.reading_rules import reading_minutes
 from bot.scripts import Script
 from bot.texts import t
 
@@ -30,7 +32,7 @@ _PAYLOAD = re.compile(r"^(quote|section|date)_([0-9]{1,4})$")
 
 
 async def start(update: Update, context: BotContext) -> None:
-    """Welcome the reader, or open the item a deep link names."""
+    """Welcome the reader (back, if they have read before), or open what a deep link names."""
     svc = context.services
     state = await chat_state(context, update)
     script = await reader_script(context, update, state)
@@ -42,20 +44,27 @@ async def start(update: Update, context: BotContext) -> None:
             await show_section(update, context, value, script)
             return
         if kind == "quote" and svc.library.quote(value, script):
-            await send(context, update, render.quote(svc.library, value, script))
+            await send(context, update, render.quote(svc.library, svc.search, value, script))
             return
         if kind == "date":
             day = MonthDay(value // 100, value % 100)
             if svc.library.date(day, script):
                 await send(context, update, render.day(svc.library, day, script))
                 return
+    if is_private(update) and state.progress > 0:
+        await send(context, update, _welcome_back(context, state, script))
+        return
     article = svc.library.article(script)
     if is_private(update):
+        times = sorted(reading_minutes(s) for s in article.sections)
+        span = f"{times[0]}–{times[-1]}" if times[0] != times[-1] else str(times[0])
         text = t(
             texts.WELCOME,
             script,
             count=svc.library.section_count,
             title=render.esc(article.title),
+            byline=render.esc(article.byline),
+            minutes=span,
             time=svc.settings.delivery_time.strftime("%H:%M"),
             quotes=svc.library.quote_count,
             script_name=t(texts.SCRIPT_NAME[script], script),
@@ -70,12 +79,31 @@ async def start(update: Update, context: BotContext) -> None:
     await send(context, update, render.Rendered(text, render.welcome_buttons(script)))
 
 
+def _welcome_back(context: BotContext, state: ChatState, script: Script) -> render.Rendered:
+    library = context.services.library
+    total = library.section_count
+    if state.progress >= total:
+        text = t(texts.WELCOME_BACK_DONE, script, total=total)
+        return render.Rendered(text, render.continue_buttons(script, finished=True))
+    section = library.section(state.progress, script)
+    assert section is not None
+    text = t(
+        texts.WELCOME_BACK,
+        script,
+        n=state.progress,
+        title=render.esc(section.title),
+        total=total,
+        next=state.progress + 1,
+    )
+    return render.Rendered(text, render.continue_buttons(script, finished=False))
+
+
 async def help_command(update: Update, context: BotContext) -> None:
     script = await reader_script(context, update)
     await say(context, update, render.esc(texts.help_text(script, context.bot.username)))
 
 
-async def next_section(update: Update, context: BotContext) -> None:
+async def next_section(update: Update, context: BotContext, script: Script | None = None) -> None:
     """Send the chat's next unread section and move its progress forward."""
     svc = context.services
     chat = update.effective_chat
@@ -87,10 +115,11 @@ async def next_section(update: Update, context: BotContext) -> None:
     )
     if state is None:
         state = await chat_state(context, update)
-        script = await reader_script(context, update, state)
-        await say(context, update, t(texts.ALL_READ, script, total=total))
+        script = script or await reader_script(context, update, state)
+        text = t(texts.ALL_READ, script, total=total)
+        await send(context, update, render.Rendered(text, render.restart_buttons(script)))
         return
-    script = await reader_script(context, update, state)
+    script = script or await reader_script(context, update, state)
     number = state.progress
     try:
         # The last section says the article is over, as the daily delivery does.
@@ -105,7 +134,8 @@ async def next_button(update: Update, context: BotContext, button: cb.Next) -> N
 
     Under the chat's latest section it moves progress on like /next; under a section opened
     again with /read, the table of contents or a link, it shows the one after that section
-    and leaves progress alone, so re-reading never skips or repeats the chat's place.
+    and leaves progress alone, so re-reading never skips or repeats the chat's place. It
+    follows the script of the message it sits under.
     """
     if button.after is None:
         await next_section(update, context)
@@ -114,9 +144,9 @@ async def next_button(update: Update, context: BotContext, button: cb.Next) -> N
     if not 1 <= button.after < context.services.library.section_count:
         return  # a stale button: there is no section after it
     if button.after == state.progress:
-        await next_section(update, context)
+        await next_section(update, context, button.script)
         return
-    script = await reader_script(context, update, state)
+    script = button.script or await reader_script(context, update, state)
     await show_section(update, context, button.after + 1, script)
 
 
@@ -128,7 +158,10 @@ async def show_section(
     *,
     mark: bool = True,
     end_note: bool = False,
+    in_place: bool = False,
+    highlight: str = "",
 ) -> None:
+    """Send section ``number`` (or show it ``in_place`` of the pressed message) and note it."""
     svc = context.services
     message = render.section(
         svc.library,
@@ -137,8 +170,13 @@ async def show_section(
         bot_username=context.bot.username,
         share_link=not is_private(update),
         end_note=end_note,
+        back=in_place,
+        highlight=highlight,
     )
-    await send(context, update, message)
+    if in_place:
+        await edit(update, message)
+    else:
+        await send(context, update, message)
     chat = update.effective_chat
     if mark and chat is not None:
         await svc.store.chats.show(chat.id, chat.type, chat.title or "", number)
@@ -147,7 +185,7 @@ async def show_section(
 async def open_section(update: Update, context: BotContext, button: cb.OpenSection) -> None:
     script = await reader_script(context, update)
     if context.services.library.section(button.number, script):
-        await show_section(update, context, button.number, script)
+        await show_section(update, context, button.number, script, in_place=button.edit)
 
 
 async def read(update: Update, context: BotContext) -> None:
@@ -160,6 +198,7 @@ async def read(update: Update, context: BotContext) -> None:
     arg = context.args[0]
     number = parse_item_number(arg)
     if number is None:
+        # Echo only what the reader typed, never the same words twice ("没有第 第三节 节").
         reply = t(texts.READ_UNREADABLE, script, arg=render.esc(arg[:20]), total=total)
         await say(context, update, reply)
         return
@@ -169,14 +208,18 @@ async def read(update: Update, context: BotContext) -> None:
     await show_section(update, context, number, script)
 
 
-async def toc(update: Update, context: BotContext) -> None:
+async def toc(update: Update, context: BotContext, *, in_place: bool = False) -> None:
     state = await chat_state(context, update)
     script = await reader_script(context, update, state)
-    await send(context, update, render.toc(context.services.library, script, state.read_mask))
+    page = render.toc(context.services.library, script, state.read_mask, state.progress)
+    if in_place:
+        await edit(update, page)
+    else:
+        await send(context, update, page)
 
 
 async def toc_button(update: Update, context: BotContext, button: cb.Toc) -> None:
-    await toc(update, context)
+    await toc(update, context, in_place=button.edit)
 
 
 async def progress(update: Update, context: BotContext) -> None:
@@ -194,13 +237,15 @@ async def progress(update: Update, context: BotContext) -> None:
             percent=round(100 * done / total),
         )
     ]
-    if state.subscribed and state.next_due_at:
-        lines.append(t(texts.PROGRESS_NEXT, script, **next_delivery(context, state)))
-    elif state.subscribed and state.finished:
+    markup = None
+    if done >= total:
         lines.append(t(texts.PROGRESS_FINISHED, script))
+        markup = render.restart_buttons(script)
+    elif state.subscribed and state.next_due_at:
+        lines.append(t(texts.PROGRESS_NEXT, script, **next_delivery(context, state, script)))
     else:
         lines.append(t(texts.PROGRESS_NOT_SUBSCRIBED, script))
-    await say(context, update, "\n".join(lines))
+    await send(context, update, render.Rendered("\n".join(lines), markup))
 
 
 async def reset(update: Update, context: BotContext) -> None:
@@ -221,13 +266,24 @@ async def reset_answer(update: Update, context: BotContext, button: cb.ConfirmRe
     await query.answer()
     if button.yes:
         await context.services.chats.restart(state)
-        await edit(update, render.Rendered(t(texts.RESET_DONE, script)))
+        done = render.Rendered(t(texts.RESET_DONE, script), render.begin_button(script))
+        await edit(update, done)
     else:
         await edit(update, render.Rendered(t(texts.RESET_CANCELLED, script)))
+
+
+async def restart(update: Update, context: BotContext, button: cb.Restart) -> None:
+    """ "Read again" under the end of the article: start over and send section 1 at once."""
+    state = await chat_state(context, update)
+    script = await reader_script(context, update, state)
+    if not await admin_gate(context, update, script):
+        return
+    await context.services.chats.restart(state)
+    await next_section(update, context)
 
 
 async def random_quote(update: Update, context: BotContext, button: cb.RandomQuote) -> None:
     svc = context.services
     script = await reader_script(context, update)
     number = random.randint(1, svc.library.quote_count)
-    await send(context, update, render.quote(svc.library, number, script))
+    await send(context, update, render.quote(svc.library, svc.search, number, script))

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import time
+from zoneinfo import ZoneInfo
 
 from telegram import Update
 
 from bot import callback_data as cb
-from bot import render, texts
+from bot import render, texts, zones
 from bot.arguments import parse_subscribe
 from bot.chats import ChatState
 from bot.handlers.common import (
@@ -21,17 +22,18 @@ from bot.handlers.common import (
     say,
     send,
 )
-from bot.schedule import format_hhmm, resolve_zone
-from bot.scripts import Script, parse_script
+from bot.schedule import format_hhmm
+from bot.scripts import Script, echo, parse_script
 from bot.texts import t
 
 
-def next_delivery(context: BotContext, state: ChatState) -> dict[str, str]:
+def next_delivery(context: BotContext, state: ChatState, script: Script) -> dict[str, str]:
     """Return the chat's next delivery as ``when`` (local date and time) and ``tz``."""
     chats = context.services.chats
     local = chats.local_due(state)
     assert local is not None
-    return {"when": f"{local.month}月{local.day}日 {local:%H:%M}", "tz": chats.zone(state).key}
+    zone = render.zone_label(chats.zone(state), script)
+    return {"when": f"{local.month}月{local.day}日 {local:%H:%M}", "tz": zone}
 
 
 async def script(update: Update, context: BotContext) -> None:
@@ -77,17 +79,33 @@ async def subscribe(update: Update, context: BotContext) -> None:
         return
     args = parse_subscribe(context.args or [])
     if args.unreadable is not None:
-        arg = render.esc(args.unreadable[:20])
-        await say(context, update, t(texts.SUBSCRIBE_BAD_TIME, current, arg=arg))
+        # Name the word that was not understood (not the time, if the time was fine).
+        arg = render.esc(echo(args.unreadable[:20], current))
+        await say(context, update, t(texts.SUBSCRIBE_BAD_ARG, current, arg=arg))
         return
     await _start(update, context, state, args.at, args.quiet, current)
 
 
 async def subscribe_button(update: Update, context: BotContext, button: cb.Subscribe) -> None:
+    """The subscribe button: a few common times to choose from, and "other"."""
     state = await chat_state(context, update)
     current = await reader_script(context, update, state)
-    if await admin_gate(context, update, current):
-        await _start(update, context, state, None, None, current)
+    if not await admin_gate(context, update, current):
+        return
+    zone = render.zone_label(context.services.chats.zone(state), current)
+    text = t(texts.SUBSCRIBE_CHOOSE, current, tz=zone)
+    await send(context, update, render.Rendered(text, render.time_choice(current)))
+
+
+async def subscribe_at(update: Update, context: BotContext, button: cb.SubscribeAt) -> None:
+    state = await chat_state(context, update)
+    current = await reader_script(context, update, state)
+    if not await admin_gate(context, update, current):
+        return
+    if button.at is None:
+        await say(context, update, t(texts.SUBSCRIBE_OTHER, current))
+        return
+    await _start(update, context, state, button.at, None, current)
 
 
 async def _start(
@@ -109,7 +127,9 @@ async def _start(
         script=current,
     )
     if fresh.next_due_at is None:
-        await say(context, update, t(texts.PROGRESS_FINISHED, current))
+        total = svc.library.section_count
+        text = t(texts.SUBSCRIBE_FINISHED, current, total=total)
+        await send(context, update, render.Rendered(text, render.restart_buttons(current)))
         return
     assert fresh.delivery_time is not None
     text = t(
@@ -117,7 +137,7 @@ async def _start(
         current,
         time=format_hhmm(fresh.delivery_time),
         quiet=t(texts.SUBSCRIBED_QUIET, current) if fresh.quiet else "",
-        **next_delivery(context, fresh),
+        **next_delivery(context, fresh, current),
     )
     await send(context, update, render.Rendered(text, render.quiet_toggle(current, fresh.quiet)))
 
@@ -152,27 +172,41 @@ async def timezone(update: Update, context: BotContext) -> None:
     svc = context.services
     state = await chat_state(context, update)
     current = await reader_script(context, update, state)
-    now = svc.clock()
     if not context.args:
         tz = svc.chats.zone(state)
-        local = now.astimezone(tz)
-        text = t(texts.TIMEZONE_CURRENT, current, tz=tz.key, local=f"{local:%H:%M}")
-        await say(context, update, text)
+        local = svc.clock().astimezone(tz)
+        label = render.zone_label(tz, current)
+        text = t(texts.TIMEZONE_CURRENT, current, tz=label, local=f"{local:%H:%M}")
+        await send(context, update, render.Rendered(text, render.zone_choice(current)))
         return
     if not await admin_gate(context, update, current):
         return
-    zone = resolve_zone(context.args[0])
+    typed = " ".join(context.args)
+    zone = zones.resolve(typed)
     if zone is None:
-        arg = render.esc(context.args[0][:40])
-        await say(context, update, t(texts.TIMEZONE_BAD, current, arg=arg))
+        arg = render.esc(echo(typed[:40], current))
+        text = t(texts.TIMEZONE_BAD, current, arg=arg)
+        await send(context, update, render.Rendered(text, render.zone_choice(current)))
         return
+    await _set_zone(update, context, state, zone, current)
+
+
+async def zone_button(update: Update, context: BotContext, button: cb.SetZone) -> None:
+    state = await chat_state(context, update)
+    current = await reader_script(context, update, state)
+    if await admin_gate(context, update, current):
+        await _set_zone(update, context, state, ZoneInfo(button.key), current)
+
+
+async def _set_zone(
+    update: Update, context: BotContext, state: ChatState, zone: ZoneInfo, current: Script
+) -> None:
+    svc = context.services
     fresh = await svc.chats.set_zone(state, zone)
     follow = ""
     if fresh.next_due_at:
-        follow = t(texts.NEXT_DELIVERY, current, **next_delivery(context, fresh))
-    local = now.astimezone(zone)
-    await say(
-        context,
-        update,
-        t(texts.TIMEZONE_SET, current, tz=zone.key, local=f"{local:%H:%M}", next=follow),
-    )
+        follow = t(texts.NEXT_DELIVERY, current, **next_delivery(context, fresh, current))
+    local = svc.clock().astimezone(zone)
+    label = render.zone_label(zone, current)
+    reply = t(texts.TIMEZONE_SET, current, tz=label, local=f"{local:%H:%M}", next=follow)
+    await say(context, update, reply)

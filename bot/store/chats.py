@@ -9,7 +9,7 @@ from datetime import time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import BigInteger, and_, func, literal, select, update
+from sqlalchemy import BigInteger, and_, case, func, literal, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.dml import Update
@@ -237,6 +237,8 @@ def _advance(chat_id: int, total: int) -> Update:
             progress=chats.c.progress + 1,
             # SET sees the old progress: bit (old progress) is the new section.
             read_mask=chats.c.read_mask.op("|")(literal(1, BigInteger).op("<<")(chats.c.progress)),
+            # Reading the last section ends the schedule: a delivery would only say so.
+            next_due_at=case((chats.c.progress + 1 >= total, None), else_=chats.c.next_due_at),
             updated_at=now(),
         )
         .returning(*chats.c)
