@@ -137,7 +137,7 @@ SCRIPT_SET_GROUP = "这里的定时推送改用{script_name}。"
 SCRIPT_UNKNOWN = "看不懂“{arg}”。请发送 /script 简 或 /script 繁。"
 
 PROGRESS = "阅读进度：{done}/{total} 节\n{bar} {percent}%"
-PROGRESS_NEXT = "下次推送：{when}（{tz}）"
+PROGRESS_NEXT = "下次推送：{when}，{tz}"
 PROGRESS_NOT_SUBSCRIBED = "尚未订阅每日推送，发送 /subscribe 开始。"
 PROGRESS_FINISHED = "全文都读完了，每日推送已经停下。想再读一遍，可以从头开始。"
 
@@ -145,7 +145,7 @@ RESET_CONFIRM = "确定要从头开始吗？阅读进度会清零。"
 RESET_DONE = "已从头开始，进度已归零。"
 RESET_CANCELLED = "已取消，进度保持不变。"
 
-SUBSCRIBED = "已订阅：每天 {time}（{tz}）推送下一节{quiet}。下次推送：{when}。"
+SUBSCRIBED = "已订阅：每天 {time} 推送下一节{quiet}，时间按{tz}。下次推送：{when}。"
 SUBSCRIBE_CHOOSE = "每天几点推送下一节？时间按{tz}计算。"
 SUBSCRIBE_OTHER = "发送 /subscribe 加上时间，例如 /subscribe 06:30 或 /subscribe 21:30 静音。"
 SUBSCRIBE_FINISHED = "全文 {total} 节都读完了，没有可以推送的了。想从头再读一遍吗？"
@@ -160,7 +160,7 @@ UNSUBSCRIBED = "已停止每日推送。随时可以用 /subscribe 重新订阅�
 NOT_SUBSCRIBED = "目前没有订阅每日推送，无需停止。"
 TIMEZONE_SET = "时区已设为{tz}，现在当地时间 {local}。{next}"
 TIMEZONE_CURRENT = "现在的时区：{tz}，当地时间 {local}。要更改，发送 /timezone 加城市名或时差，例如 /timezone 台北、/timezone 伦敦、/timezone UTC+8，或点下面的按钮。"
-TIMEZONE_BAD = "看不懂“{arg}”这个时区。可以写城市名（北京、台北、香港、东京、伦敦、纽约）、时差（UTC+8）或时区代码（Asia/Taipei），也可以点下面的按钮："
+TIMEZONE_BAD = "看不懂“{arg}”这个时区。可以写城市名（北京、台北、香港、东京、伦敦、纽约）、时差（UTC+8）或时区名称（Asia/Taipei），也可以点下面的按钮："
 NEXT_DELIVERY = "下次推送：{when}。"
 
 CHANNEL_ADMINS_ONLY = "只有频道管理员可以使用频道消息下面的按钮。"

@@ -1,7 +1,7 @@
 """Taiwan wording for the traditional UI: reviewed replacements applied after OpenCC ``s2twp``.
 
 ``s2twp`` converts words, not only characters, but it has no entry for some mainland words
-(关键词, 推送, 当前, 私聊, 清零) and a few that read like software menus in Taiwan (检视).
+(关键词, 推送, 私聊, 清零) and a few that read like software menus in Taiwan (检视).
 This table is the one place where a Taiwan editor's corrections live; ``bot.scripts`` applies
 it after ``s2twp``. It is Python rather than JSON so each entry carries its reason beside it
 and the table is typed and reviewed like code. The bot serves the catalog generated from it
@@ -29,7 +29,6 @@ class Override(NamedTuple):
 OVERRIDES: tuple[Override, ...] = (
     Override("關鍵詞", "關鍵字", "Taiwan says 關鍵字 for a search keyword"),
     Override("推送", "推播", "a scheduled push to a phone is 推播 in Taiwan"),
-    Override("當前", "目前", "當前 reads as mainland; Taiwan UI says 目前"),
     Override("私聊", "私訊", "a private chat with the bot is 私訊"),
     Override("清零", "歸零", "progress going back to zero is 歸零"),
     Override("報道", "報導", "the Taiwan standard form of the word for a news report"),

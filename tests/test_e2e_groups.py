@@ -117,10 +117,17 @@ async def test_greeting_subscribe_button_is_for_admins(bot: Harness) -> None:
     )
     assert refused.plain_text == txt(texts.ADMINS_ONLY)
     await as_admin(bot, GROUP_ID)
-    [ok] = await bot.ask(
+    [choose] = await bot.ask(
         u.callback_query(u.user(ADMIN), (GROUP_ID, greeting.message_id), button["callback_data"])
     )
-    assert "08:00" in ok.plain_text  # the default delivery time
+    times = [b["callback_data"] for b in buttons(choose)]
+    assert "sa:0800" in times and "sa:other" in times  # common times, and "other"
+    [refused] = await bot.ask(
+        u.callback_query(u.user(MEMBER), (GROUP_ID, choose.message_id), "sa:0800")
+    )
+    assert refused.plain_text == txt(texts.ADMINS_ONLY)
+    [ok] = await bot.ask(u.callback_query(u.user(ADMIN), (GROUP_ID, choose.message_id), "sa:0800"))
+    assert "08:00" in ok.plain_text
     state = await bot.services.store.chats.get(GROUP_ID)
     assert state is not None and state.subscribed
 
@@ -166,17 +173,15 @@ async def test_group_shares_one_progress(bot: Harness) -> None:
     [progress] = await bot.command("/progress", MEMBER, chat=group())
     assert "2/5" in progress.plain_text
     [toc] = await bot.command("/toc", OTHER, chat=group())
-    assert [line[:3] for line in toc.plain_text.splitlines() if line.startswith("✓")] == [
-        "✓ 1",
-        "✓ 2",
-    ]
+    marks = [b["text"][:3] for b in buttons(toc)]
+    assert marks == ["✓ 1", "✓ 2", "▶ 3", "· 4", "· 5"]
 
 
 @pytest.mark.parametrize(
     ("text", "expect"),
     [
         ("/read 3", "3/5"),
-        ("/toc", txt(texts.TOC_HEADER)),
+        ("/toc", txt(texts.TOC_HEADER).split("\n")[0]),
         ("/quote 3", "這件事不能再等了"),
         ("/date 2月16日", "2月16日"),
         ("/progress", "0/5"),

@@ -48,7 +48,7 @@ async def test_channel_buttons_are_for_its_admins_only(bot: Harness) -> None:
     [section] = bot.fake.sent(CHANNEL)[-1:]
     assert "1/5" in section.plain_text
 
-    for message, data in ((confirm, "qt:1"), (section, "nx:1"), (section, "sw:s:1:s")):
+    for message, data in ((confirm, "qt:1"), (section, "nx:1:t"), (section, "sw:s:1:s")):
         assert data in data_of(message)
         assert await press(bot, message, data, READER) == []  # nothing posted
         answer = bot.fake.calls_for("answerCallbackQuery")[-1].params
@@ -60,7 +60,7 @@ async def test_channel_buttons_are_for_its_admins_only(bot: Harness) -> None:
     assert state.script is Script.TRADITIONAL
     assert not bot.fake.messages[(CHANNEL, section.message_id)].edited
 
-    [after] = await press(bot, section, "nx:1", ADMIN)  # the channel's admin may
+    [after] = await press(bot, section, "nx:1:t", ADMIN)  # the channel's admin may
     assert "2/5" in after.plain_text
 
 

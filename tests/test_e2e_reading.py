@@ -77,6 +77,11 @@ def section_header(n: int, script: Script = Script.TRADITIONAL) -> str:
     return f"第 {n}/{TOTAL_SECTIONS} {'節' if script is Script.TRADITIONAL else '节'}"
 
 
+def is_section(msg: SentMessage, n: int, script: Script = Script.TRADITIONAL) -> bool:
+    """Tell whether a message shows section ``n`` (its header opens a line of the message)."""
+    return f"\n{section_header(n, script)} · " in f"\n{msg.plain_text}"
+
+
 def is_simplified(text: str) -> bool:
     return to_simplified(text) == text
 
@@ -136,7 +141,7 @@ async def test_deep_links_open_quote_section_and_date(bot: Harness, library: Lib
     assert msg.plain_text.startswith("語錄 3（2月16日）") and quote.text in msg.plain_text
 
     msg = await one(bot, "/start section_2")
-    assert msg.plain_text.startswith(section_header(2))
+    assert is_section(msg, 2)
 
     msg = await one(bot, "/start date_0216")
     assert msg.plain_text.startswith("2月16日")
@@ -182,17 +187,17 @@ async def test_next_reads_the_whole_article_every_paragraph_once(
     delivered = [await one(bot, "/next") for _ in sections]
 
     for n, msg in enumerate(delivered, start=1):
-        assert msg.plain_text.startswith(section_header(n))
+        assert is_section(msg, n)
     blocks = [block for msg in delivered for block in paragraphs_of(msg)]
     for section in sections:
         for paragraph in section.paragraphs:
             assert blocks.count(paragraph) == 1, paragraph[:40]
             [home] = [m for m in delivered if paragraph in paragraphs_of(m)]
-            assert home.plain_text.startswith(section_header(section.number))
+            assert is_section(home, section.number)
 
     end = await one(bot, "/next")
-    assert "5 節" in end.plain_text and "/reset" in end.plain_text
-    assert not end.plain_text.startswith("第 ")
+    assert "5 節" in end.plain_text and not end.plain_text.startswith("第 ")
+    assert {"rs", "toc", "qr"} <= set(callback_data(end))  # read again, contents, a quote
     again = await one(bot, "/next")
     assert again.plain_text == end.plain_text  # stays at the end, never wraps around
 
@@ -201,8 +206,9 @@ async def test_last_section_from_next_says_the_article_is_over(bot: Harness) -> 
     for _ in range(TOTAL_SECTIONS - 1):
         await one(bot, "/next")
     last = await one(bot, "/next")
-    assert last.plain_text.startswith(section_header(5))
-    assert "全文完" in last.plain_text and "/reset" in last.plain_text
+    assert is_section(last, 5)
+    assert "全文完" in last.plain_text
+    assert {"rs", "toc", "qr"} <= set(callback_data(last))  # no dead end
 
 
 async def test_section_message_has_next_and_switch_buttons(bot: Harness) -> None:
@@ -216,19 +222,19 @@ async def test_section_message_has_next_and_switch_buttons(bot: Harness) -> None
 async def test_next_button_continues_with_the_following_section(bot: Harness) -> None:
     first = await one(bot, "/next")
     [second] = await press(bot, first, callback_data(first)[0])
-    assert second.plain_text.startswith(section_header(2))
+    assert is_section(second, 2)
     # Progress moved with the button: /next continues after it.
     third = await one(bot, "/next")
-    assert third.plain_text.startswith(section_header(3))
+    assert is_section(third, 3)
 
 
 async def test_next_button_under_a_reread_section_opens_the_one_after_it(bot: Harness) -> None:
     shown = await one(bot, "/read 3")
     [after] = await press(bot, shown, callback_data(shown)[0])
-    assert after.plain_text.startswith(section_header(4))
+    assert is_section(after, 4)
     # Re-reading does not move the chat's place in the article.
     msg = await one(bot, "/next")
-    assert msg.plain_text.startswith(section_header(1))
+    assert is_section(msg, 1)
 
 
 async def test_section_lists_the_dates_it_mentions_as_buttons(
@@ -245,32 +251,37 @@ async def test_section_lists_the_dates_it_mentions_as_buttons(
 # --------------------------------------------------------------------------- /toc
 
 
-async def test_toc_lists_sections_as_buttons_and_marks_read_ones(
+async def test_toc_lists_each_section_once_with_its_reading_time_and_marks(
     bot: Harness, library: Library
 ) -> None:
     sections = library.article(Script.TRADITIONAL).sections
     toc = await one(bot, "/toc")
     assert toc.plain_text.startswith("目錄")
     for s in sections:
-        assert f"· {s.number}. {s.title}" in toc.plain_text
-    assert callback_data(toc) == [f"rd:{s.number}" for s in sections]
+        assert s.title not in toc.plain_text  # listed once: as its button
+    assert callback_data(toc) == [f"rd:{s.number}:e" for s in sections]
+    assert button_text(toc, "rd:1:e").startswith("▶ 1.")  # the next to read
+    assert all("分鐘" in button_text(toc, f"rd:{s.number}:e") for s in sections)
 
     await one(bot, "/next")
     await one(bot, "/read 4")
     toc = await one(bot, "/toc")
-    assert f"✓ 1. {sections[0].title}" in toc.plain_text
-    assert f"· 2. {sections[1].title}" in toc.plain_text
-    assert f"✓ 4. {sections[3].title}" in toc.plain_text
-    assert button_text(toc, "rd:1").startswith("✓")
-    assert button_text(toc, "rd:2").startswith("·")
+    assert button_text(toc, "rd:1:e").startswith(f"✓ 1. {sections[0].title}")
+    assert button_text(toc, "rd:2:e").startswith(f"▶ 2. {sections[1].title}")
+    assert button_text(toc, "rd:3:e").startswith("· 3.")
+    assert button_text(toc, "rd:4:e").startswith("✓ 4.")
 
 
-async def test_toc_button_opens_section_without_moving_progress(bot: Harness) -> None:
+async def test_toc_opens_sections_in_place_and_leads_back(bot: Harness) -> None:
     toc = await one(bot, "/toc")
-    [section] = await press(bot, toc, "rd:4")
-    assert section.plain_text.startswith(section_header(4))
+    assert await press(bot, toc, "rd:4:e") == []  # no new message: the contents became it
+    shown = bot.fake.messages[(toc.chat_id, toc.message_id)]
+    assert is_section(shown, 4) and "toc:e" in callback_data(shown)
+    assert await press(bot, shown, "toc:e") == []
+    back = bot.fake.messages[(toc.chat_id, toc.message_id)]
+    assert back.plain_text.startswith("目錄")
     msg = await one(bot, "/next")
-    assert msg.plain_text.startswith(section_header(1))
+    assert is_section(msg, 1)  # opening section 4 did not move the reader's place
 
 
 # --------------------------------------------------------------------------- /read
@@ -280,7 +291,7 @@ async def test_read_shows_section_without_moving_progress(bot: Harness, library:
     section = library.section(3, Script.TRADITIONAL)
     assert section is not None
     msg = await one(bot, "/read 3")
-    assert msg.plain_text.startswith(section_header(3))
+    assert is_section(msg, 3)
     assert all(p in paragraphs_of(msg) for p in section.paragraphs)
     progress = await one(bot, "/progress")
     assert "0/5" in progress.plain_text
@@ -289,7 +300,7 @@ async def test_read_shows_section_without_moving_progress(bot: Harness, library:
 @pytest.mark.parametrize("arg", ["３", "第3節", "#3"])
 async def test_read_accepts_number_forms(bot: Harness, arg: str) -> None:
     msg = await one(bot, f"/read {arg}")
-    assert msg.plain_text.startswith(section_header(3))
+    assert is_section(msg, 3)
 
 
 @pytest.mark.parametrize("arg", ["0", "6", "-1", "abc", "99999999", "<b>&"])
@@ -299,7 +310,13 @@ async def test_read_bad_number_names_valid_range(bot: Harness, arg: str) -> None
     assert arg in msg.plain_text  # echoed back, escaped: the fake parsed it as HTML
 
 
-@pytest.mark.parametrize("arg", ["第三節", "第三节", "三"])
+@pytest.mark.parametrize("arg", ["第三節", "第三节", "三", "３"])
+async def test_read_understands_chinese_numerals(bot: Harness, arg: str) -> None:
+    msg = await one(bot, f"/read {arg}")
+    assert is_section(msg, 3)
+
+
+@pytest.mark.parametrize("arg", ["第x節", "三十三十"])
 async def test_read_echoes_words_it_cannot_read_once(bot: Harness, arg: str) -> None:
     msg = await one(bot, f"/read {arg}")
     assert f"看不懂「{arg}」" in msg.plain_text and "1 到 5" in msg.plain_text
@@ -337,7 +354,9 @@ async def test_random_quote_shows_number_date_occasion_and_links(
         assert q is not None
         assert f"（{q.date.label}）" in msg.plain_text
         assert q.text in msg.plain_text and q.occasion in msg.plain_text
-        assert {f"d:{q.date.compact}", f"rd:{q.section}", f"sw:q:{n}:s"} <= set(callback_data(msg))
+        assert {f"d:{q.date.compact}", f"sw:q:{n}:s"} <= set(callback_data(msg))
+        narrated = bot.services.search.narrated(n) is not None
+        assert (f"qs:{n}" in callback_data(msg)) == narrated  # 出處 only where it is told
         seen.add(n)
     assert seen <= set(range(1, TOTAL_QUOTES + 1))
 
@@ -364,16 +383,24 @@ async def test_quote_word_in_either_script_finds_the_quote(bot: Harness, word: s
     assert "決戰之地" in msg.plain_text  # answered in the reader's script, not the query's
 
 
-async def test_quote_word_with_several_matches_lists_them_as_buttons(
-    bot: Harness, library: Library
-) -> None:
-    expected = library.search_quotes("排查")
-    assert len(expected) > 1
+async def test_quote_word_lists_its_own_words_apart_from_occasions(bot: Harness) -> None:
+    found = bot.services.search.find("排查")
+    assert found.occasions and not found.quotes  # 排查 is only ever in the occasions
     msg = await one(bot, "/quote 排查")
-    assert f"（{len(expected)} 條）" in msg.plain_text
-    assert callback_data(msg) == [f"q:{n}" for n in expected]
-    [opened] = await press(bot, msg, f"q:{expected[-1]}")
-    assert quote_number(opened) == expected[-1]
+    assert f"只在講話場合的說明裡提到「排查」的（{len(found.occasions)} 條）" in msg.plain_text
+    assert "語錄原話中" not in msg.plain_text
+    assert callback_data(msg) == [f"q:{n}" for n in found.occasions]
+    [opened] = await press(bot, msg, f"q:{found.occasions[-1]}")
+    assert quote_number(opened) == found.occasions[-1]
+
+
+async def test_quote_word_in_the_quotes_own_words_comes_first(bot: Harness) -> None:
+    found = bot.services.search.find("細節")
+    msg = await one(bot, "/quote 细节")  # typed in simplified: echoed in the reader's script
+    if len(found.quotes) + len(found.occasions) == 1:
+        assert quote_number(msg) == found.quotes[0]
+    else:
+        assert msg.plain_text.startswith("語錄原話中有「細節」的")
 
 
 @pytest.mark.parametrize("word", ["火星", "<script>", "a&b"])
@@ -382,15 +409,30 @@ async def test_quote_word_without_matches_says_so(bot: Harness, word: str) -> No
     assert f"沒有找到包含「{word}」的語錄" in msg.plain_text
 
 
-async def test_quote_buttons_open_its_date_and_its_section(bot: Harness, library: Library) -> None:
+async def test_quote_buttons_open_its_date_and_where_it_is_told(
+    bot: Harness, library: Library
+) -> None:
     q = library.quote(11, Script.TRADITIONAL)
     assert q is not None
     msg = await one(bot, "/quote 11")
     assert button_text(msg, f"d:{q.date.compact}") == f"當天：{q.date.label}"
     [day] = await press(bot, msg, f"d:{q.date.compact}")
     assert day.plain_text.startswith(q.date.label) and q.text in day.plain_text
-    [section] = await press(bot, msg, f"rd:{q.section}")
-    assert section.plain_text.startswith(section_header(q.section))
+    place = bot.services.search.narrated(11)
+    assert place is not None
+    assert button_text(msg, "qs:11") == f"出處：見第 {place.section} 節"
+    [section] = await press(bot, msg, "qs:11")
+    assert is_section(section, place.section)
+    sentence = bot.services.search.sentence(place, Script.TRADITIONAL)
+    bold = [e for e in section.entities if e[0] == "bold"]
+    assert any(section.plain_text[e[1] : e[2]] == sentence for e in bold)  # (type, start, end)
+
+
+@pytest.mark.parametrize("n", [1, 6, 7])
+async def test_a_quote_told_nowhere_else_has_no_source_button(bot: Harness, n: int) -> None:
+    assert bot.services.search.narrated(n) is None
+    msg = await one(bot, f"/quote {n}")
+    assert not any(d.startswith("qs:") for d in callback_data(msg))
 
 
 # --------------------------------------------------------------------------- /date
@@ -400,13 +442,17 @@ async def test_timeline_lists_each_date_with_a_summary_as_buttons(
     bot: Harness, library: Library
 ) -> None:
     msg = await one(bot, "/date")
-    lines = msg.plain_text.splitlines()
-    assert lines[0].startswith("時間軸")
-    assert [line.split()[0] for line in lines[1:]] == KNOWN_DAYS
-    assert all(len(line.split(maxsplit=1)) == 2 for line in lines[1:]), "a date lacks a summary"
-    assert callback_data(msg) == [f"d:{d.compact}" for d in library.days]
-    [day] = await press(bot, msg, "d:0217")
-    assert day.plain_text.startswith("2月17日")
+    assert msg.plain_text.startswith("時間軸")
+    assert not any(day in msg.plain_text for day in KNOWN_DAYS)  # each date once: its button
+    assert callback_data(msg) == [f"d:{d.compact}:e" for d in library.days]
+    labels = [button_text(msg, f"d:{d.compact}:e") for d in library.days]
+    assert [label.split(" · ")[0] for label in labels] == KNOWN_DAYS
+    assert all(" · " in label for label in labels), "a date lacks its summary"
+    assert await press(bot, msg, "d:0217:e") == []  # shown in place of the timeline
+    day = bot.fake.messages[(msg.chat_id, msg.message_id)]
+    assert day.plain_text.startswith("2月17日") and "tl:e" in callback_data(day)
+    await press(bot, day, "tl:e")
+    assert bot.fake.messages[(msg.chat_id, msg.message_id)].plain_text.startswith("時間軸")
 
 
 @pytest.mark.parametrize(
@@ -420,12 +466,15 @@ async def test_date_accepts_many_forms(bot: Harness, library: Library, arg: str)
         q = library.quote(n, Script.TRADITIONAL)
         assert q is not None and q.text in msg.plain_text
     assert {"q:2", "q:3", "q:4", "rd:2", "rd:4", "sw:d:0216:s"} <= set(callback_data(msg))
+    assert "tl:e" not in callback_data(msg)  # sent by a command: no way back to show
 
 
 @pytest.mark.parametrize("arg", ["3/1", "2月20日", "xyz", "2月30日", "<i>"])
-async def test_unknown_date_lists_known_dates(bot: Harness, arg: str) -> None:
+async def test_unknown_date_offers_the_storys_dates_as_buttons(bot: Harness, arg: str) -> None:
     msg = await one(bot, f"/date {arg}")
-    assert "、".join(KNOWN_DAYS) in msg.plain_text
+    assert [button_text(msg, d).split(" · ")[0] for d in callback_data(msg)] == KNOWN_DAYS
+    [day] = await press(bot, msg, callback_data(msg)[3])
+    assert day.plain_text.startswith(KNOWN_DAYS[3])
 
 
 async def test_date_links_to_its_quotes_and_sections(bot: Harness) -> None:
@@ -433,7 +482,7 @@ async def test_date_links_to_its_quotes_and_sections(bot: Harness) -> None:
     [quote] = await press(bot, msg, "q:9")
     assert quote_number(quote) == 9
     [section] = await press(bot, msg, "rd:1")
-    assert section.plain_text.startswith(section_header(1))
+    assert is_section(section, 1)
 
 
 # --------------------------------------------------------------------------- /script
@@ -468,7 +517,7 @@ async def test_script_aliases_set_the_script_for_every_reply(
     language = "zh-hant" if script is Script.SIMPLIFIED else "zh-hans"
     await one(bot, f"/script {arg}", language_code=language)
     section = await one(bot, "/read 1", language_code=language)
-    assert section.plain_text.startswith(section_header(1, script))
+    assert is_section(section, 1, script)
     assert ("为" in section.plain_text) is (script is Script.SIMPLIFIED)
     assert ("為" in section.plain_text) is (script is Script.TRADITIONAL)
 
@@ -496,7 +545,7 @@ async def test_switch_button_rerenders_section_in_place(bot: Harness) -> None:
     assert await press(bot, msg, "sw:s:2:s") == []  # no new message: the old one changed
     edited = bot.fake.messages[(msg.chat_id, msg.message_id)]
     assert edited.edited
-    assert edited.plain_text.startswith(section_header(2, Script.SIMPLIFIED))
+    assert is_section(edited, 2, Script.SIMPLIFIED)
     assert "为" in edited.plain_text and "為" not in edited.plain_text
     assert "书" in edited.plain_text and "書" not in edited.plain_text
     assert edited.plain_text == to_simplified(before)
@@ -530,7 +579,7 @@ async def test_switch_button_double_tap_is_harmless(bot: Harness) -> None:
     await bot.ask(second)
     assert second["callback_query"]["id"] in bot.fake.callback_answers
     current = bot.fake.messages[(msg.chat_id, msg.message_id)]
-    assert current.plain_text.startswith(section_header(1, Script.SIMPLIFIED))
+    assert is_section(current, 1, Script.SIMPLIFIED)
 
 
 # --------------------------------------------------------------------------- /progress
@@ -550,7 +599,7 @@ async def test_progress_shows_next_scheduled_delivery(bot: Harness, clock: Clock
     clock.now = datetime(2024, 3, 1, 0, 0, tzinfo=UTC)  # 08:00 in Asia/Shanghai
     await one(bot, "/subscribe 21:30")
     msg = await one(bot, "/progress")
-    assert "下次推播：3月1日 21:30（Asia/Shanghai）" in msg.plain_text
+    assert "下次推播：3月1日 21:30，北京時間（Asia/Shanghai）" in msg.plain_text
 
 
 # --------------------------------------------------------------------------- /reset
@@ -564,11 +613,12 @@ async def test_reset_asks_then_starts_over(bot: Harness) -> None:
     assert callback_data(ask_msg) == ["rst:y", "rst:n"]
     assert await press(bot, ask_msg, "rst:y") == []
     done = bot.fake.messages[(ask_msg.chat_id, ask_msg.message_id)]
-    assert "已從頭開始" in done.plain_text and not buttons(done)
-    msg = await one(bot, "/next")
-    assert msg.plain_text.startswith(section_header(1))
+    assert "已從頭開始" in done.plain_text and callback_data(done) == ["nx"]  # 開始閱讀 ▶
+    [msg] = await press(bot, done, "nx")
+    assert is_section(msg, 1)
     toc = await one(bot, "/toc")
-    assert toc.plain_text.count("✓") == 2  # the header's legend and section 1, nothing else
+    marks = [button_text(toc, d)[0] for d in callback_data(toc)]
+    assert marks == ["✓", "▶", "·", "·", "·"]  # only section 1 read, after the reset
 
 
 async def test_reset_cancel_keeps_progress(bot: Harness) -> None:
@@ -578,7 +628,7 @@ async def test_reset_cancel_keeps_progress(bot: Harness) -> None:
     done = bot.fake.messages[(ask_msg.chat_id, ask_msg.message_id)]
     assert "已取消" in done.plain_text
     msg = await one(bot, "/next")
-    assert msg.plain_text.startswith(section_header(2))
+    assert is_section(msg, 2)
 
 
 # --------------------------------------------------------------------------- odd input
@@ -601,8 +651,8 @@ async def test_edited_message_is_never_asked_for(bot: Harness) -> None:
     edit_id = bot.fake.push(edited)
     msg = await one(bot, "/next")  # handled after the edit was pushed
     assert edit_id not in bot.done, "edits are not in allowed_updates: Telegram never sends them"
-    assert msg.plain_text.startswith(section_header(2)), "the edit must not have read a section"
-    assert first.plain_text.startswith(section_header(1))
+    assert is_section(msg, 2), "the edit must not have read a section"
+    assert is_section(first, 1)
 
 
 @pytest.mark.parametrize(
@@ -631,7 +681,7 @@ async def test_restart_with_same_database_keeps_progress_and_script(
         return replies
 
     first = await run(["/script 简", "/next", "/next"])
-    assert first[1].plain_text.startswith(section_header(1, Script.SIMPLIFIED))
+    assert is_section(first[1], 1, Script.SIMPLIFIED)
     [section, progress] = await run(["/next", "/progress"])
-    assert section.plain_text.startswith(section_header(3, Script.SIMPLIFIED))
+    assert is_section(section, 3, Script.SIMPLIFIED)
     assert "阅读进度：3/5 节" in progress.plain_text

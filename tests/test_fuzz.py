@@ -79,8 +79,8 @@ class Generator:
             return "push", u.inline_query(user, self.rng.choice(NASTY)[:256])
         if roll < 0.86:
             chat = self.rng.choice([*self.groups, *self.supergroups, self.channel])
-            old, new = self.rng.sample(["left", "member", "administrator", "kicked"], 2)
-            return "push", u.my_chat_member(chat, user, old, new)
+            was, now = self.rng.sample(["left", "member", "administrator", "kicked"], 2)
+            return "push", u.my_chat_member(chat, user, was, now)
         if roll < 0.89:
             chat = self.rng.choice(self.groups + self.supergroups)
             status = self.rng.choice(["member", "administrator", "creator"])
