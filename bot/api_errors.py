@@ -37,6 +37,13 @@ def is_not_modified(error: BadRequest) -> bool:
     return "not modified" in _text(error)
 
 
+def is_not_editable(error: BadRequest) -> bool:
+    """Tell whether an edit was refused because that message cannot show new text
+    (a photo or a poll, or one too old to edit)."""
+    message = _text(error)
+    return "no text in the message" in message or "can't be edited" in message
+
+
 def retry_seconds(error: RetryAfter) -> float:
     """Return RetryAfter's wait in seconds (PTB 22 gives an int, or a timedelta)."""
     value = error.retry_after

@@ -10,7 +10,7 @@ import os
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from telegram import LinkPreviewOptions
+from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
     ApplicationBuilder,
@@ -21,6 +21,8 @@ from telegram.ext import (
     Defaults,
     InlineQueryHandler,
     MessageHandler,
+    PollAnswerHandler,
+    TypeHandler,
     filters,
 )
 from telegram.request import BaseRequest
@@ -32,7 +34,7 @@ from bot.config import FREE_RATE, Settings
 from bot.content import Library, load_library
 from bot.content.search import Search
 from bot.delivery import Deliverer, DeliveryConfig
-from bot.handlers import admin, lookup, membership, reading, settings
+from bot.handlers import activity, admin, cards, lookup, membership, quiz, reading, settings
 from bot.handlers.buttons import button, stale, switch_script
 from bot.handlers.common import BotApplication, BotContext
 from bot.handlers.errors import on_error
@@ -53,6 +55,7 @@ ALLOWED_UPDATES = (
     "inline_query",
     "my_chat_member",
     "chat_member",  # sent only where the bot is an admin: keeps the admin cache honest
+    "poll_answer",  # quiz answers
 )
 
 
@@ -136,6 +139,7 @@ def build_application(
             retry_base_seconds=settings.retry_base_seconds,
             retry_max_seconds=settings.retry_max_seconds,
             paid=settings.paid_broadcast,
+            story_year=settings.article_year,
         ),
         bot_username=lambda: app.bot.username,
         metrics=metrics,
@@ -200,6 +204,9 @@ def _register(app: BotApplication) -> None:
         ("subscribe", settings.subscribe, channel),
         ("unsubscribe", settings.unsubscribe, channel),
         ("timezone", settings.timezone, channel),
+        ("quiz", quiz.quiz, messages),
+        ("card", cards.card, messages),
+        ("onthisday", settings.onthisday, channel),
         ("stats", admin.stats, messages),  # operators only; in no menu
     ]
     for name, callback, update_filter in commands:
@@ -223,11 +230,14 @@ def _register(app: BotApplication) -> None:
         button(cb.SubscribeAt, settings.subscribe_at),
         button(cb.SetZone, settings.zone_button),
         button(cb.Quiet, settings.toggle_quiet, answers=True),
+        button(cb.Quiz, quiz.quiz_button),
+        button(cb.Card, cards.card_button),
     ]
     for handler in buttons:
         app.add_handler(handler)
     app.add_handler(CallbackQueryHandler(stale))  # old or forged data: answered, ignored
     app.add_handler(InlineQueryHandler(lookup.inline_query))
+    app.add_handler(PollAnswerHandler(quiz.answered))
 
     # After every known command: unknown commands, free text, and everything else.
     app.add_handler(MessageHandler(messages & filters.COMMAND, membership.unknown_command))
@@ -243,4 +253,6 @@ def _register(app: BotApplication) -> None:
             membership.not_text,
         )
     )
+    # After answering: the day counts in the reader's streak (any command, text or button).
+    app.add_handler(TypeHandler(Update, activity.interacted), group=1)
     app.add_error_handler(on_error)

@@ -85,6 +85,13 @@ class Timeline(_Page):
 
 
 @dataclass(frozen=True)
+class Quiz(_Plain):
+    """A quiz question: which day was this said?"""
+
+    PREFIX = "qz"
+
+
+@dataclass(frozen=True)
 class Restart(_Plain):
     """Start the article over (under its end): no confirmation, the reader asked."""
 
@@ -166,6 +173,13 @@ class OpenSection:
 @dataclass(frozen=True)
 class OpenQuote(_Numbered):
     PREFIX = "q"
+
+
+@dataclass(frozen=True)
+class Card(_Numbered):
+    """Quote ``number`` as an image (0: one chosen at random)."""
+
+    PREFIX = "cd"
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,14 @@ class ChatState:
     finished: bool = False  # the end of the article was delivered
     failures: int = 0
     claim_token: str | None = None
+    started_at: int | None = None  # the first section reached the chat (epoch seconds)
+    finished_at: int | None = None  # the last one did
+    onthisday: bool = True  # on-this-day cards between the story's dates
+    onthisday_last: str | None = None  # local date (ISO) of the last one sent
+
+    @property
+    def sections_read(self) -> int:
+        return self.read_mask.bit_count()
 
     def has_read(self, section: int) -> bool:
         return bool(self.read_mask >> (section - 1) & 1)
@@ -152,7 +160,15 @@ def moved_to_zone(
 
 def restarted(chat: ChatState, now: datetime, defaults: ChatDefaults) -> ChatState:
     """Start the article over; a subscription goes on from the next delivery time."""
-    changed = replace(chat, progress=0, read_mask=0, finished=False, failures=0)
+    changed = replace(
+        chat,
+        progress=0,
+        read_mask=0,
+        finished=False,
+        failures=0,
+        started_at=None,
+        finished_at=None,
+    )
     return replace(changed, next_due_at=next_due(changed, now, defaults))
 
 
@@ -214,6 +230,10 @@ def with_script(chat: ChatState, script: Script) -> ChatState:
 
 def with_quiet(chat: ChatState, quiet: bool) -> ChatState:
     return replace(chat, quiet=quiet)
+
+
+def with_onthisday(chat: ChatState, wanted: bool) -> ChatState:
+    return replace(chat, onthisday=wanted)
 
 
 def without_thread(chat: ChatState) -> ChatState:
@@ -295,6 +315,9 @@ class ChatService:
 
     async def set_script(self, chat: ChatState, script: Script) -> ChatState:
         return await self._edit(chat, lambda current: with_script(current, script))
+
+    async def set_onthisday(self, chat: ChatState, wanted: bool) -> ChatState:
+        return await self._edit(chat, lambda current: with_onthisday(current, wanted))
 
     async def set_quiet(self, chat: ChatState, quiet: bool) -> ChatState:
         return await self._edit(chat, lambda current: with_quiet(current, quiet))

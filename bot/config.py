@@ -42,6 +42,7 @@ VARIABLES = (
     "LOG_LEVEL",
     "LOG_FORMAT",
     "ARTICLE_PATH",
+    "ARTICLE_YEAR",
     "BOT_ADMIN_IDS",
     "BOT_RATE_LIMIT",
     "BOT_PAID_BROADCAST",
@@ -83,6 +84,8 @@ class Settings:
     redis_prefix: str = "serialbot:"
     admin_ids: frozenset[int] = field(default_factory=frozenset)  # may use /stats
     paid_broadcast: bool = False  # digests use allow_paid_broadcast, up to 1,000/s
+    # The year the article's dates fall in: the article says month and day only.
+    article_year: int | None = None
 
     def __repr__(self) -> str:  # keep secrets out of logs and tracebacks
         database = mask(self.database_url, self)
@@ -227,6 +230,7 @@ def _read(values: Mapping[str, str]) -> Settings:
         redis_prefix=values.get("REDIS_KEY_PREFIX", "").strip() or "serialbot:",
         admin_ids=_ids(values, "BOT_ADMIN_IDS"),
         paid_broadcast=paid,
+        article_year=_number(values, "ARTICLE_YEAR", 0, minimum=1900, maximum=2200) or None,
     )
 
 

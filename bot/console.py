@@ -42,6 +42,8 @@ def console_settings() -> Settings:
     environ["TELEGRAM_BOT_TOKEN"] = CONSOLE_TOKEN
     environ.pop("TELEGRAM_BASE_URL", None)
     environ.setdefault("DATABASE_URL", "sqlite:///data/console.db")
+    environ["HTTP_PORT"] = "0"  # the terminal needs no health or webhook server
+    environ.pop("TELEGRAM_WEBHOOK_URL", None)
     return load_settings(environ)
 
 

@@ -16,11 +16,13 @@ from zoneinfo import ZoneInfo
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import callback_data as cb
-from bot import texts, zones
-from bot.content import Library, MonthDay
+from bot import cards, texts, zones
+from bot.content import Library, MonthDay, SectionKind
 from bot.content.search import Found, Search, locate
-from bot.reading_rules import reading_minutes
+from bot.finish import FinishSummary
+from bot.reading_rules import Recap, reading_minutes
 from bot.scripts import Script
+from bot.store.quiz import Standing
 from bot.telegram_text import esc
 from bot.texts import t
 
@@ -77,11 +79,13 @@ def section(
     digest: bool = False,
     back: bool = False,
     highlight: str = "",
+    recap: Recap | None = None,
 ) -> Rendered:
     """Render section ``number``: credit, header, reading time, text, dates and buttons.
 
-    ``digest`` adds the line that says a daily delivery arrived; ``back`` a button back
-    to the table of contents; ``highlight`` picks out one sentence in bold.
+    ``digest`` adds the line that says a daily delivery arrived, and ``recap`` the one that
+    recalls where the reader left off; ``back`` a button back to the table of contents;
+    ``highlight`` picks out one sentence in bold.
     """
     article = library.article(script)
     sec = library.section(number, script)
@@ -90,6 +94,8 @@ def section(
     parts = []
     if digest:
         parts.append(t(texts.DIGEST_LINE, script, title=esc(article.title)))
+    if recap is not None:
+        parts.append(f"<i>{recap_line(recap, script)}</i>")
     if number == 1:
         credit = t(
             texts.SECTION_CREDIT, script, title=esc(article.title), byline=esc(article.byline)
@@ -122,6 +128,8 @@ def section(
         rows += end_buttons(script)
         rows[-1].append(_switch("s", str(number), script))
     rows += _rows([_button(d.label, cb.OpenDate(d)) for d in days], 4)
+    if sec.kind is SectionKind.QUOTES and number < total:
+        rows.append([_button(t(texts.BTN_QUIZ, script), cb.Quiz())])
     if back:
         rows.append([_button(t(texts.BTN_BACK_TOC, script), cb.Toc(edit=True))])
     if share_link and bot_username:
@@ -131,14 +139,23 @@ def section(
 
 
 def end_buttons(script: Script) -> Rows:
-    """Return the next steps at the end of the article: read again, contents, a quote."""
+    """Return the next steps at the end of the article: read again, contents, a quote, a quiz."""
     return [
         [
             _button(t(texts.BTN_RESTART, script), cb.Restart()),
             _button(t(texts.BTN_TOC, script), cb.Toc()),
+        ],
+        [
             _button(t(texts.BTN_QUOTES, script), cb.RandomQuote()),
-        ]
+            _button(t(texts.BTN_QUIZ, script), cb.Quiz()),
+        ],
     ]
+
+
+def recap_line(recap: Recap, script: Script) -> str:
+    """Return the line that recalls the section before this one (story so far)."""
+    when = t(texts.RECAP_WHEN, script, label=recap.main_date.label) if recap.main_date else ""
+    return t(texts.RECAP, script, n=recap.section, title=esc(recap.title), when=when)
 
 
 def end_of_article(library: Library, script: Script) -> Rendered:
@@ -171,7 +188,10 @@ def quote(library: Library, search: Search, number: int, script: Script) -> Rend
     if narrated is not None:
         label = t(texts.BTN_QUOTE_SECTION, script, n=narrated.section)
         buttons.append(_button(label, cb.QuoteSource(number)))
-    rows = [buttons, [_switch("q", str(number), script)]]
+    last = [_switch("q", str(number), script)]
+    if cards.available():  # an image card only where a CJK font was installed
+        last.insert(0, _button(t(texts.BTN_CARD, script), cb.Card(number)))
+    rows = [buttons, last]
     return Rendered(quote_text(library, number, script), InlineKeyboardMarkup(rows))
 
 
@@ -267,6 +287,69 @@ def day(library: Library, when: MonthDay, script: Script, *, back: bool = False)
         last.insert(0, _button(t(texts.BTN_BACK_TIMELINE, script), cb.Timeline(edit=True)))
     rows.append(last)
     return Rendered("\n\n".join(parts), InlineKeyboardMarkup(rows))
+
+
+def on_this_day(library: Library, when: MonthDay, script: Script, years: int | None) -> Rendered:
+    """The "years ago today" card: what happened on this day of the story, and its quotes."""
+    from bot.onthisday import years_ago_words
+
+    card = day(library, when, script)
+    if years:
+        header = t(
+            texts.ONTHISDAY_HEADER,
+            script,
+            years=t(years_ago_words(years), script),
+            label=when.label,
+        )
+    else:
+        header = t(texts.ONTHISDAY_HEADER_NO_YEAR, script, label=when.label)
+    body = card.text.split("\n\n", 1)[1] if "\n\n" in card.text else ""
+    return Rendered(f"{header}\n\n{body}".strip(), card.markup)
+
+
+def finish_summary(summary: FinishSummary, script: Script) -> Rendered:
+    """Celebrate the end of the article: days taken, sections read, the quiz, what next."""
+    quiz = (
+        t(texts.FINISH_QUIZ, script, right=summary.quiz_right, answered=summary.quiz_answered)
+        if summary.quiz_answered
+        else t(texts.FINISH_NO_QUIZ, script)
+    )
+    text = t(
+        texts.FINISH,
+        script,
+        days=summary.days_taken,
+        read=summary.sections_read,
+        total=summary.total,
+        quiz=quiz,
+    )
+    rows = [[_button(t(texts.BTN_QUIZ, script), cb.Quiz())]]
+    if cards.available():
+        rows[0].insert(0, _button(t(texts.BTN_SHARE_CARD, script), cb.Card(0)))
+    rows.append([_button(t(texts.BTN_RESTART, script), cb.Restart())])
+    return Rendered(text, InlineKeyboardMarkup(rows))
+
+
+def quiz_again(script: Script) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[_button(t(texts.BTN_QUIZ_AGAIN, script), cb.Quiz())]])
+
+
+def quiz_board(standings: list[Standing], script: Script) -> Rendered:
+    if not standings:
+        return Rendered(t(texts.QUIZ_BOARD_EMPTY, script), quiz_again(script))
+    lines = [t(texts.QUIZ_BOARD_HEADER, script)]
+    for rank, s in enumerate(standings, start=1):
+        name = esc(s.name) or t(texts.QUIZ_SOMEONE, script)
+        lines.append(
+            t(
+                texts.QUIZ_BOARD_LINE,
+                script,
+                rank=rank,
+                name=name,
+                right=s.right,
+                answered=s.answered,
+            )
+        )
+    return Rendered("\n".join(lines), quiz_again(script))
 
 
 def _summary(text: str, width: int = 12) -> str:

@@ -66,3 +66,5 @@ class Services:
     user_scripts: TTLCache = field(
         default_factory=lambda: TTLCache(ttl=SCRIPT_SECONDS, size=50_000)
     )
+    # The local day each reader's streak was last counted: one write a reader a day.
+    touched: TTLCache = field(default_factory=lambda: TTLCache(ttl=86_400, size=100_000))

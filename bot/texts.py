@@ -29,6 +29,9 @@ COMMANDS: tuple[tuple[str, str, bool], ...] = (
     ("unsubscribe", "停止每日推送", True),
     ("timezone", "/timezone 城市 设置时区，例如 /timezone 台北", True),
     ("script", "/script [简|繁] 选择简体或繁体", True),
+    ("quiz", "/quiz 猜猜这句话是哪天说的；/quiz 排行 看谁答对最多", True),
+    ("card", "/card [N] 把一条语录做成图片，方便分享", True),
+    ("onthisday", "/onthisday [开|关] 报道中的日子到来时推送“几年前的今天”", True),
     ("reset", "从头开始阅读", True),
     ("help", "全部命令", True),
     ("start", "开始", False),
@@ -72,6 +75,10 @@ BTN_OPEN_SECTION = "打开第 {n} 节"
 BTN_TIME = "每天 {time}"
 BTN_OTHER_TIME = "其他时间…"
 BTN_ZONE = "{name}"
+BTN_QUIZ = "猜日期"
+BTN_QUIZ_AGAIN = "再来一题"
+BTN_CARD = "做成图片"
+BTN_SHARE_CARD = "分享一张语录图片"
 BTN_SWITCH = {Script.SIMPLIFIED: "简体", Script.TRADITIONAL: "繁體"}
 BTN_TOC = "目录"
 BTN_BEGIN = "开始阅读 ▶"
@@ -89,6 +96,8 @@ BTN_QUIET_OFF = "有声推送"
 SECTION_HEADER = "第 {n}/{total} 节 · {title}"
 SECTION_TIME = "约 {minutes} 分钟读完"
 SECTION_CREDIT = "<b>《{title}》</b>\n{byline}"
+RECAP = "上回读到第 {n} 节《{title}》{when}。"
+RECAP_WHEN = "，讲的是 {label} 前后的事"
 DIGEST_LINE = "每日连载 ·《{title}》"
 SECTION_DATES = "本节提到的日期："
 END_OF_ARTICLE = "全文完。你已经读完全部 {total} 节。"
@@ -138,6 +147,8 @@ SCRIPT_UNKNOWN = "看不懂“{arg}”。请发送 /script 简 或 /script 繁�
 
 PROGRESS = "阅读进度：{done}/{total} 节\n{bar} {percent}%"
 PROGRESS_NEXT = "下次推送：{when}，{tz}"
+STREAK = "已经连续阅读 {days} 天（最长 {best} 天）。"
+STREAK_START = "今天读一节，就开始连续阅读的记录。"
 PROGRESS_NOT_SUBSCRIBED = "尚未订阅每日推送，发送 /subscribe 开始。"
 PROGRESS_FINISHED = "全文都读完了，每日推送已经停下。想再读一遍，可以从头开始。"
 
@@ -169,6 +180,32 @@ UNKNOWN_COMMAND = "我不认识这个命令。发送 /help 查看全部命令。
 NOT_TEXT = "我只看得懂命令。发送 /help 查看全部命令。"
 ERROR = "抱歉，出了点问题，请稍后再试。"
 STORE_UNAVAILABLE = "抱歉，现在无法读取或保存你的进度和设置，请过一会儿再试。"
+
+QUIZ_QUESTION = "这句话是哪天说的？\n{quote}"
+QUIZ_EXPLANATION = "{label}：{occasion}"
+QUIZ_RIGHT = "答对了，是 {label}！你一共答对 {right}/{answered} 题。"
+QUIZ_WRONG = "差一点：这句话是 {label} 说的。你一共答对 {right}/{answered} 题。"
+QUIZ_BOARD_HEADER = "<b>猜日期排行榜</b>"
+QUIZ_BOARD_LINE = "{rank}. {name}：答对 {right}/{answered} 题"
+QUIZ_BOARD_EMPTY = "这里还没有人答过题。发送 /quiz 出一题吧。"
+QUIZ_SOMEONE = "一位读者"
+
+ONTHISDAY_HEADER = "<b>{years}年前的今天</b> · {label}"
+ONTHISDAY_HEADER_NO_YEAR = "<b>报道中的今天</b> · {label}"
+ONTHISDAY_ON = "好的，报道中的日子到来时，会推送“几年前的今天”卡片。"
+ONTHISDAY_OFF = "好的，不再推送“几年前的今天”卡片。"
+ONTHISDAY_STATE = "“几年前的今天”卡片现在是{state}的。发送 /onthisday 开 或 /onthisday 关 来更改。"
+ONTHISDAY_STATE_ON = "开启"
+ONTHISDAY_STATE_OFF = "关闭"
+DATE_TODAY_NEAREST = "今天（{today}）不是报道中的日子，离它最近的是 {label}。"
+
+FINISH = "<b>全文读完了！</b>\n用了 {days} 天，读了 {read}/{total} 节。{quiz}"
+FINISH_QUIZ = "猜日期答对 {right}/{answered} 题。"
+FINISH_NO_QUIZ = "还没试过猜日期？来一题吧。"
+
+CARD_CAPTION = "语录 {n} · {label}"
+CARD_UNAVAILABLE = "抱歉，现在做不了图片：服务器上缺少中文字体。可以用 /quote {n} 看文字版。"
+CARD_RANGE = "没有这条语录。请输入 1 到 {total} 之间的编号，例如 /card 4。"
 
 # /stats, for the operators listed in BOT_ADMIN_IDS only (not in any command menu).
 STATS = (

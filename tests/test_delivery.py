@@ -134,6 +134,11 @@ def section_of(message: SentMessage) -> int:
     return int(found.group(1))
 
 
+def sections(fake: FakeTelegram, chat_id: int) -> list[int]:
+    """Return the section numbers sent to a chat, in order (other messages left out)."""
+    return [section_of(m) for m in fake.sent(chat_id) if _HEADER.search(m.plain_text)]
+
+
 async def state(store: Store, chat_id: int) -> ChatState:
     found = await store.chats.get(chat_id)
     assert found is not None
@@ -196,7 +201,7 @@ async def test_delivers_at_the_local_minute_across_zones_and_spring_forward(
     assert local_times(deliveries, 4, SHANGHAI) == ["03-08 21:15", "03-09 21:15", "03-10 21:15"]
     # Each delivery was the chat's next section, one message each.
     for chat in chats:
-        assert [section_of(m) for m in fake.sent(chat)] == [1, 2, 3]
+        assert sections(fake, chat) == [1, 2, 3]
 
 
 async def test_fall_back_repeated_hour_delivers_once(
@@ -232,15 +237,15 @@ async def test_daily_delivery_continues_from_where_the_chat_read_ahead(
 
     report = await deliverer.run_due(tg, at_epoch(due))
     assert sorted(report.chats) == [21, 22]
-    assert [section_of(m) for m in fake.sent(21)] == [3]
-    assert [section_of(m) for m in fake.sent(22)] == [1]
+    assert sections(fake, 21) == [3]
+    assert sections(fake, 22) == [1]
     assert (await state(store, 21)).progress == 3
     assert (await state(store, 21)).has_read(3)
 
     # Reading ahead again between deliveries: the next day continues after it.
     assert await taken(store, 21) == 4
     report = await deliverer.run_due(tg, at_epoch(due, 86_400))
-    assert [section_of(m) for m in fake.sent(21)] == [3, 5]
+    assert sections(fake, 21) == [3, 5]
 
 
 async def test_the_last_section_ends_the_deliveries_and_nothing_follows_it(
@@ -258,10 +263,11 @@ async def test_the_last_section_ends_the_deliveries_and_nothing_follows_it(
     for day in range(6):
         await deliverer.run_due(tg, at_epoch(due, day * 86_400 + 30))
 
-    sent_31 = fake.sent(31)
-    assert [section_of(m) for m in sent_31] == [4, 5]  # no separate end message
-    assert END_NOTE in sent_31[-1].plain_text
-    assert "rs" in str(sent_31[-1].reply_markup)  # "read again" under the last section
+    assert sections(fake, 31) == [4, 5]  # no separate end message
+    *_, last, summary = fake.sent(31)
+    assert END_NOTE in last.plain_text
+    assert "rs" in str(last.reply_markup)  # "read again" under the last section
+    assert "全文讀完了" in summary.plain_text and "讀了 5/5 節" in summary.plain_text
     assert fake.sent(32) == []  # a delivery would only have said it is over
     for chat in (31, 32):
         final = await state(store, chat)
@@ -271,7 +277,7 @@ async def test_the_last_section_ends_the_deliveries_and_nothing_follows_it(
     later = at_epoch(due, 6 * 86_400 + 60)
     await service(store, later).restart(await state(store, 32))
     await deliverer.run_due(tg, at_epoch(due, 7 * 86_400))
-    assert [section_of(m) for m in fake.sent(32)] == [1]
+    assert sections(fake, 32) == [1]
 
 
 async def test_quiet_subscription_disables_notification(
@@ -301,7 +307,7 @@ async def test_three_days_down_gives_one_catch_up_then_the_normal_time(
     assert report.chats == [51]
     for minutes in range(1, 22 * 60 + 30, 7):  # until 07:59 the next day: nothing more
         await deliverer.run_due(tg, back + timedelta(minutes=minutes))
-    assert [section_of(m) for m in fake.sent(51)] == [1]
+    assert sections(fake, 51) == [1]
     assert (await state(store, 51)).next_due_at == int(
         datetime(2025, 5, 5, 8, 0, tzinfo=SHANGHAI).timestamp()
     )
@@ -309,7 +315,7 @@ async def test_three_days_down_gives_one_catch_up_then_the_normal_time(
     await deliverer.run_due(tg, datetime(2025, 5, 5, 7, 59, 59, tzinfo=SHANGHAI))
     assert len(fake.sent(51)) == 1
     await deliverer.run_due(tg, datetime(2025, 5, 5, 8, 0, tzinfo=SHANGHAI))
-    assert [section_of(m) for m in fake.sent(51)] == [1, 2]
+    assert sections(fake, 51) == [1, 2]
 
 
 async def test_two_workers_racing_never_double_deliver(
@@ -381,14 +387,14 @@ async def test_migrated_group_gets_the_delivery_at_its_new_id_once(
     report = await deliverer.run_due(tg, at_epoch(due))
     assert report.migrated == 1 and report.chats == [-1000000000071]
     assert fake.sent(-71) == []
-    assert [section_of(m) for m in fake.sent(-1000000000071)] == [1]
+    assert sections(fake, -1000000000071) == [1]
     assert (await state(store, -71)).chat_id == -1000000000071  # the old id leads there
     moved = await state(store, -1000000000071)
     assert moved.subscribed and moved.progress == 1 and moved.kind == "supergroup"
 
     await deliverer.run_due(tg, at_epoch(due, 60))
     await deliverer.run_due(tg, at_epoch(due, 86_400))
-    assert [section_of(m) for m in fake.sent(-1000000000071)] == [1, 2]
+    assert sections(fake, -1000000000071) == [1, 2]
     assert sends_to(fake, -71) == 1
 
 
@@ -414,11 +420,11 @@ async def test_server_errors_are_retried_later_with_backoff(
         if sends_to(fake, 81) > before:
             attempts.append(second)
     assert attempts == [6, 17, 38]
-    assert [section_of(m) for m in fake.sent(81)] == [1]
+    assert sections(fake, 81) == [1]
     done = await state(store, 81)
     assert done.failures == 0 and done.progress == 1
     assert done.next_due_at == due + 86_400  # tomorrow at the normal time, not shifted
-    assert [section_of(m) for m in fake.sent(82)] == [1]
+    assert sections(fake, 82) == [1]
 
 
 async def test_bot_api_outage_then_every_due_chat_once(
@@ -436,7 +442,7 @@ async def test_bot_api_outage_then_every_due_chat_once(
         assert report.retried == len(chats)
     for second in range(7, 30):
         await deliverer.run_due(tg, at_epoch(due, second))
-    assert {chat: [section_of(m) for m in fake.sent(chat)] for chat in chats} == {
+    assert {chat: sections(fake, chat) for chat in chats} == {
         chat: [1] for chat in chats
     }
 
@@ -454,7 +460,7 @@ async def test_retry_after_without_rate_limiter_waits_before_the_next_try(
         await deliverer.run_due(tg, at_epoch(due, second))
     assert sends_to(fake, 101) == 1  # nothing before retry_after has passed
     await deliverer.run_due(tg, at_epoch(due, 10))
-    assert [section_of(m) for m in fake.sent(101)] == [1]
+    assert sections(fake, 101) == [1]
     assert sends_to(fake, 101) == 2
 
 
@@ -521,5 +527,5 @@ async def test_deleted_topic_delivers_to_the_chat_itself_from_then_on(
     assert (await state(store, -1000000000081)).thread_id is None
     # The next day goes straight to the chat: no second failed try into the dead topic.
     await deliverer.run_due(tg, at_epoch(due, 86_400))
-    assert [section_of(m) for m in fake.sent(-1000000000081)] == [1, 2]
+    assert sections(fake, -1000000000081) == [1, 2]
     assert sends_to(fake, -1000000000081) == 3

@@ -164,7 +164,7 @@ async def test_finished_readers_are_told_and_offered_to_start_over(
     bot: Harness, script: Script
 ) -> None:
     for _ in range(5):
-        await one(bot, "/next", script)
+        await bot.ask(say(READER, "/next", script))
     for command in ("/subscribe 08:00", "/progress"):
         reply = await one(bot, command, script)
         assert "rs" in data(reply), command  # start over

@@ -111,13 +111,16 @@ async def test_a_first_release_database_is_adopted_with_every_row_kept(url: str)
     try:
         done = await store.init()
         assert done.adopted and done.before is None and done.after == head()
-        key = lambda row: row["chat_id"]  # noqa: E731
+        # Every row and every value the first release held is there; newer columns are
+        # added beside them with their defaults.
         kept = await _rows(store, "chats", "chat_id")
-        assert sorted(kept, key=key) == sorted(
-            [{k: (bool(v) if isinstance(v, bool) else v) for k, v in c.items()} for c in CHATS],
-            key=key,
+        assert [{k: row[k] for k in CHATS[0]} for row in kept] == sorted(
+            CHATS, key=lambda c: c["chat_id"]
         )
-        assert await _rows(store, "users", "user_id") == USERS
+        assert all(bool(row["onthisday"]) and row["started_at"] is None for row in kept)
+        users = await _rows(store, "users", "user_id")
+        assert [{k: row[k] for k in USERS[0]} for row in users] == USERS
+        assert all(row["streak"] == 0 for row in users)
         async with store.engine.connect() as conn:
             assert await conn.run_sync(_differences) == []
             version = await conn.execute(text("SELECT value FROM meta"))

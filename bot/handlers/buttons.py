@@ -87,7 +87,7 @@ async def switch_script(update: Update, context: BotContext, button: cb.SwitchSc
         message = render.day(library, day, target, back=_has(query.message, cb.Timeline(True)))
     await query.answer()
     if message is not None:
-        await edit(update, message)
+        await edit(context, update, message)
 
 
 def _has(message: object, button: cb.Button) -> bool:

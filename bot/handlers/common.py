@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
 from telegram import ChatMember, InlineKeyboardMarkup, Update
@@ -11,7 +12,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot import chats, render, sender, texts
-from bot.api_errors import is_not_modified
+from bot.api_errors import is_not_editable, is_not_modified
 from bot.chats import ChatState
 from bot.scripts import Script
 from bot.services import Services
@@ -139,18 +140,21 @@ async def admin_gate(context: BotContext, update: Update, script: Script) -> boo
     return False
 
 
-async def edit(update: Update, message: render.Rendered) -> None:
+async def edit(context: BotContext, update: Update, message: render.Rendered) -> None:
     """Show ``message`` in place of the one whose button was pressed.
 
     A second tap on the same button asks for the same content; Telegram refuses that as
-    "not modified", which here simply means the message already says it.
+    "not modified", which here simply means the message already says it. A message that
+    cannot show text (a photo, a poll) gets the new one below it instead.
     """
     query = update.callback_query
     assert query is not None
     try:
         await query.edit_message_text(split_message(message.text)[0], reply_markup=message.markup)
     except BadRequest as exc:
-        if not is_not_modified(exc):
+        if is_not_editable(exc):
+            await send(context, update, message)
+        elif not is_not_modified(exc):
             raise
     except (ChatMigrated, Forbidden) as exc:
         # The message is in a group that moved, or a chat the bot left: it stays as it is.
@@ -168,3 +172,19 @@ async def edit_buttons(update: Update, markup: InlineKeyboardMarkup | None) -> N
             raise
     except (ChatMigrated, Forbidden) as exc:
         log.info("could not edit buttons in chat %s (%s)", update.effective_chat, exc)
+
+
+async def post(
+    context: BotContext, update: Update, action: Callable[[sender.Target], Awaitable[object]]
+) -> None:
+    """Send something other than text (a poll, a photo) to the update's chat, following a
+    group that became a supergroup and leaving a chat that no longer lets the bot post."""
+    target = reply_target(update)
+    try:
+        await action(target)
+    except ChatMigrated as exc:
+        await context.services.chats.migrate(target.chat_id, exc.new_chat_id)
+        await action(sender.Target(exc.new_chat_id))
+    except Forbidden as exc:
+        log.info("chat %s does not let the bot post (%s); deactivated", target.chat_id, exc)
+        await context.services.chats.deactivate(target.chat_id)

@@ -17,8 +17,9 @@ from telegram.constants import ParseMode
 from bot import callback_data as cb
 from bot import render, texts
 from bot.arguments import intent, parse_item, parse_number
-from bot.handlers.common import BotContext, edit, reader_script, say, send
+from bot.handlers.common import BotContext, chat_state, edit, reader_script, say, send
 from bot.handlers.reading import help_command, next_section, progress, show_section, toc
+from bot.onthisday import nearest_day, on_this_day
 from bot.scripts import Script, echo
 from bot.texts import t
 
@@ -66,6 +67,9 @@ async def date(update: Update, context: BotContext) -> None:
     if not arg:
         await send(context, update, render.timeline(svc.library, script))
         return
+    if arg.lower() in _TODAY:
+        await _today(update, context, script)
+        return
     day = svc.library.parse_day(arg)
     if day is None:
         shown = render.esc(echo(arg[:30], script))
@@ -75,6 +79,29 @@ async def date(update: Update, context: BotContext) -> None:
     else:
         reply = render.day(svc.library, day, script)
     await send(context, update, reply)
+
+
+_TODAY = frozenset({"today", "今天", "今日"})
+
+
+async def _today(update: Update, context: BotContext, script: Script) -> None:
+    """/date today: today's date of the story, or the nearest one if today is not one."""
+    svc = context.services
+    state = await chat_state(context, update)
+    today = svc.clock().astimezone(svc.chats.zone(state)).date()
+    day = on_this_day(svc.library, today)
+    if day is not None:
+        await send(context, update, render.day(svc.library, day, script))
+        return
+    nearest = nearest_day(svc.library, today)
+    card = render.day(svc.library, nearest, script)
+    note = t(
+        texts.DATE_TODAY_NEAREST,
+        script,
+        today=f"{today.month}月{today.day}日",
+        label=nearest.label,
+    )
+    await send(context, update, render.Rendered(f"{note}\n\n{card.text}", card.markup))
 
 
 async def free_text(update: Update, context: BotContext) -> None:
@@ -199,7 +226,7 @@ async def open_date(update: Update, context: BotContext, button: cb.OpenDate) ->
     if not svc.library.date(button.day, script):
         return
     if button.edit:  # from the timeline: shown in its place, with the way back
-        await edit(update, render.day(svc.library, button.day, script, back=True))
+        await edit(context, update, render.day(svc.library, button.day, script, back=True))
     else:
         await send(context, update, render.day(svc.library, button.day, script))
 
@@ -208,6 +235,6 @@ async def timeline(update: Update, context: BotContext, button: cb.Timeline) -> 
     script = await reader_script(context, update)
     page = render.timeline(context.services.library, script)
     if button.edit:
-        await edit(update, page)
+        await edit(context, update, page)
     else:
         await send(context, update, page)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import re
+from datetime import UTC, datetime
 
 from telegram import Update
 
@@ -12,6 +13,7 @@ from bot import render, texts
 from bot.arguments import parse_item_number
 from bot.chats import ChatState
 from bot.content import MonthDay
+from bot.finish import summarize
 from bot.handlers.common import (
     BotContext,
     admin_gate,
@@ -24,8 +26,10 @@ from bot.handlers.common import (
     send,
 )
 from bot.handlers.settings import next_delivery
+from bot.quiz import Score
 from bot.reading_rules import reading_minutes
 from bot.scripts import Script
+from bot.streaks import current_on
 from bot.texts import t
 
 _PAYLOAD = re.compile(r"^(quote|section|date)_([0-9]{1,4})$")
@@ -127,6 +131,28 @@ async def next_section(update: Update, context: BotContext, script: Script | Non
     except Exception:
         await svc.store.chats.give_back(chat.id, number)  # the reader never saw it
         raise
+    if number == total:
+        await send(context, update, await finish_line(context, update, state, script))
+
+
+async def finish_line(
+    context: BotContext, update: Update, state: ChatState, script: Script
+) -> render.Rendered:
+    """Return the summary a chat gets when it reaches the end of the article."""
+    svc = context.services
+    zone = svc.chats.zone(state)
+    started = datetime.fromtimestamp(state.started_at or svc.clock().timestamp(), UTC)
+    finished = datetime.fromtimestamp(state.finished_at or svc.clock().timestamp(), UTC)
+    user = update.effective_user
+    score = await svc.store.quiz.score(state.chat_id, user.id) if user else Score()
+    summary = summarize(
+        started.astimezone(zone).date(),
+        finished.astimezone(zone).date(),
+        state.sections_read,
+        svc.library.section_count,
+        score,
+    )
+    return render.finish_summary(summary, script)
 
 
 async def next_button(update: Update, context: BotContext, button: cb.Next) -> None:
@@ -174,7 +200,7 @@ async def show_section(
         highlight=highlight,
     )
     if in_place:
-        await edit(update, message)
+        await edit(context, update, message)
     else:
         await send(context, update, message)
     chat = update.effective_chat
@@ -213,7 +239,7 @@ async def toc(update: Update, context: BotContext, *, in_place: bool = False) ->
     script = await reader_script(context, update, state)
     page = render.toc(context.services.library, script, state.read_mask, state.progress)
     if in_place:
-        await edit(update, page)
+        await edit(context, update, page)
     else:
         await send(context, update, page)
 
@@ -237,6 +263,16 @@ async def progress(update: Update, context: BotContext) -> None:
             percent=round(100 * done / total),
         )
     ]
+    user = update.effective_user
+    if user is not None and is_private(update):
+        streak = await context.services.store.users.streak(user.id)
+        today = context.services.clock().astimezone(context.services.chats.zone(state)).date()
+        days = current_on(streak, today)
+        lines.append(
+            t(texts.STREAK, script, days=days, best=streak.best)
+            if days
+            else t(texts.STREAK_START, script)
+        )
     markup = None
     if done >= total:
         lines.append(t(texts.PROGRESS_FINISHED, script))
@@ -267,9 +303,9 @@ async def reset_answer(update: Update, context: BotContext, button: cb.ConfirmRe
     if button.yes:
         await context.services.chats.restart(state)
         done = render.Rendered(t(texts.RESET_DONE, script), render.begin_button(script))
-        await edit(update, done)
+        await edit(context, update, done)
     else:
-        await edit(update, render.Rendered(t(texts.RESET_CANCELLED, script)))
+        await edit(context, update, render.Rendered(t(texts.RESET_CANCELLED, script)))
 
 
 async def restart(update: Update, context: BotContext, button: cb.Restart) -> None:

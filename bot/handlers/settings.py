@@ -210,3 +210,23 @@ async def _set_zone(
     label = render.zone_label(zone, current)
     reply = t(texts.TIMEZONE_SET, current, tz=label, local=f"{local:%H:%M}", next=follow)
     await say(context, update, reply)
+
+
+_ON = frozenset({"on", "开", "開", "开启", "開啟", "打开", "打開", "1"})
+_OFF = frozenset({"off", "关", "關", "关闭", "關閉", "0"})
+
+
+async def onthisday(update: Update, context: BotContext) -> None:
+    """/onthisday 开|关: the "years ago today" cards on the story's dates, on or off."""
+    state = await chat_state(context, update)
+    current = await reader_script(context, update, state)
+    word = (context.args[0].lower() if context.args else "").strip()
+    if word not in _ON | _OFF:
+        name = texts.ONTHISDAY_STATE_ON if state.onthisday else texts.ONTHISDAY_STATE_OFF
+        await say(context, update, t(texts.ONTHISDAY_STATE, current, state=t(name, current)))
+        return
+    if not await admin_gate(context, update, current):
+        return
+    wanted = word in _ON
+    await context.services.chats.set_onthisday(state, wanted)
+    await say(context, update, t(texts.ONTHISDAY_ON if wanted else texts.ONTHISDAY_OFF, current))

@@ -1,7 +1,8 @@
 """The database (SQLAlchemy Core, async): SQLite by default, PostgreSQL by URL.
 
-``Store`` opens the engine and owns three repositories: ``chats``, ``users`` and the
-delivery ``queue``. Dialect details stay inside this package.
+``Store`` opens the engine and owns the repositories: ``chats``, ``users``, the delivery
+``queue``, the ``updates`` seen, the ``quiz`` and the quote ``cards``. Dialect details stay
+inside this package.
 """
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ from sqlalchemy.exc import DBAPIError
 
 from bot.errors import StartupError
 from bot.store import migrate
+from bot.store.cards import Cards
 from bot.store.chats import Chats
 from bot.store.engine import describe, insert_or_ignore, lock_sqlite_file, open_engine
 from bot.store.ledger import Seen, UpdateLedger
 from bot.store.migrate import Migration, SchemaError
 from bot.store.queue import Claim, Delivered, DeliveryQueue
+from bot.store.quiz import Quiz
 from bot.store.schema import chats, meta, metadata, users
 from bot.store.users import Users
 
@@ -42,6 +45,8 @@ class Store:
         self.users = Users(self.engine)
         self.queue = DeliveryQueue(self.engine)
         self.updates = UpdateLedger(self.engine)
+        self.quiz = Quiz(self.engine)
+        self.cards = Cards(self.engine)
         self._lock: object = None
 
     async def init(self) -> Migration:

@@ -57,6 +57,10 @@ def to_state(row: Row[Any]) -> ChatState:
         finished=m["finished"],
         failures=m["failures"],
         claim_token=m["claim_token"],
+        started_at=m["started_at"],
+        finished_at=m["finished_at"],
+        onthisday=m["onthisday"],
+        onthisday_last=m["onthisday_last"],
     )
 
 

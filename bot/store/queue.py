@@ -8,7 +8,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Integer,
+    String,
     and_,
     bindparam,
     case,
@@ -45,6 +47,7 @@ class Delivered:
     next_due_at: int | None
     finished: bool
     repeated: bool = False  # sent under a lapsed lease: perhaps a second time
+    onthisday: str | None = None  # the local date an on-this-day card went out with it
 
 
 class DeliveryQueue:
@@ -131,6 +134,17 @@ class DeliveryQueue:
                 failures=0,
                 finished=bindparam("b_finished"),
                 updated_at=now(),
+                started_at=func.coalesce(chats.c.started_at, now()),
+                finished_at=case(
+                    (
+                        bindparam("b_finished", type_=Boolean),
+                        func.coalesce(chats.c.finished_at, now()),
+                    ),
+                    else_=chats.c.finished_at,
+                ),
+                onthisday_last=func.coalesce(
+                    bindparam("b_onthisday", type_=String), chats.c.onthisday_last
+                ),
                 # Section 0 (only the end message) leaves progress and read_mask as they are.
                 progress=case((chats.c.progress < section, section), else_=chats.c.progress),
                 read_mask=chats.c.read_mask.op("|")(bindparam("b_bit", type_=BigInteger)),
@@ -144,6 +158,7 @@ class DeliveryQueue:
                 "b_next_due_at": d.next_due_at,
                 "b_finished": d.finished,
                 "b_bit": 1 << (d.section - 1) if d.section else 0,
+                "b_onthisday": d.onthisday,
             }
             for d in done
         ]

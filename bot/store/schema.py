@@ -6,7 +6,17 @@ migrated database agree.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, MetaData, String, Table
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    true,
+)
 
 metadata = MetaData()
 
@@ -38,6 +48,10 @@ chats = Table(
     Column("failures", Integer, nullable=False, default=0),
     Column("finished", Boolean, nullable=False, default=False),  # end message sent
     Column("updated_at", BigInteger, nullable=False, default=0),
+    Column("started_at", BigInteger),  # the first section reached the chat
+    Column("finished_at", BigInteger),  # the last one did
+    Column("onthisday", Boolean, nullable=False, default=True, server_default=true()),
+    Column("onthisday_last", String(10)),  # local date of the last on-this-day card
 )
 Index("ix_chats_due", chats.c.next_due_at)
 Index("ix_chats_claim_token", chats.c.claim_token)
@@ -48,6 +62,9 @@ users = Table(
     Column("user_id", BigInteger, primary_key=True, autoincrement=False),
     Column("script", String(16)),
     Column("updated_at", BigInteger, nullable=False, default=0),
+    Column("streak", Integer, nullable=False, default=0, server_default="0"),
+    Column("best_streak", Integer, nullable=False, default=0, server_default="0"),
+    Column("last_day", String(10)),  # the last local day the reader did something
 )
 
 # A basic group that became a supergroup: updates sent before the move still name the old
@@ -79,4 +96,40 @@ deliveries = Table(
     Column("section", Integer, nullable=False),
     Column("result", String(16), nullable=False),  # delivered, repeated, failed
     Index("ix_deliveries_at", "at"),
+)
+
+# Quiz questions asked (one per poll), each answer counted once, and scores per chat.
+quiz_polls = Table(
+    "quiz_polls",
+    metadata,
+    Column("poll_id", String(64), primary_key=True),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("quote", Integer, nullable=False),
+    Column("answer", Integer, nullable=False),  # index of the right option
+    Column("asked_at", BigInteger, nullable=False),
+    Index("ix_quiz_polls_chat", "chat_id", "asked_at"),
+)
+quiz_answers = Table(
+    "quiz_answers",
+    metadata,
+    Column("poll_id", String(64), primary_key=True),
+    Column("user_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("right", Boolean, nullable=False),
+)
+quiz_scores = Table(
+    "quiz_scores",
+    metadata,
+    Column("chat_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("user_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("name", String(128), nullable=False, default="", server_default=""),
+    Column("answered", Integer, nullable=False, default=0, server_default="0"),
+    Column("right", Integer, nullable=False, default=0, server_default="0"),
+)
+# A quote card uploaded once per quote and script: Telegram's file_id serves it again.
+card_files = Table(
+    "card_files",
+    metadata,
+    Column("quote", Integer, primary_key=True, autoincrement=False),
+    Column("script", String(16), primary_key=True),
+    Column("file_id", String(256), nullable=False),
 )

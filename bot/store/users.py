@@ -1,6 +1,8 @@
-"""Readers: the script each person chose."""
+"""Readers: the script each person chose, and their streak of days in a row."""
 
 from __future__ import annotations
+
+from datetime import date
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -8,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.scripts import Script
 from bot.store.engine import insert_or_ignore, now
 from bot.store.schema import users
+from bot.streaks import Streak, touch
 
 
 class Users:
@@ -35,3 +38,44 @@ class Users:
                 .where(users.c.user_id == user_id)
                 .values(script=script.value, updated_at=now())
             )
+
+    async def touch(self, user_id: int, today: date) -> Streak:
+        """Count an interaction on ``today`` (the reader's local date) in their streak."""
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                insert_or_ignore(conn, users).values(user_id=user_id, updated_at=now())
+            )
+            query = select(users.c.streak, users.c.best_streak, users.c.last_day).where(
+                users.c.user_id == user_id
+            )
+            if conn.dialect.name == "postgresql":
+                query = query.with_for_update()
+            row = (await conn.execute(query)).one()
+            before = Streak(row.streak, row.best_streak, _day(row.last_day))
+            after = touch(before, today)
+            if after != before:
+                await conn.execute(
+                    update(users)
+                    .where(users.c.user_id == user_id)
+                    .values(
+                        streak=after.current,
+                        best_streak=after.best,
+                        last_day=after.last_day.isoformat() if after.last_day else None,
+                    )
+                )
+        return after
+
+    async def streak(self, user_id: int) -> Streak:
+        async with self.engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(users.c.streak, users.c.best_streak, users.c.last_day).where(
+                        users.c.user_id == user_id
+                    )
+                )
+            ).first()
+        return Streak(row.streak, row.best_streak, _day(row.last_day)) if row else Streak()
+
+
+def _day(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None

@@ -1,0 +1,33 @@
+"""Reading streaks: a day counts when the reader did something with the bot.
+
+Telegram does not tell a bot that a message was read, so a day counts when the reader
+interacted: sent a command or a plain message, or pressed a button. The day is the chat's
+local date. The first interaction of a day is written; the rest of that day are not.
+"""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from bot.handlers.common import BotContext
+
+
+async def interacted(update: Update, context: BotContext) -> None:
+    """Count today in the streak of whoever sent this message or pressed this button."""
+    if update.message is None and update.callback_query is None:
+        return  # channel posts, inline queries, poll answers and membership do not count
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or user.is_bot or chat is None:
+        return
+    svc = context.services
+    now = svc.clock()
+    last = svc.touched.get(user.id)
+    if last is not None and last == now.astimezone(svc.chats.defaults.timezone).date():
+        return  # counted already today (by this replica; another one writes the same)
+    state = await svc.chats.get(chat.id)
+    zone = svc.chats.zone(state) if state is not None else svc.chats.defaults.timezone
+    today = now.astimezone(zone).date()
+    if last == today:
+        return
+    await svc.store.users.touch(user.id, today)
+    svc.touched.put(user.id, today)

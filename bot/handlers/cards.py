@@ -1,0 +1,86 @@
+"""Quote cards: /card N and the button under every quote send the quote as an image.
+
+Each card is drawn once per quote and script; Telegram's file_id of the first upload serves
+every later request (and every replica: it is kept in the database).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+
+from telegram import InputFile, Update
+from telegram.error import BadRequest
+
+from bot import callback_data as cb
+from bot import cards, texts
+from bot.arguments import parse_item_number
+from bot.handlers.common import BotContext, post, reader_script, say
+from bot.scripts import Script
+from bot.sender import Target
+from bot.texts import t
+
+log = logging.getLogger(__name__)
+
+
+async def card(update: Update, context: BotContext) -> None:
+    """/card N: quote N as an image; /card alone: one at random."""
+    library = context.services.library
+    script = await reader_script(context, update)
+    total = library.quote_count
+    number = parse_item_number(context.args[0]) if context.args else random.randint(1, total)
+    if number is None or not 1 <= number <= total:
+        await say(context, update, t(texts.CARD_RANGE, script, total=total))
+        return
+    await send_card(update, context, number, script)
+
+
+async def card_button(update: Update, context: BotContext, button: cb.Card) -> None:
+    library = context.services.library
+    script = await reader_script(context, update)
+    number = button.number or random.randint(1, library.quote_count)
+    if library.quote(number, script):
+        await send_card(update, context, number, script)
+
+
+async def send_card(update: Update, context: BotContext, number: int, script: Script) -> None:
+    svc = context.services
+    if not cards.available():
+        await say(context, update, t(texts.CARD_UNAVAILABLE, script, n=number))
+        return
+    quote = svc.library.quote(number, script)
+    assert quote is not None
+    caption = t(texts.CARD_CAPTION, script, n=number, label=quote.date.label)
+    known = await svc.store.cards.file_id(number, script)
+
+    async def send_photo(target: Target) -> None:
+        if known is not None:
+            try:
+                await context.bot.send_photo(
+                    target.chat_id, known, caption=caption, message_thread_id=target.thread_id
+                )
+                return
+            except BadRequest as exc:  # a file_id another bot token issued: upload anew
+                log.info("a stored card could not be reused (%s); drawing it again", exc.message)
+        article = svc.library.article(script)
+        drawing = cards.QuoteCard(
+            number,
+            quote.text,
+            quote.date.label,
+            quote.occasion,
+            article.title,
+            article.byline,
+            script,
+        )
+        png = await asyncio.to_thread(cards.render, drawing)  # ~0.2 s of drawing: off the loop
+        sent = await context.bot.send_photo(
+            target.chat_id,
+            InputFile(png, filename=f"quote-{number}.png"),
+            caption=caption,
+            message_thread_id=target.thread_id,
+        )
+        if sent.photo:
+            await svc.store.cards.remember(number, script, sent.photo[-1].file_id)
+
+    await post(context, update, send_photo)
