@@ -187,6 +187,8 @@ def _register(app: BotApplication) -> None:
     app.add_handler(
         ChatMemberHandler(membership.member_changed, ChatMemberHandler.CHAT_MEMBER), group=-1
     )
+    # Before answering, so that /progress already counts today in the reader's streak.
+    app.add_handler(TypeHandler(Update, activity.interacted), group=-1)
 
     messages = filters.UpdateType.MESSAGE
     channel = filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
@@ -253,6 +255,4 @@ def _register(app: BotApplication) -> None:
             membership.not_text,
         )
     )
-    # After answering: the day counts in the reader's streak (any command, text or button).
-    app.add_handler(TypeHandler(Update, activity.interacted), group=1)
     app.add_error_handler(on_error)

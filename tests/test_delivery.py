@@ -442,9 +442,7 @@ async def test_bot_api_outage_then_every_due_chat_once(
         assert report.retried == len(chats)
     for second in range(7, 30):
         await deliverer.run_due(tg, at_epoch(due, second))
-    assert {chat: sections(fake, chat) for chat in chats} == {
-        chat: [1] for chat in chats
-    }
+    assert {chat: sections(fake, chat) for chat in chats} == {chat: [1] for chat in chats}
 
 
 async def test_retry_after_without_rate_limiter_waits_before_the_next_try(
