@@ -264,8 +264,11 @@ class Scheduler:
                 next_at = min(next_at, self._parked[0][0])
             delay = next_at - loop.time()
             if delay > 0:
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow the
+                # cancellation that stops this task (CPython issue 86296).
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), delay)
+                    async with asyncio.timeout(delay):
+                        await self._wake.wait()
 
     async def _serve(self, lane: list[_Ticket], loop: asyncio.AbstractEventLoop) -> float:
         """Grant every head of the lane the budget allows; return when to look again."""

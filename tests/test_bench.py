@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 KEYS: dict[str, set[str] | dict[str, set[str]]] = {
@@ -22,6 +24,7 @@ KEYS: dict[str, set[str] | dict[str, set[str]]] = {
 }
 
 
+@pytest.mark.scale
 def test_quick_benchmark_run_writes_the_contract(tmp_path: Path) -> None:
     out = tmp_path / "latest.json"
     result = subprocess.run(

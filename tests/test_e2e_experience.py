@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bot.scripts import Script, to_simplified
+from bot.scripts import Script
 from tests import updates as u
 from tests.conftest import Clock, Harness
 from tests.fake_telegram import SentMessage
