@@ -57,7 +57,8 @@ def main(argv: list[str] | None = None) -> int:
 
             settings = console_settings()
         else:
-            settings = load_settings()
+            # Database commands run where the bot's token may not be (a migration job).
+            settings = load_settings(need_token=args.command not in ("migrate", "copy-db"))
         level = "WARNING" if args.console else settings.log_level
         logs.configure(level, settings.log_format, settings.secrets)
         return asyncio.run(_dispatch(args, settings))

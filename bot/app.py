@@ -123,7 +123,9 @@ def build_application(
         builder = builder.updater(None)  # Telegram POSTs updates to bot/web.py instead
     if settings.rate_limit > 0:
         flood = FloodControl(
-            _budget(settings), on_wait=lambda lane, s: metrics.waited(lane.name.lower(), s)
+            _budget(settings),
+            priority=settings.reply_priority,
+            on_wait=lambda lane, s: metrics.waited(lane.name.lower(), s),
         )
         builder = builder.rate_limiter(flood)  # type: ignore[arg-type]
     app: BotApplication = builder.build()  # type: ignore[assignment]

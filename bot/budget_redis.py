@@ -37,7 +37,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from bot.ratelimit import SHARE, Decision, Limits, LocalBudget, is_group
+from bot.ratelimit import CATCH_UP, SHARE, Decision, Limits, LocalBudget, is_group
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +71,13 @@ local function register(key, id, now, stale)
   redis.call('PEXPIRE', key, ms(stale))
   return redis.call('ZCARD', key)
 end
+-- A private chat's key holds its last send and the one before it: "last before".
+local function sends(key)
+  local v = redis.call('GET', key)
+  if not v then return nil, nil end
+  local last, before = string.match(v, '^(%S+) ?(%S*)$')
+  return tonumber(last), tonumber(before)
+end
 local function in_window(key, now, window)
   redis.call('ZREMRANGEBYSCORE', key, '-inf', fmt(now - window))
   return redis.call('ZCARD', key)
@@ -79,7 +86,7 @@ end
 
 # KEYS: global hold, chat hold, chat's sends (last or window), pace, replicas
 # ARGV: group?, chat gap or window, group count, pace interval, replica id, stale,
-#       pace idle, sequence number (keeps a group's entries distinct)
+#       pace idle, sequence number (keeps a group's entries distinct), catch-up credit
 _ACQUIRE = (
     _COMMON
     + """
@@ -99,20 +106,23 @@ if group then
     consider(tonumber(oldest[2]) + limit - now, 'chat')
   end
 else
-  local last = tonumber(redis.call('GET', KEYS[3]))
+  local last = sends(KEYS[3])
   if last then consider(last + limit - now, 'chat') end
 end
 local free_at = tonumber(redis.call('GET', KEYS[4])) or 0
 consider(free_at - now, 'global')
 if wait > 0 then return {fmt(wait), scope, replicas} end
-free_at = math.max(free_at, now) + tonumber(ARGV[4])
+free_at = math.max(free_at, now - tonumber(ARGV[9])) + tonumber(ARGV[4])
 redis.call('SET', KEYS[4], fmt(free_at), 'PX', ms(free_at - now + tonumber(ARGV[7])))
 if group then
   redis.call('ZADD', KEYS[3], fmt(now), fmt(now) .. '/' .. ARGV[5] .. '/' .. ARGV[8])
   redis.call('PEXPIRE', KEYS[3], ms(limit))
 else
   -- Kept for twice the gap: hold() asks whether the chat sent that recently.
-  redis.call('SET', KEYS[3], fmt(now), 'PX', ms(2 * limit))
+  local last = sends(KEYS[3])
+  local value = fmt(now)
+  if last then value = value .. ' ' .. fmt(last) end
+  redis.call('SET', KEYS[3], value, 'PX', ms(2 * limit))
 end
 return {'0', '', replicas}
 """
@@ -129,8 +139,10 @@ local near
 if ARGV[1] == '1' then
   near = in_window(KEYS[3], now, limit) >= tonumber(ARGV[3]) - 1
 else
-  local last = tonumber(redis.call('GET', KEYS[3]))
-  near = last ~= nil and now - last < 2 * limit
+  -- The last send is the one that got the 429: the chat's limit is at stake only if
+  -- another came shortly before it.
+  local _, before = sends(KEYS[3])
+  near = before ~= nil and now - before < 2 * limit
 end
 local key, scope = KEYS[1], 'global'
 if near then key, scope = KEYS[2], 'chat' end
@@ -263,6 +275,7 @@ class RedisBudget:
                 STALE,
                 PACE_IDLE,
                 next(self._seq),
+                CATCH_UP * interval,
             ],
         )
         _raise_if_cancelled()

@@ -46,6 +46,7 @@ VARIABLES = (
     "BOT_ADMIN_IDS",
     "BOT_RATE_LIMIT",
     "BOT_PAID_BROADCAST",
+    "BOT_REPLY_PRIORITY",
     "DELIVERY_CONCURRENCY",
     "DELIVERY_TICK_SECONDS",
     "DELIVERY_LEASE_SECONDS",
@@ -84,6 +85,7 @@ class Settings:
     redis_prefix: str = "serialbot:"
     admin_ids: frozenset[int] = field(default_factory=frozenset)  # may use /stats
     paid_broadcast: bool = False  # digests use allow_paid_broadcast, up to 1,000/s
+    reply_priority: bool = True  # replies take the next free send slot ahead of digests
     # The year the article's dates fall in: the article says month and day only.
     article_year: int | None = None
 
@@ -132,30 +134,37 @@ def _masked_url(url: str) -> str:
 
 
 def load_settings(
-    environ: Mapping[str, str] | None = None, env_file: Path | None = None
+    environ: Mapping[str, str] | None = None,
+    env_file: Path | None = None,
+    *,
+    need_token: bool = True,
 ) -> Settings:
-    """Read settings from an optional .env file overlaid by the environment."""
+    """Read settings from an optional .env file overlaid by the environment.
+
+    Commands that only touch the database (``migrate``) pass ``need_token=False``.
+    """
     values: dict[str, str] = {}
     env_path = env_file if env_file is not None else Path.cwd() / ".env"
     if env_path.is_file():
         values.update({k: v for k, v in dotenv_values(env_path).items() if v is not None})
     values.update(os.environ if environ is None else environ)
     try:
-        return _read(values)
+        return _read(values, need_token)
     except ConfigError as exc:
         # Whatever a message echoes, the token never shows (e.g. pasted into another URL).
         token = values.get("TELEGRAM_BOT_TOKEN", "").strip()
         raise ConfigError(mask(str(exc), extra=(token, token.partition(":")[2]))) from None
 
 
-def _read(values: Mapping[str, str]) -> Settings:
+def _read(values: Mapping[str, str], need_token: bool = True) -> Settings:
     token = values.get("TELEGRAM_BOT_TOKEN", "").strip()
     if not token:
-        raise ConfigError(
-            "TELEGRAM_BOT_TOKEN is not set. Create a bot with @BotFather in Telegram "
-            "(/newbot), then put its token in .env as TELEGRAM_BOT_TOKEN=... or export it."
-        )
-    if not (_TOKEN_SHAPE.match(token) or _TEST_TOKEN_SHAPE.match(token)):
+        if need_token:
+            raise ConfigError(
+                "TELEGRAM_BOT_TOKEN is not set. Create a bot with @BotFather in Telegram "
+                "(/newbot), then put its token in .env as TELEGRAM_BOT_TOKEN=... or export it."
+            )
+    elif not (_TOKEN_SHAPE.match(token) or _TEST_TOKEN_SHAPE.match(token)):
         raise ConfigError(
             "TELEGRAM_BOT_TOKEN does not look like a bot token (expected 123456789:ABC...). "
             "Copy it again from @BotFather (/mybots → API Token) into .env."
@@ -230,6 +239,7 @@ def _read(values: Mapping[str, str]) -> Settings:
         redis_prefix=values.get("REDIS_KEY_PREFIX", "").strip() or "serialbot:",
         admin_ids=_ids(values, "BOT_ADMIN_IDS"),
         paid_broadcast=paid,
+        reply_priority=_flag(values, "BOT_REPLY_PRIORITY", default=True),
         article_year=_number(values, "ARTICLE_YEAR", 0, minimum=1900, maximum=2200) or None,
     )
 
@@ -277,9 +287,11 @@ def _choice(values: Mapping[str, str], name: str, default: str, allowed: tuple[s
     return value
 
 
-def _flag(values: Mapping[str, str], name: str) -> bool:
+def _flag(values: Mapping[str, str], name: str, default: bool = False) -> bool:
     raw = values.get(name, "").strip().lower()
-    if raw in ("", "0", "false", "no", "off"):
+    if not raw:
+        return default
+    if raw in ("0", "false", "no", "off"):
         return False
     if raw in ("1", "true", "yes", "on"):
         return True

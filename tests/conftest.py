@@ -32,6 +32,8 @@ ARTICLE = Path(__file__).resolve().parents[1] / "content" / "article.txt"
 POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
+# The Redis server replica tests share (each test gets a key prefix of its own on it).
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 def free_port() -> int:
@@ -63,6 +65,26 @@ async def fresh_postgres() -> AsyncIterator[str]:
     finally:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await conn.close()
+
+
+async def require_redis() -> str:
+    """Return the Redis URL for tests; skip the test, saying why, when no Redis answers."""
+    from redis.asyncio import Redis
+    from redis.exceptions import RedisError
+
+    client = Redis.from_url(REDIS_URL, socket_timeout=1, socket_connect_timeout=1)
+    try:
+        await client.ping()
+    except (RedisError, OSError) as exc:
+        pytest.skip(f"no Redis at {REDIS_URL} ({exc})")
+    finally:
+        await client.aclose()
+    return REDIS_URL
+
+
+@pytest.fixture
+async def redis_url() -> str:
+    return await require_redis()
 
 
 @pytest.fixture

@@ -63,7 +63,7 @@ class Replicas:
         *,
         count: int = 3,
         webhook: bool = True,
-        redis_url: str | None = "redis://127.0.0.1:6379/0",
+        redis_url: str | None = None,
         **env: str,
     ) -> None:
         self.fake = fake

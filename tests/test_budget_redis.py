@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-import os
 import random
 import time
 import uuid
@@ -29,10 +28,9 @@ from bot import budget_redis
 from bot.budget_redis import PACE_JITTER, RETRY_EVERY, RedisBudget
 from bot.ratelimit import SHARE, Budget, Decision, FloodControl, Limits, LocalBudget
 from tests import updates as u
-from tests.conftest import Harness
+from tests.conftest import REDIS_URL, Harness
 from tests.tcp_proxy import TcpProxy
 
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 # Decisions are computed on Redis's clock to the microsecond and slept out on ours: a
 # wait slept out with this much to spare is over on both.
 EPS = 0.005
@@ -104,6 +102,13 @@ async def acquire_paced(budget: Budget, chat: int | str, paid: bool = False) -> 
     """Send to ``chat`` as soon as the overall pace allows."""
     while (decision := await budget.acquire(chat, paid)).wait > 0:
         assert decision.scope == "global", decision
+        await sleep_out(decision)
+
+
+async def send_twice(budget: Budget, chat: int) -> None:
+    """Send to a private chat twice, one gap apart: a 429 now may be the chat's own."""
+    await acquire_paced(budget, chat)
+    while (decision := await budget.acquire(chat, False)).wait > 0:
         await sleep_out(decision)
 
 
@@ -209,8 +214,8 @@ async def test_a_global_hold_stops_every_replica_and_is_never_shortened(
 
 async def test_a_chat_near_its_limit_is_held_alone(pair: MakePair) -> None:
     a, b = pair(Limits(rate=FAST, private_interval=0.1))
-    assert await a.acquire(7, False) == Decision(0.0)
-    assert await a.hold(7, 0.6) == "chat"  # it just sent: its own limit
+    await send_twice(a, 7)
+    assert await a.hold(7, 0.6) == "chat"  # it sent twice within the gap: its own limit
     held = await b.acquire(7, False)
     assert held.scope == "chat"
     assert 0.5 < held.wait <= 0.6
@@ -226,7 +231,17 @@ async def test_a_chat_that_sent_long_ago_cannot_be_at_its_limit(pair: MakePair) 
     a, b = pair(Limits(rate=FAST, private_interval=0.1))
     assert await a.acquire(9, False) == Decision(0.0)
     await asyncio.sleep(2 * 0.1 / SHARE + EPS)  # twice the gap: no longer near its limit
+    assert await a.acquire(9, False) == Decision(0.0)
     assert await b.hold(9, 0.2) == "global"
+
+
+async def test_a_429_for_a_chats_first_send_cannot_be_the_chats(pair: MakePair) -> None:
+    """One message to a person cannot break their 1/s: the 429 is the bot's overall limit."""
+    a, b = pair(Limits(rate=FAST, private_interval=0.1))
+    assert await a.acquire(10, False) == Decision(0.0)
+    assert await a.hold(10, 0.3) == "global"
+    held = await b.acquire(11, False)
+    assert held.scope == "global" and held.wait > 0.2
 
 
 async def test_a_group_is_held_alone_only_at_its_limit(pair: MakePair) -> None:
@@ -241,7 +256,7 @@ async def test_a_group_is_held_alone_only_at_its_limit(pair: MakePair) -> None:
 async def test_every_key_expires(replica: Replicas) -> None:
     limits = Limits(rate=10, private_interval=0.5, group_count=3, group_window=2.0)
     budget = replica(limits)
-    await acquire_paced(budget, 1)
+    await send_twice(budget, 1)
     await acquire_paced(budget, "@g")
     await budget.hold(1, 1.5)
     await budget.hold(2, 3.0)
@@ -372,7 +387,7 @@ async def test_an_outage_falls_back_to_this_replicas_share(
     )
     assert most_in_a_second(granted) <= local
     assert len(granted) >= 0.9 * 3.0 * local * SHARE
-    await acquire_paced(proxied, 7)
+    await send_twice(proxied, 7)
     assert await proxied.hold(7, 30.0) == "chat"  # no exception while Redis is away
     logged = [r for r in caplog.records if r.name == "bot.budget_redis"]
     warnings = [r for r in logged if r.levelno == logging.WARNING]

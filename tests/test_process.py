@@ -198,7 +198,8 @@ async def test_broken_or_busy_databases_are_one_line_at_start(
 
 
 async def test_migrate_command_upgrades_and_says_so(fake: FakeTelegram, tmp_path: Path) -> None:
-    env = environment(fake, tmp_path)
+    # A migration job needs the database, not the bot's token.
+    env = {k: v for k, v in environment(fake, tmp_path).items() if k != "TELEGRAM_BOT_TOKEN"}
     code, output = await run_to_end(env, tmp_path, "migrate")
     assert code == 0 and "upgraded the database schema from empty" in output, output
     code, output = await run_to_end(env, tmp_path, "migrate")

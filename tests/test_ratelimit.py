@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from telegram.error import RetryAfter
 
-from bot.ratelimit import SHARE, FloodControl, Lane, Limits, LocalBudget, digest_lane
+from bot.ratelimit import CATCH_UP, SHARE, FloodControl, Lane, Limits, LocalBudget, digest_lane
 
 
 @pytest.fixture(autouse=True)
@@ -37,9 +37,25 @@ def test_the_overall_pace_is_even_never_a_burst() -> None:
     assert b.acquire_now(1, False).wait == 0
     blocked = b.acquire_now(2, False)
     assert blocked.scope == "global"
-    assert blocked.wait == pytest.approx(1 / (30 * SHARE))
+    # Out of idle, the first slot's catch-up credit is already spent.
+    assert blocked.wait == pytest.approx((1 - CATCH_UP) / (30 * SHARE))
     clock.now += blocked.wait
     assert b.acquire_now(2, False).wait == 0
+    assert b.acquire_now(3, False).wait == pytest.approx(1 / (30 * SHARE))
+
+
+def test_late_wake_ups_do_not_slow_the_pace() -> None:
+    """A sender that always comes 2 ms after its slot still gets 30 x SHARE a second."""
+    clock = Clock()
+    b = budget(clock, rate=30)
+    sent, end = 0, clock.now + 10.0
+    while clock.now < end:
+        decision = b.acquire_now(sent + 1, False)
+        if decision.wait > 0:
+            clock.now += decision.wait + 0.002
+        else:
+            sent += 1
+    assert sent == pytest.approx(10 * 30 * SHARE, abs=2)
 
 
 @settings(max_examples=50, deadline=None)
@@ -95,17 +111,28 @@ def test_paid_broadcasts_have_their_own_pace() -> None:
     assert clock.now - start < 0.02  # ten paid sends in about 10 ms, not at 30/s
     free = b.acquire_now(99, False)  # the free pace did not move for the paid ones
     assert free.scope == "global"
-    assert free.wait == pytest.approx(1 / (30 * SHARE) - (clock.now - start))
+    assert free.wait == pytest.approx((1 - CATCH_UP) / (30 * SHARE) - (clock.now - start))
 
 
 async def test_a_429_holds_the_chat_when_it_was_at_its_limit() -> None:
     clock = Clock()
     b = budget(clock, rate=30)
     assert b.acquire_now(7, False).wait == 0
+    clock.now += 1.1  # the chat's second message, just after its gap
+    assert b.acquire_now(7, False).wait == 0
     assert await b.hold(7, 3) == "chat"
     clock.now += 2
     assert b.acquire_now(7, False).scope == "chat"
     assert b.acquire_now(8, False).wait == 0
+
+
+async def test_a_429_for_a_chats_first_send_holds_every_send() -> None:
+    clock = Clock()
+    b = budget(clock, rate=30)
+    assert b.acquire_now(7, False).wait == 0
+    assert await b.hold(7, 3) == "global"  # one message cannot break the chat's 1/s
+    clock.now += 2
+    assert b.acquire_now(8, False).scope == "global"
 
 
 async def test_a_429_for_an_idle_chat_holds_every_send_and_is_never_shortened() -> None:
@@ -119,13 +146,17 @@ async def test_a_429_for_an_idle_chat_holds_every_send_and_is_never_shortened() 
     assert b.acquire_now(11, False).wait == 0
 
 
-async def test_replies_go_ahead_of_waiting_digests() -> None:
+@pytest.mark.parametrize("priority", [True, False])
+async def test_replies_go_ahead_of_waiting_digests(priority: bool) -> None:
     b = LocalBudget(Limits(rate=20))
-    flood = FloodControl(b)
+    flood = FloodControl(b, priority=priority)
     order: list[str] = []
+    two_out = asyncio.Event()
 
     async def send(name: str) -> bool:
         order.append(name)
+        if len(order) == 2:
+            two_out.set()
         return True
 
     async def request(name: str, chat: int) -> Any:
@@ -135,13 +166,15 @@ async def test_replies_go_ahead_of_waiting_digests() -> None:
 
     with digest_lane():
         digests = [asyncio.create_task(request(f"d{i}", 100 + i)) for i in range(10)]
-    await asyncio.sleep(0)
-    await asyncio.sleep(0.12)  # a couple of digests are out; the rest wait their turn
+    await two_out.wait()  # a couple of digests are out; the rest wait their turn
     reply = asyncio.create_task(request("reply", 5))
     await asyncio.gather(reply, *digests)
     await flood.shutdown()
-    assert order.index("reply") <= 4, order  # the very next free slot, not the queue's end
-    assert order[-1].startswith("d")
+    if priority:
+        assert order.index("reply") <= 3, order  # the very next free slot
+        assert order[-1].startswith("d")
+    else:  # the switch restores one line: the reply waits for every queued digest
+        assert order[-1] == "reply", order
 
 
 async def test_a_blocked_chat_steps_aside_for_the_others() -> None:

@@ -34,12 +34,12 @@ def raw(update_id: int, text: str, user: int, message_id: int) -> dict[str, Any]
 
 
 async def test_three_webhook_replicas_answer_every_command_exactly_once(
-    fake: FakeTelegram, tmp_path: Path
+    fake: FakeTelegram, tmp_path: Path, redis_url: str
 ) -> None:
     users = range(700_000, 701_000)
     async with (
         fresh_postgres() as url,
-        Replicas(fake, tmp_path, url, BOT_RATE_LIMIT="0") as group,
+        Replicas(fake, tmp_path, url, redis_url=redis_url, BOT_RATE_LIMIT="0") as group,
     ):
         fake.push_many(u.command("/quote 4", uid) for uid in users)
         await fake.wait_delivered(timeout=120)
@@ -83,7 +83,7 @@ async def test_exactly_one_replica_polls_and_another_takes_over_when_it_dies(
 ) -> None:
     async with (
         fresh_postgres() as url,
-        Replicas(fake, tmp_path, url, webhook=False, redis_url=None) as group,
+        Replicas(fake, tmp_path, url, webhook=False) as group,
     ):
         await fake.wait_for(lambda: fake.polling, 30)
         [leader] = [r for r in group.replicas if fake.poller in _ports(r)]

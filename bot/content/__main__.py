@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
+from bot import config
 from bot.content.library import load_library
 from bot.content.model import Article
 from bot.content.parser import ArticleError
 from bot.scripts import Script
 
-DEFAULT_ARTICLE = Path(__file__).resolve().parents[2] / "content" / "article.txt"
+# The bot's own choice: ARTICLE_PATH when set (as in the container), else the project's copy.
+DEFAULT_ARTICLE = Path(os.environ.get("ARTICLE_PATH", "").strip() or config.DEFAULT_ARTICLE)
 
 
 def _outline(a: Article) -> str:

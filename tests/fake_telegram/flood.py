@@ -33,6 +33,7 @@ class FloodControl:
         self.group_per_minute = 20  # messages per sliding minute to one group
         self.methods = set(SENDING_METHODS)
         self.retry_after_violations: list[JSON] = []
+        self.rejections: list[JSON] = []  # every 429 this answered: which limit, for whom
         # Windows hold time.monotonic() stamps of accepted sends.
         self._global: collections.deque[float] = collections.deque()
         self._paid: collections.deque[float] = collections.deque()
@@ -43,6 +44,7 @@ class FloodControl:
     def reset_records(self) -> None:
         """Forget violations and pending retry_after deadlines; keep the windows."""
         self.retry_after_violations = []
+        self.rejections = []
         self._retry_until.clear()
 
     def asked_to_wait(self, chat: Any, seconds: int) -> None:
@@ -78,6 +80,9 @@ class FloodControl:
         if wait > 0:
             retry_after = max(1, math.ceil(wait))
             self._retry_until[retry_key] = now + retry_after
+            self.rejections.append(
+                {"chat_id": chat_id, "method": method, "limit": retry_key, "t": now}
+            )
             raise ApiError(
                 429,
                 f"Too Many Requests: retry after {retry_after}",

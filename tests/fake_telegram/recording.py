@@ -80,6 +80,10 @@ class Recorder:
             return list(self._sent)
         return list(self._sent_by_chat.get(chat_id, ()))
 
+    def sent_since(self, start: int) -> list[SentMessage]:
+        """Return the messages sent after the first ``start`` ones (cheap to poll)."""
+        return self._sent[start:]
+
     def sent_count(self, chat_id: int | None = None) -> int:
         """Return how many messages were sent (to chat_id) without copying lists."""
         if chat_id is None:

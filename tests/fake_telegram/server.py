@@ -60,6 +60,7 @@ class FakeTelegram(Recorder):
     per_chat_interval = Delegate("flood")
     group_per_minute = Delegate("flood")
     retry_after_violations = Delegate("flood")
+    flood_rejections = Delegate("flood", "rejections")
     open_chats = Delegate("world")
     polls = Delegate("world")
     handed_out_at = Delegate("updates")
