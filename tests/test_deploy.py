@@ -241,3 +241,11 @@ def test_systemd_unit_runs_the_readme_command() -> None:
     assert service["KillSignal"] == "SIGTERM"
     assert int(service["TimeoutStopSec"]) > 10  # the drain's own limit, plus a margin
     assert f"{home}/data" in service["ReadWritePaths"].split()  # SQLite's default place
+
+
+def test_env_example_and_readme_document_every_variable_the_bot_reads() -> None:
+    example = (ROOT / ".env.example").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", example, re.MULTILINE))
+    assert documented == set(VARIABLES)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert {name for name in VARIABLES if f"`{name}`" not in readme} == set()
