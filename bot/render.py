@@ -9,27 +9,23 @@ ends a path offers the next step as buttons.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import time
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import callback_data as cb
-from bot import cards, texts, zones
+from bot import cards, keyboards, texts, zones
 from bot.content import Library, MonthDay, SectionKind
 from bot.content.search import Found, Search, locate
 from bot.finish import FinishSummary
+from bot.keyboards import Rows, button
 from bot.reading_rules import Recap, reading_minutes
 from bot.scripts import Script
 from bot.store.quiz import Standing
 from bot.telegram_text import esc
 from bot.texts import t
 
-Button = InlineKeyboardButton
-Rows = list[list[InlineKeyboardButton]]
-# Delivery times offered when subscribing from a button.
-TIMES = (time(7, 0), time(8, 0), time(12, 0), time(18, 0), time(21, 0))
 
 
 @dataclass(frozen=True)
@@ -38,17 +34,9 @@ class Rendered:
     markup: InlineKeyboardMarkup | None = None
 
 
-def _button(label: str, data: cb.Button) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=data.encode())
-
-
-def _rows(buttons: list[InlineKeyboardButton], width: int) -> Rows:
-    return [buttons[i : i + width] for i in range(0, len(buttons), width)]
-
-
 def _switch(kind: str, ident: str, script: Script) -> InlineKeyboardButton:
     target = script.other
-    return _button(texts.BTN_SWITCH[target], cb.SwitchScript(kind, ident, target))
+    return button(texts.BTN_SWITCH[target], cb.SwitchScript(kind, ident, target))
 
 
 def deep_link(bot_username: str, payload: str) -> str:
@@ -118,38 +106,24 @@ def section(
         # to the one after it, in the script the reader is looking at.
         rows.append(
             [
-                _button(t(texts.BTN_NEXT, script), cb.Next(number, script)),
+                button(t(texts.BTN_NEXT, script), cb.Next(number, script)),
                 _switch("s", str(number), script),
             ]
         )
     else:
         if end_note:
             parts.append(f"<i>{t(texts.END_APPENDED, script)}</i>")
-        rows += end_buttons(script)
+        rows += keyboards.end_buttons(script)
         rows[-1].append(_switch("s", str(number), script))
-    rows += _rows([_button(d.label, cb.OpenDate(d)) for d in days], 4)
+    rows += keyboards.rows([button(d.label, cb.OpenDate(d)) for d in days], 4)
     if sec.kind is SectionKind.QUOTES and number < total:
-        rows.append([_button(t(texts.BTN_QUIZ, script), cb.Quiz())])
+        rows.append([button(t(texts.BTN_QUIZ, script), cb.Quiz())])
     if back:
-        rows.append([_button(t(texts.BTN_BACK_TOC, script), cb.Toc(edit=True))])
+        rows.append([button(t(texts.BTN_BACK_TOC, script), cb.Toc(edit=True))])
     if share_link and bot_username:
         link = deep_link(bot_username, f"section_{number}")
         rows.append([InlineKeyboardButton(t(texts.BTN_READ_PRIVATE, script), url=link)])
     return Rendered("\n\n".join(parts), InlineKeyboardMarkup(rows))
-
-
-def end_buttons(script: Script) -> Rows:
-    """Return the next steps at the end of the article: read again, contents, a quote, a quiz."""
-    return [
-        [
-            _button(t(texts.BTN_RESTART, script), cb.Restart()),
-            _button(t(texts.BTN_TOC, script), cb.Toc()),
-        ],
-        [
-            _button(t(texts.BTN_QUOTES, script), cb.RandomQuote()),
-            _button(t(texts.BTN_QUIZ, script), cb.Quiz()),
-        ],
-    ]
 
 
 def recap_line(recap: Recap, script: Script) -> str:
@@ -161,7 +135,7 @@ def recap_line(recap: Recap, script: Script) -> str:
 def end_of_article(library: Library, script: Script) -> Rendered:
     total = library.section_count
     text = t(texts.END_OF_ARTICLE, script, total=total)
-    return Rendered(text, InlineKeyboardMarkup(end_buttons(script)))
+    return Rendered(text, InlineKeyboardMarkup(keyboards.end_buttons(script)))
 
 
 @lru_cache(maxsize=512)
@@ -183,14 +157,14 @@ def quote(library: Library, search: Search, number: int, script: Script) -> Rend
     """Render quote ``number`` with its date, where it is narrated (if it is) and a switch."""
     q = library.quote(number, script)
     assert q is not None
-    buttons = [_button(t(texts.BTN_QUOTE_DATE, script, label=q.date.label), cb.OpenDate(q.date))]
+    buttons = [button(t(texts.BTN_QUOTE_DATE, script, label=q.date.label), cb.OpenDate(q.date))]
     narrated = search.narrated(number)
     if narrated is not None:
         label = t(texts.BTN_QUOTE_SECTION, script, n=narrated.section)
-        buttons.append(_button(label, cb.QuoteSource(number)))
+        buttons.append(button(label, cb.QuoteSource(number)))
     last = [_switch("q", str(number), script)]
     if cards.available():  # an image card only where a CJK font was installed
-        last.insert(0, _button(t(texts.BTN_CARD, script), cb.Card(number)))
+        last.insert(0, button(t(texts.BTN_CARD, script), cb.Card(number)))
     rows = [buttons, last]
     return Rendered(quote_text(library, number, script), InlineKeyboardMarkup(rows))
 
@@ -217,7 +191,7 @@ def search_results(library: Library, search: Search, found: Found, script: Scrip
             )
         )
         buttons.append(
-            _button(
+            button(
                 t(texts.BTN_OPEN_SECTION, script, n=place.section), cb.OpenSection(place.section)
             )
         )
@@ -228,10 +202,10 @@ def search_results(library: Library, search: Search, found: Found, script: Scrip
         numbers = "、".join(str(n) for n in found.occasions)
         lines.append(t(texts.SEARCH_OCCASIONS, script, numbers=numbers))
     quote_buttons = [
-        _button(t(texts.BTN_QUOTE, script, n=n), cb.OpenQuote(n))
+        button(t(texts.BTN_QUOTE, script, n=n), cb.OpenQuote(n))
         for n in (*found.quotes, *found.occasions)
     ]
-    rows = _rows(buttons, 3) + _rows(quote_buttons, 4)
+    rows = keyboards.rows(buttons, 3) + keyboards.rows(quote_buttons, 4)
     return Rendered("\n".join(lines), InlineKeyboardMarkup(rows) if rows else None)
 
 
@@ -251,10 +225,10 @@ def quote_matches(library: Library, found: Found, script: Script) -> Rendered:
             lines.append(f"<b>{n}.</b> {_highlight(q.text, found.word)}（{q.date.label}）")
         lines.append("")
     buttons = [
-        _button(t(texts.BTN_QUOTE, script, n=n), cb.OpenQuote(n))
+        button(t(texts.BTN_QUOTE, script, n=n), cb.OpenQuote(n))
         for n in (*found.quotes, *found.occasions)
     ]
-    return Rendered("\n".join(lines).strip(), InlineKeyboardMarkup(_rows(buttons, 4)))
+    return Rendered("\n".join(lines).strip(), InlineKeyboardMarkup(keyboards.rows(buttons, 4)))
 
 
 def _highlight(text: str, word: str) -> str:
@@ -276,15 +250,15 @@ def day(library: Library, when: MonthDay, script: Script, *, back: bool = False)
             assert q is not None
             quote_lines.append(f"<b>{n}.</b> {esc(q.text)}")
         parts.append("\n".join(quote_lines))
-    buttons = [_button(t(texts.BTN_QUOTE, script, n=n), cb.OpenQuote(n)) for n in entry.quotes]
+    buttons = [button(t(texts.BTN_QUOTE, script, n=n), cb.OpenQuote(n)) for n in entry.quotes]
     sections = sorted({e.section for e in entry.events})
     section_buttons = [
-        _button(t(texts.BTN_OPEN_SECTION, script, n=n), cb.OpenSection(n)) for n in sections
+        button(t(texts.BTN_OPEN_SECTION, script, n=n), cb.OpenSection(n)) for n in sections
     ]
-    rows = _rows(buttons, 4) + _rows(section_buttons, 3)
+    rows = keyboards.rows(buttons, 4) + keyboards.rows(section_buttons, 3)
     last = [_switch("d", when.compact, script)]
     if back:
-        last.insert(0, _button(t(texts.BTN_BACK_TIMELINE, script), cb.Timeline(edit=True)))
+        last.insert(0, button(t(texts.BTN_BACK_TIMELINE, script), cb.Timeline(edit=True)))
     rows.append(last)
     return Rendered("\n\n".join(parts), InlineKeyboardMarkup(rows))
 
@@ -322,20 +296,16 @@ def finish_summary(summary: FinishSummary, script: Script) -> Rendered:
         total=summary.total,
         quiz=quiz,
     )
-    rows = [[_button(t(texts.BTN_QUIZ, script), cb.Quiz())]]
+    rows = [[button(t(texts.BTN_QUIZ, script), cb.Quiz())]]
     if cards.available():
-        rows[0].insert(0, _button(t(texts.BTN_SHARE_CARD, script), cb.Card(0)))
-    rows.append([_button(t(texts.BTN_RESTART, script), cb.Restart())])
+        rows[0].insert(0, button(t(texts.BTN_SHARE_CARD, script), cb.Card(0)))
+    rows.append([button(t(texts.BTN_RESTART, script), cb.Restart())])
     return Rendered(text, InlineKeyboardMarkup(rows))
-
-
-def quiz_again(script: Script) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[_button(t(texts.BTN_QUIZ_AGAIN, script), cb.Quiz())]])
 
 
 def quiz_board(standings: list[Standing], script: Script) -> Rendered:
     if not standings:
-        return Rendered(t(texts.QUIZ_BOARD_EMPTY, script), quiz_again(script))
+        return Rendered(t(texts.QUIZ_BOARD_EMPTY, script), keyboards.quiz_again(script))
     lines = [t(texts.QUIZ_BOARD_HEADER, script)]
     for rank, s in enumerate(standings, start=1):
         name = esc(s.name) or t(texts.QUIZ_SOMEONE, script)
@@ -349,36 +319,20 @@ def quiz_board(standings: list[Standing], script: Script) -> Rendered:
                 answered=s.answered,
             )
         )
-    return Rendered("\n".join(lines), quiz_again(script))
-
-
-def _summary(text: str, width: int = 12) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-@lru_cache(maxsize=64)
-def day_buttons(library: Library, script: Script, *, edit: bool = False) -> Rows:
-    """Return a button per date of the story, each with what happened (briefly)."""
-    article = library.article(script)
-    buttons = []
-    for entry in article.dates:
-        first = entry.events[0].text if entry.events else ""
-        label = f"{entry.date.label} · {_summary(first)}" if first else entry.date.label
-        buttons.append(_button(label, cb.OpenDate(entry.date, edit)))
-    return _rows(buttons, 1)
+    return Rendered("\n".join(lines), keyboards.quiz_again(script))
 
 
 @lru_cache(maxsize=64)
 def timeline(library: Library, script: Script) -> Rendered:
     count = len(library.days)
     text = t(texts.TIMELINE_HEADER, script, count=count)
-    return Rendered(text, InlineKeyboardMarkup(day_buttons(library, script, edit=True)))
+    return Rendered(text, InlineKeyboardMarkup(keyboards.day_buttons(library, script, edit=True)))
 
 
 def unknown_day(library: Library, script: Script, template: str, arg: str) -> Rendered:
     """Say a date is not the story's, with the story's dates as buttons."""
     return Rendered(
-        t(template, script, arg=arg), InlineKeyboardMarkup(day_buttons(library, script))
+        t(template, script, arg=arg), InlineKeyboardMarkup(keyboards.day_buttons(library, script))
     )
 
 
@@ -402,7 +356,7 @@ def toc(library: Library, script: Script, read_mask: int, progress: int) -> Rend
             title=s.title,
             minutes=reading_minutes(s),
         )
-        rows.append([_button(label, cb.OpenSection(s.number, edit=True))])
+        rows.append([button(label, cb.OpenSection(s.number, edit=True))])
     return Rendered(t(texts.TOC_HEADER, script), InlineKeyboardMarkup(rows))
 
 
@@ -413,72 +367,11 @@ def progress_bar(done: int, total: int, width: int = 10) -> str:
 
 def script_choice(script: Script) -> Rendered:
     name = texts.SCRIPT_NAME[script]
-    buttons = [_button(texts.BTN_SWITCH[s], cb.ChooseScript(s)) for s in Script]
+    buttons = [button(texts.BTN_SWITCH[s], cb.ChooseScript(s)) for s in Script]
     return Rendered(
         t(texts.SCRIPT_CHOOSE, script, script_name=t(name, script)),
         InlineKeyboardMarkup([buttons]),
     )
-
-
-@lru_cache(maxsize=8)
-def welcome_buttons(script: Script) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [
-            [
-                _button(t(texts.BTN_BEGIN, script), cb.Next()),
-                _button(t(texts.BTN_TOC, script), cb.Toc()),
-            ],
-            [
-                _button(t(texts.BTN_SUBSCRIBE, script), cb.Subscribe()),
-                _button(t(texts.BTN_QUOTES, script), cb.RandomQuote()),
-                _button(t(texts.BTN_TIMELINE, script), cb.Timeline()),
-            ],
-            [_button(texts.BTN_SWITCH[s], cb.ChooseScript(s)) for s in Script],
-        ]
-    )
-
-
-def continue_buttons(script: Script, finished: bool) -> InlineKeyboardMarkup:
-    """Return what a returning reader may do: go on (or read again), or look around."""
-    if finished:
-        return InlineKeyboardMarkup(end_buttons(script))
-    return InlineKeyboardMarkup(
-        [
-            [
-                _button(t(texts.BTN_CONTINUE, script), cb.Next()),
-                _button(t(texts.BTN_TOC, script), cb.Toc()),
-            ]
-        ]
-    )
-
-
-def begin_button(script: Script) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[_button(t(texts.BTN_BEGIN, script), cb.Next())]])
-
-
-def restart_buttons(script: Script) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(end_buttons(script))
-
-
-def time_choice(script: Script) -> InlineKeyboardMarkup:
-    """Return a few common delivery times as buttons, and one to type another."""
-    buttons = [
-        _button(t(texts.BTN_TIME, script, time=f"{at:%H:%M}"), cb.SubscribeAt(at)) for at in TIMES
-    ]
-    buttons.append(_button(t(texts.BTN_OTHER_TIME, script), cb.SubscribeAt(None)))
-    return InlineKeyboardMarkup(_rows(buttons, 3))
-
-
-def zone_choice(script: Script) -> InlineKeyboardMarkup:
-    """Return the common time zones as buttons, by the names readers know."""
-    buttons = [_button(t(texts.ZONE_NAMES[key], script), cb.SetZone(key)) for key in zones.COMMON]
-    return InlineKeyboardMarkup(_rows(buttons, 3))
-
-
-def quiet_toggle(script: Script, quiet: bool) -> InlineKeyboardMarkup:
-    """Return the button under a subscription reply that flips silent delivery."""
-    label = texts.BTN_QUIET_OFF if quiet else texts.BTN_QUIET_ON
-    return InlineKeyboardMarkup([[_button(t(label, script), cb.Quiet(not quiet))]])
 
 
 def reset_confirm(script: Script) -> Rendered:
@@ -487,8 +380,8 @@ def reset_confirm(script: Script) -> Rendered:
         InlineKeyboardMarkup(
             [
                 [
-                    _button(t(texts.BTN_RESET_YES, script), cb.ConfirmReset(True)),
-                    _button(t(texts.BTN_RESET_NO, script), cb.ConfirmReset(False)),
+                    button(t(texts.BTN_RESET_YES, script), cb.ConfirmReset(True)),
+                    button(t(texts.BTN_RESET_NO, script), cb.ConfirmReset(False)),
                 ]
             ]
         ),

@@ -15,7 +15,7 @@ from telegram import (
 from telegram.constants import ParseMode
 
 from bot import callback_data as cb
-from bot import render, texts
+from bot import keyboards, render, texts
 from bot.arguments import intent, parse_item, parse_number
 from bot.handlers.common import BotContext, chat_state, edit, reader_script, say, send
 from bot.handlers.reading import help_command, next_section, progress, show_section, toc
@@ -149,7 +149,9 @@ async def _follow(update: Update, context: BotContext, wanted: str) -> None:
     else:
         script = await reader_script(context, update)
         if wanted == "subscribe":
-            choice = render.Rendered(t(texts.SUBSCRIBE_OTHER, script), render.time_choice(script))
+            choice = render.Rendered(
+                t(texts.SUBSCRIBE_OTHER, script), keyboards.time_choice(script)
+            )
             await send(context, update, choice)
         else:
             await say(context, update, t(texts.GREETING, script))

@@ -6,7 +6,7 @@ import logging
 
 from telegram import ChatMember, ChatMemberUpdated, Update
 
-from bot import render, texts
+from bot import keyboards, render, texts
 from bot.handlers.common import BotContext, is_private, reader_script, say, send
 from bot.texts import t
 
@@ -50,7 +50,7 @@ async def my_chat_member(update: Update, context: BotContext) -> None:
         title=render.esc(article.title),
         count=svc.library.section_count,
     )
-    await send(context, update, render.Rendered(text, render.welcome_buttons(script)))
+    await send(context, update, render.Rendered(text, keyboards.welcome_buttons(script)))
 
 
 async def member_changed(update: Update, context: BotContext) -> None:

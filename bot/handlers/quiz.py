@@ -7,7 +7,7 @@ import random
 from telegram import Update
 
 from bot import callback_data as cb
-from bot import render, sender, texts
+from bot import keyboards, render, sender, texts
 from bot.handlers.common import BotContext, post, reader_script, send
 from bot.quiz import make_question
 from bot.sender import Target
@@ -92,5 +92,5 @@ async def answered(update: Update, context: BotContext) -> None:
         right=result.score.right,
         answered=result.score.answered,
     )
-    reply = render.Rendered(text, render.quiz_again(script))
+    reply = render.Rendered(text, keyboards.quiz_again(script))
     await sender.send(context.bot, sender.Target(user.id), reply, chats=context.services.chats)

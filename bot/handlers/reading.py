@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from telegram import Update
 
 from bot import callback_data as cb
-from bot import render, texts
+from bot import keyboards, render, texts
 from bot.arguments import parse_item_number
 from bot.chats import ChatState
 from bot.content import MonthDay
@@ -80,7 +80,7 @@ async def start(update: Update, context: BotContext) -> None:
             title=render.esc(article.title),
             count=svc.library.section_count,
         )
-    await send(context, update, render.Rendered(text, render.welcome_buttons(script)))
+    await send(context, update, render.Rendered(text, keyboards.welcome_buttons(script)))
 
 
 def _welcome_back(context: BotContext, state: ChatState, script: Script) -> render.Rendered:
@@ -88,7 +88,7 @@ def _welcome_back(context: BotContext, state: ChatState, script: Script) -> rend
     total = library.section_count
     if state.progress >= total:
         text = t(texts.WELCOME_BACK_DONE, script, total=total)
-        return render.Rendered(text, render.continue_buttons(script, finished=True))
+        return render.Rendered(text, keyboards.continue_buttons(script, finished=True))
     section = library.section(state.progress, script)
     assert section is not None
     text = t(
@@ -99,7 +99,7 @@ def _welcome_back(context: BotContext, state: ChatState, script: Script) -> rend
         total=total,
         next=state.progress + 1,
     )
-    return render.Rendered(text, render.continue_buttons(script, finished=False))
+    return render.Rendered(text, keyboards.continue_buttons(script, finished=False))
 
 
 async def help_command(update: Update, context: BotContext) -> None:
@@ -121,7 +121,7 @@ async def next_section(update: Update, context: BotContext, script: Script | Non
         state = await chat_state(context, update)
         script = script or await reader_script(context, update, state)
         text = t(texts.ALL_READ, script, total=total)
-        await send(context, update, render.Rendered(text, render.restart_buttons(script)))
+        await send(context, update, render.Rendered(text, keyboards.restart_buttons(script)))
         return
     script = script or await reader_script(context, update, state)
     number = state.progress
@@ -276,7 +276,7 @@ async def progress(update: Update, context: BotContext) -> None:
     markup = None
     if done >= total:
         lines.append(t(texts.PROGRESS_FINISHED, script))
-        markup = render.restart_buttons(script)
+        markup = keyboards.restart_buttons(script)
     elif state.subscribed and state.next_due_at:
         lines.append(t(texts.PROGRESS_NEXT, script, **next_delivery(context, state, script)))
     else:
@@ -302,7 +302,7 @@ async def reset_answer(update: Update, context: BotContext, button: cb.ConfirmRe
     await query.answer()
     if button.yes:
         await context.services.chats.restart(state)
-        done = render.Rendered(t(texts.RESET_DONE, script), render.begin_button(script))
+        done = render.Rendered(t(texts.RESET_DONE, script), keyboards.begin_button(script))
         await edit(context, update, done)
     else:
         await edit(context, update, render.Rendered(t(texts.RESET_CANCELLED, script)))

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from telegram import Update
 
 from bot import callback_data as cb
-from bot import render, texts, zones
+from bot import keyboards, render, texts, zones
 from bot.arguments import parse_subscribe
 from bot.chats import ChatState
 from bot.handlers.common import (
@@ -94,7 +94,7 @@ async def subscribe_button(update: Update, context: BotContext, button: cb.Subsc
         return
     zone = render.zone_label(context.services.chats.zone(state), current)
     text = t(texts.SUBSCRIBE_CHOOSE, current, tz=zone)
-    await send(context, update, render.Rendered(text, render.time_choice(current)))
+    await send(context, update, render.Rendered(text, keyboards.time_choice(current)))
 
 
 async def subscribe_at(update: Update, context: BotContext, button: cb.SubscribeAt) -> None:
@@ -129,7 +129,7 @@ async def _start(
     if fresh.next_due_at is None:
         total = svc.library.section_count
         text = t(texts.SUBSCRIBE_FINISHED, current, total=total)
-        await send(context, update, render.Rendered(text, render.restart_buttons(current)))
+        await send(context, update, render.Rendered(text, keyboards.restart_buttons(current)))
         return
     assert fresh.delivery_time is not None
     text = t(
@@ -139,7 +139,9 @@ async def _start(
         quiet=t(texts.SUBSCRIBED_QUIET, current) if fresh.quiet else "",
         **next_delivery(context, fresh, current),
     )
-    await send(context, update, render.Rendered(text, render.quiet_toggle(current, fresh.quiet)))
+    await send(
+        context, update, render.Rendered(text, keyboards.quiet_toggle(current, fresh.quiet))
+    )
 
 
 async def toggle_quiet(update: Update, context: BotContext, button: cb.Quiet) -> None:
@@ -153,7 +155,7 @@ async def toggle_quiet(update: Update, context: BotContext, button: cb.Quiet) ->
         return
     await context.services.chats.set_quiet(state, button.yes)
     await query.answer(t(texts.QUIET_NOW_ON if button.yes else texts.QUIET_NOW_OFF, current))
-    await edit_buttons(update, render.quiet_toggle(current, button.yes))
+    await edit_buttons(update, keyboards.quiet_toggle(current, button.yes))
 
 
 async def unsubscribe(update: Update, context: BotContext) -> None:
@@ -177,7 +179,7 @@ async def timezone(update: Update, context: BotContext) -> None:
         local = svc.clock().astimezone(tz)
         label = render.zone_label(tz, current)
         text = t(texts.TIMEZONE_CURRENT, current, tz=label, local=f"{local:%H:%M}")
-        await send(context, update, render.Rendered(text, render.zone_choice(current)))
+        await send(context, update, render.Rendered(text, keyboards.zone_choice(current)))
         return
     if not await admin_gate(context, update, current):
         return
@@ -186,7 +188,7 @@ async def timezone(update: Update, context: BotContext) -> None:
     if zone is None:
         arg = render.esc(echo(typed[:40], current))
         text = t(texts.TIMEZONE_BAD, current, arg=arg)
-        await send(context, update, render.Rendered(text, render.zone_choice(current)))
+        await send(context, update, render.Rendered(text, keyboards.zone_choice(current)))
         return
     await _set_zone(update, context, state, zone, current)
 
