@@ -27,7 +27,6 @@ from bot.telegram_text import esc
 from bot.texts import t
 
 
-
 @dataclass(frozen=True)
 class Rendered:
     text: str
