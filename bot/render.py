@@ -131,6 +131,17 @@ def recap_line(recap: Recap, script: Script) -> str:
     return t(texts.RECAP, script, n=recap.section, title=esc(recap.title), when=when)
 
 
+def group_welcome(library: Library, script: Script) -> Rendered:
+    """Greet a group: what the bot serializes there and how to begin."""
+    text = t(
+        texts.WELCOME_GROUP,
+        script,
+        title=esc(library.article(script).title),
+        count=library.section_count,
+    )
+    return Rendered(text, keyboards.welcome_buttons(script))
+
+
 def end_of_article(library: Library, script: Script) -> Rendered:
     total = library.section_count
     text = t(texts.END_OF_ARTICLE, script, total=total)

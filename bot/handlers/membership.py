@@ -6,7 +6,7 @@ import logging
 
 from telegram import ChatMember, ChatMemberUpdated, Update
 
-from bot import keyboards, render, texts
+from bot import render, texts
 from bot.handlers.common import BotContext, is_private, reader_script, say, send
 from bot.texts import t
 
@@ -43,14 +43,7 @@ async def my_chat_member(update: Update, context: BotContext) -> None:
     if is_private(update) or chat.type == "channel":
         return  # a private chat starts with /start; channels are set up with /subscribe
     script = await reader_script(context, update)
-    article = svc.library.article(script)
-    text = t(
-        texts.WELCOME_GROUP,
-        script,
-        title=render.esc(article.title),
-        count=svc.library.section_count,
-    )
-    await send(context, update, render.Rendered(text, keyboards.welcome_buttons(script)))
+    await send(context, update, render.group_welcome(svc.library, script))
 
 
 async def member_changed(update: Update, context: BotContext) -> None:

@@ -58,28 +58,23 @@ async def start(update: Update, context: BotContext) -> None:
     if is_private(update) and state.progress > 0:
         await send(context, update, _welcome_back(context, state, script))
         return
+    if not is_private(update):
+        await send(context, update, render.group_welcome(svc.library, script))
+        return
     article = svc.library.article(script)
-    if is_private(update):
-        times = sorted(reading_minutes(s) for s in article.sections)
-        span = f"{times[0]}–{times[-1]}" if times[0] != times[-1] else str(times[0])
-        text = t(
-            texts.WELCOME,
-            script,
-            count=svc.library.section_count,
-            title=render.esc(article.title),
-            byline=render.esc(article.byline),
-            minutes=span,
-            time=svc.settings.delivery_time.strftime("%H:%M"),
-            quotes=svc.library.quote_count,
-            script_name=t(texts.SCRIPT_NAME[script], script),
-        )
-    else:
-        text = t(
-            texts.WELCOME_GROUP,
-            script,
-            title=render.esc(article.title),
-            count=svc.library.section_count,
-        )
+    times = sorted(reading_minutes(s) for s in article.sections)
+    span = f"{times[0]}–{times[-1]}" if times[0] != times[-1] else str(times[0])
+    text = t(
+        texts.WELCOME,
+        script,
+        count=svc.library.section_count,
+        title=render.esc(article.title),
+        byline=render.esc(article.byline),
+        minutes=span,
+        time=svc.settings.delivery_time.strftime("%H:%M"),
+        quotes=svc.library.quote_count,
+        script_name=t(texts.SCRIPT_NAME[script], script),
+    )
     await send(context, update, render.Rendered(text, keyboards.welcome_buttons(script)))
 
 
