@@ -29,7 +29,9 @@ from telegram.request import BaseRequest
 
 from bot import callback_data as cb
 from bot import texts
-from bot.chats import ChatDefaults, ChatService
+from bot.budget import Budget, Limits, LocalBudget
+from bot.chat_service import ChatService
+from bot.chats import ChatDefaults
 from bot.config import FREE_RATE, Settings
 from bot.content import Library, load_library
 from bot.content.search import Search
@@ -40,7 +42,7 @@ from bot.handlers.common import BotApplication, BotContext
 from bot.handlers.errors import on_error
 from bot.health import Health
 from bot.metrics import Metrics, outcome
-from bot.ratelimit import Budget, FloodControl, Limits, LocalBudget
+from bot.ratelimit import FloodControl
 from bot.services import Services
 from bot.store import Store
 from bot.transport import AiohttpRequest, UpdatesRequest

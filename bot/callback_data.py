@@ -1,7 +1,7 @@
 """The button protocol: what each inline button carries, built and parsed side by side.
 
 Telegram allows 64 bytes of callback data. Each button is a small frozen dataclass with
-``encode`` (used by render.py) and ``parse`` (used by the button handlers registered in
+``encode`` (used by keyboards.py) and ``parse`` (used by the button handlers registered in
 app.py); ``parse`` returns None for anything that is not exactly its own shape, so forged
 or stale data never reaches a handler. The strings are kept stable: buttons under old
 messages keep working after an upgrade.

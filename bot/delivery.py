@@ -13,24 +13,22 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from telegram import Bot
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
 from bot import render, sender
 from bot.api_errors import is_chat_gone, retry_seconds
-from bot.chats import ChatService, ChatState, digest_script
+from bot.chat_service import ChatService
+from bot.chats import ChatState, digest_script
 from bot.content import Library
+from bot.digest_companions import Companions
 from bot.errors import Stopping
-from bot.finish import summarize
 from bot.metrics import Metrics
-from bot.onthisday import on_this_day, years_ago
-from bot.quiz import Score
 from bot.ratelimit import digest_lane
 from bot.reading_rules import recap
 from bot.schedule import plan_delivery
-from bot.scripts import Script
 from bot.store import Claim, Delivered
 
 log = logging.getLogger(__name__)
@@ -75,6 +73,9 @@ class Deliverer:
         self.config = config
         self._bot_username = bot_username
         self._metrics = metrics
+        self._companions = Companions(
+            chats, library, paid=config.paid, story_year=config.story_year
+        )
         self._lock = asyncio.Lock()
         self.stopping = False
 
@@ -244,7 +245,9 @@ class Deliverer:
             report.migrated += 1
         report.delivered += 1
         report.chats.append(target.chat_id)
-        card_day = await self._extras(bot, target, state, plan.section, plan.finished, local_day)
+        card_day = await self._companions.send(
+            bot, target, state, plan.section, plan.finished, local_day
+        )
         after = replace(state, finished=plan.finished)
         return Delivered(
             target.chat_id,
@@ -254,59 +257,6 @@ class Deliverer:
             plan.finished,
             onthisday=card_day,
         )
-
-    async def _extras(
-        self,
-        bot: Bot,
-        target: sender.Target,
-        state: ChatState,
-        section: int,
-        finished: bool,
-        local_day: date,
-    ) -> str | None:
-        """Send what comes with a section: the on-this-day card, the finish summary.
-
-        Best effort: the section itself was delivered, so a failure here is logged and the
-        delivery stands. Returns the local date an on-this-day card went out on, if one did.
-        """
-        script = digest_script(state)
-        extras: list[render.Rendered] = []
-        card_day: str | None = None
-        story_day = on_this_day(self.library, local_day)
-        if story_day and state.onthisday and state.onthisday_last != local_day.isoformat():
-            story_year = self.config.story_year
-            years = years_ago(story_year, local_day) if story_year else None
-            extras.append(render.on_this_day(self.library, story_day, script, years))
-            card_day = local_day.isoformat()
-        if finished:
-            extras.append(await self._finish_line(state, section, local_day, script))
-        for extra in extras:
-            try:
-                with digest_lane():
-                    await sender.send(
-                        bot, target, extra, quiet=True, paid=self.config.paid, chats=self.chats
-                    )
-            except TelegramError as exc:
-                log.info("a digest's companion to chat %s failed (%s)", target.chat_id, exc)
-        return card_day
-
-    async def _finish_line(
-        self, state: ChatState, section: int, local_day: date, script: Script
-    ) -> render.Rendered:
-        zone = self.chats.zone(state)
-        started = (
-            datetime.fromtimestamp(state.started_at, UTC).astimezone(zone).date()
-            if state.started_at
-            else local_day
-        )
-        score = (
-            await self.chats.store.quiz.score(state.chat_id, state.chat_id)
-            if state.private
-            else Score()
-        )
-        read = (state.read_mask | 1 << (section - 1)).bit_count()
-        total = self.library.section_count
-        return render.finish_summary(summarize(started, local_day, read, total, score), script)
 
     def _message(self, state: ChatState, section: int, finished: bool) -> render.Rendered:
         script = digest_script(state)

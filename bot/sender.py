@@ -17,7 +17,7 @@ from bot.api_errors import is_topic_gone
 from bot.telegram_text import split_message
 
 if TYPE_CHECKING:
-    from bot.chats import ChatService
+    from bot.chat_service import ChatService
     from bot.render import Rendered
 
 # A chat can move once (group to supergroup) and lose its topic once; more is a loop.

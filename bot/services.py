@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.chats import ChatService
+from bot.chat_service import ChatService
 from bot.config import Settings
 from bot.content import Library
 from bot.content.search import Search

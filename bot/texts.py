@@ -100,7 +100,6 @@ RECAP = "上回读到第 {n} 节《{title}》{when}。"
 RECAP_WHEN = "，讲的是 {label} 前后的事"
 DIGEST_LINE = "每日连载 ·《{title}》"
 SECTION_DATES = "本节提到的日期："
-END_OF_ARTICLE = "全文完。你已经读完全部 {total} 节。"
 END_APPENDED = "—— 全文完。可以从头再读，也可以看看目录和语录。"
 ALL_READ = "你已经读完全部 {total} 节了。可以从头再读，或者打开目录重读某一节。"
 

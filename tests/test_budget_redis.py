@@ -25,8 +25,9 @@ from redis.exceptions import RedisError
 from telegram.error import RetryAfter
 
 from bot import budget_redis
+from bot.budget import SHARE, Budget, Decision, Limits, LocalBudget
 from bot.budget_redis import PACE_JITTER, RETRY_EVERY, RedisBudget
-from bot.ratelimit import SHARE, Budget, Decision, FloodControl, Limits, LocalBudget
+from bot.ratelimit import FloodControl
 from tests import updates as u
 from tests.conftest import REDIS_URL, Harness
 from tests.tcp_proxy import TcpProxy

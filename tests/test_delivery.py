@@ -19,7 +19,8 @@ import pytest
 from telegram import Bot
 
 from bot import texts
-from bot.chats import ChatDefaults, ChatService, ChatState
+from bot.chat_service import ChatService
+from bot.chats import ChatDefaults, ChatState
 from bot.content import Library
 from bot.delivery import Deliverer, DeliveryConfig, Report
 from bot.scripts import Script

@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from telegram.error import RetryAfter
 
-from bot.ratelimit import CATCH_UP, SHARE, FloodControl, Lane, Limits, LocalBudget, digest_lane
+from bot.budget import CATCH_UP, SHARE, Limits, LocalBudget
+from bot.ratelimit import FloodControl, Lane, digest_lane
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.chats import ChatDefaults, ChatService
+from bot.chat_service import ChatService
+from bot.chats import ChatDefaults
 from bot.scripts import Script
 from bot.store import Delivered, Store
 from tests.conftest import fresh_postgres

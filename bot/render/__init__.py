@@ -1,0 +1,48 @@
+"""Turn article items and chat state into Telegram messages: HTML text and keyboards.
+
+Every piece of article text is HTML-escaped in this package, and every message that ends a
+path offers the next step as buttons (``bot.keyboards``). Its modules split by what they
+show; callers use the names below, as ``render.X``.
+"""
+
+from bot.render.article import (
+    day,
+    deep_link,
+    group_welcome,
+    quote,
+    quote_text,
+    recap_line,
+    section,
+    timeline,
+    toc,
+    unknown_day,
+)
+from bot.render.features import finish_summary, on_this_day, progress_bar, quiz_board
+from bot.render.rendered import Rendered
+from bot.render.search import quote_matches, search_results
+from bot.render.settings import reset_confirm, script_choice, zone_label
+from bot.telegram_text import esc
+
+__all__ = [
+    "Rendered",
+    "day",
+    "deep_link",
+    "esc",
+    "finish_summary",
+    "group_welcome",
+    "on_this_day",
+    "progress_bar",
+    "quiz_board",
+    "quote",
+    "quote_matches",
+    "quote_text",
+    "recap_line",
+    "reset_confirm",
+    "script_choice",
+    "search_results",
+    "section",
+    "timeline",
+    "toc",
+    "unknown_day",
+    "zone_label",
+]
