@@ -151,6 +151,8 @@ def build_application(
     app.services = Services(
         settings, library, Search(library), store, chats, deliverer, clock, metrics, health, lanes
     )
+    if store.kind == "sqlite":
+        app.services.exact_caches()
     app.bot_data["run_jobs"] = run_jobs
     _register(app)
     return app
@@ -191,8 +193,6 @@ def _register(app: BotApplication) -> None:
     app.add_handler(
         ChatMemberHandler(membership.member_changed, ChatMemberHandler.CHAT_MEMBER), group=-1
     )
-    # Before answering, so that /progress already counts today in the reader's streak.
-    app.add_handler(TypeHandler(Update, activity.interacted), group=-1)
 
     messages = filters.UpdateType.MESSAGE
     channel = filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
@@ -259,4 +259,6 @@ def _register(app: BotApplication) -> None:
             membership.not_text,
         )
     )
+    # After answering: no reply waits for the streak's write (/progress counts first).
+    app.add_handler(TypeHandler(Update, activity.interacted), group=1)
     app.add_error_handler(on_error)

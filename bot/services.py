@@ -20,6 +20,7 @@ from bot.updates import ChatLanes
 
 ADMIN_SECONDS = 10.0
 SCRIPT_SECONDS = 3.0
+ZONE_SECONDS = 60.0
 
 
 class TTLCache:
@@ -62,9 +63,19 @@ class Services:
     # ADMIN_SECONDS, and dropped at once when a chat_member update reports a change.
     admins: TTLCache = field(default_factory=lambda: TTLCache(ttl=ADMIN_SECONDS))
     # Read-through cache of users' scripts; writes go to the store first. Another replica
-    # sees a change within SCRIPT_SECONDS.
+    # sees a change within SCRIPT_SECONDS (on SQLite there is no other: see exact_caches).
     user_scripts: TTLCache = field(
         default_factory=lambda: TTLCache(ttl=SCRIPT_SECONDS, size=50_000)
     )
     # The local day each reader's streak was last counted: one write a reader a day.
     touched: TTLCache = field(default_factory=lambda: TTLCache(ttl=86_400, size=100_000))
+    # Each chat's zone, for the streak's day: a minute late after a change of zone at most.
+    zones: TTLCache = field(default_factory=lambda: TTLCache(ttl=ZONE_SECONDS, size=100_000))
+
+    def exact_caches(self) -> None:
+        """Keep users' scripts for a day: this process is the database's only writer.
+
+        On SQLite one process holds the file (Store.hold_exclusive), and every change of
+        script goes through it and into the cache, so the cache cannot be stale.
+        """
+        self.user_scripts = TTLCache(ttl=86_400, size=self.user_scripts.size)

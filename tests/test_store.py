@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from dataclasses import replace
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -16,6 +17,7 @@ from bot.chat_service import ChatService
 from bot.chats import ChatDefaults
 from bot.scripts import Script
 from bot.store import Delivered, Store
+from bot.streaks import Streak, touch
 from tests.conftest import fresh_postgres
 from tests.seed import add_subscribers
 
@@ -200,6 +202,20 @@ async def test_user_script_upsert_under_concurrency(store: Store) -> None:
     await store.users.set_script(9, Script.SIMPLIFIED)
     assert await store.users.script(9) is Script.SIMPLIFIED
     assert await store.users.script(10) is None
+
+
+async def test_the_streak_upsert_counts_like_the_streak_rule(store: Store) -> None:
+    """One SQL statement counts a visit; it must agree with bot.streaks.touch, visit by visit."""
+    rng = random.Random(2026)
+    day, expected = date(2026, 2, 13), Streak()
+    for _ in range(120):
+        day += timedelta(days=rng.choice([0, 1, 1, 1, 2, 5, -1]))  # -1: the zone moved west
+        expected = touch(expected, day)
+        await store.users.touch(77, day)
+        assert await store.users.streak(77) == expected, day
+    assert expected.best > 3  # the walk really built and broke runs
+    await asyncio.gather(*(store.users.touch(78, date(2026, 3, 1)) for _ in range(8)))
+    assert await store.users.streak(78) == Streak(1, 1, date(2026, 3, 1))
 
 
 async def test_bulk_subscribers_are_counted(store: Store) -> None:

@@ -2,10 +2,15 @@
 
 Telegram does not tell a bot that a message was read, so a day counts when the reader
 interacted: sent a command or a plain message, or pressed a button. The day is the chat's
-local date. The first interaction of a day is written; the rest of that day are not.
+local date. The first interaction of a day is written; the rest of that day are not. The
+write comes after the answer (a handler group after the commands), so no reply waits for
+it; /progress counts first, since it shows the streak.
 """
 
 from __future__ import annotations
+
+from datetime import tzinfo
+from typing import cast
 
 from telegram import Update
 
@@ -24,9 +29,12 @@ async def interacted(update: Update, context: BotContext) -> None:
     last = svc.touched.get(user.id)
     if last is not None and last == now.astimezone(svc.chats.defaults.timezone).date():
         return  # counted already today (by this replica; another one writes the same)
-    state = await svc.chats.get(chat.id)
-    zone = svc.chats.zone(state) if state is not None else svc.chats.defaults.timezone
-    today = now.astimezone(zone).date()
+    zone = svc.zones.get(chat.id)
+    if zone is None:
+        state = await svc.chats.get(chat.id)
+        zone = svc.chats.zone(state) if state is not None else svc.chats.defaults.timezone
+        svc.zones.put(chat.id, zone)
+    today = now.astimezone(cast(tzinfo, zone)).date()
     if last == today:
         return
     await svc.store.users.touch(user.id, today)

@@ -14,6 +14,7 @@ from bot.arguments import parse_item_number
 from bot.chats import ChatState
 from bot.content import MonthDay
 from bot.finish import summarize
+from bot.handlers import activity
 from bot.handlers.common import (
     BotContext,
     admin_gate,
@@ -260,6 +261,7 @@ async def progress(update: Update, context: BotContext) -> None:
     ]
     user = update.effective_user
     if user is not None and is_private(update):
+        await activity.interacted(update, context)  # today counts before it is shown
         streak = await context.services.store.users.streak(user.id)
         today = context.services.clock().astimezone(context.services.chats.zone(state)).date()
         days = current_on(streak, today)

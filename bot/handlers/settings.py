@@ -205,6 +205,7 @@ async def _set_zone(
 ) -> None:
     svc = context.services
     fresh = await svc.chats.set_zone(state, zone)
+    svc.zones.drop(fresh.chat_id)
     follow = ""
     if fresh.next_due_at:
         follow = t(texts.NEXT_DELIVERY, current, **next_delivery(context, fresh, current))

@@ -9,12 +9,17 @@ from pathlib import Path
 from typing import IO, Any
 
 from sqlalchemy import Table, event
+from sqlalchemy.dialects.postgresql import Insert as PGInsert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import Insert as SQLiteInsert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.sql.dml import Insert
 
 from bot.errors import StartupError
+from bot.store import sqlite_inline
 
 
 def now() -> int:
@@ -39,7 +44,16 @@ def open_engine(url: str) -> AsyncEngine:
     if sqlite:
         # One connection: SQLite runs one writer at a time anyway, and queueing writers
         # on the pool (an asyncio wait) beats SQLite's busy handler, which sleeps.
-        options: dict[str, object] = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 60}
+        # No reset on return: every connection block ends its own transaction, and the
+        # extra rollback is one more trip to the driver's thread on every call.
+        options: dict[str, object] = {
+            "pool_size": 1,
+            "max_overflow": 0,
+            "pool_timeout": 60,
+            "pool_reset_on_return": None,
+        }
+        if not parsed.query:  # URL options are the driver's to read: leave those to it
+            options["async_creator"] = sqlite_inline.creator(parsed.database or ":memory:")
     else:
         # A replica's handlers and deliverer share these; a connection that died with a
         # database restart is noticed (pre-ping) and replaced instead of failing a request.
@@ -77,17 +91,18 @@ def open_engine(url: str) -> AsyncEngine:
     return engine
 
 
+def dialect_insert(conn: AsyncConnection, table: Table) -> SQLiteInsert | PGInsert:
+    """Return the dialect's INSERT, which knows ON CONFLICT (both spell it alike)."""
+    if conn.dialect.name == "sqlite":
+        return sqlite_insert(table)
+    if conn.dialect.name == "postgresql":
+        return pg_insert(table)
+    raise NotImplementedError(f"no upsert for {conn.dialect.name}")
+
+
 def insert_or_ignore(conn: AsyncConnection, table: Table) -> Insert:
     """Return an INSERT that does nothing when the primary key already exists."""
-    if conn.dialect.name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        return sqlite_insert(table).on_conflict_do_nothing()
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert(table).on_conflict_do_nothing()
-    raise NotImplementedError(f"no insert-or-ignore for {conn.dialect.name}")
+    return dialect_insert(conn, table).on_conflict_do_nothing()
 
 
 def describe(error: BaseException) -> str:
