@@ -9,10 +9,9 @@ from datetime import time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import BigInteger, and_, case, func, literal, select, update
+from sqlalchemy import BigInteger, and_, bindparam, case, func, literal, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-from sqlalchemy.sql.dml import Update
 
 from bot.chats import ChatState, is_basic_group
 from bot.schedule import format_hhmm
@@ -81,7 +80,7 @@ class Chats:
         """Return the chat's state (a group's that moved: its supergroup's), or None."""
         async with self.engine.connect() as conn:
             chat_id = await _current_id(conn, chat_id)
-            row = (await conn.execute(select(chats).where(chats.c.chat_id == chat_id))).first()
+            row = (await conn.execute(_BY_ID, {"p_chat": chat_id})).first()
         return to_state(row) if row else None
 
     async def change(
@@ -142,11 +141,11 @@ class Chats:
         """
         async with self.engine.begin() as conn:
             chat_id = await _current_id(conn, chat_id)
-            row = (await conn.execute(_advance(chat_id, total))).first()
+            row = await _advance(conn, chat_id, total)
             if row is None:  # a new chat, or one that has read everything
                 await _create(conn, chat_id, kind, title)
                 # Again even if another transaction created the row meanwhile: it exists now.
-                row = (await conn.execute(_advance(chat_id, total))).first()
+                row = await _advance(conn, chat_id, total)
         return to_state(row) if row is not None else None
 
     async def give_back(self, chat_id: int, number: int) -> None:
@@ -232,21 +231,30 @@ async def _create(conn: AsyncConnection, chat_id: int, kind: str, title: str) ->
     return created.first() is not None
 
 
-def _advance(chat_id: int, total: int) -> Update:
-    """Return the UPDATE that moves a chat to its next section, if it has one."""
-    return (
-        update(chats)
-        .where(and_(chats.c.chat_id == chat_id, chats.c.progress < total))
-        .values(
-            progress=chats.c.progress + 1,
-            # SET sees the old progress: bit (old progress) is the new section.
-            read_mask=chats.c.read_mask.op("|")(literal(1, BigInteger).op("<<")(chats.c.progress)),
-            # Reading the last section ends the schedule: a delivery would only say so.
-            next_due_at=case((chats.c.progress + 1 >= total, None), else_=chats.c.next_due_at),
-            updated_at=now(),
-        )
-        .returning(*chats.c)
+# The hottest statements are built once: building an expression costs more than running it.
+_BY_ID = select(chats).where(chats.c.chat_id == bindparam("p_chat"))
+# Moves a chat to its next section, if it has one.
+_ADVANCE = (
+    update(chats)
+    .where(and_(chats.c.chat_id == bindparam("p_chat"), chats.c.progress < bindparam("p_total")))
+    .values(
+        progress=chats.c.progress + 1,
+        # SET sees the old progress: bit (old progress) is the new section.
+        read_mask=chats.c.read_mask.op("|")(literal(1, BigInteger).op("<<")(chats.c.progress)),
+        # Reading the last section ends the schedule: a delivery would only say so.
+        next_due_at=case(
+            (chats.c.progress + 1 >= bindparam("p_total"), None), else_=chats.c.next_due_at
+        ),
+        updated_at=bindparam("p_now"),
     )
+    .returning(*chats.c)
+)
+
+
+async def _advance(conn: AsyncConnection, chat_id: int, total: int) -> Row[Any] | None:
+    """Move the chat to its next section; return its row after, or None (absent, or done)."""
+    params = {"p_chat": chat_id, "p_total": total, "p_now": now()}
+    return (await conn.execute(_ADVANCE, params)).first()
 
 
 async def _current_id(conn: AsyncConnection, chat_id: int) -> int:
