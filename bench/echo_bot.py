@@ -4,7 +4,8 @@ Two modes, both plain PTB with nothing of ours except (optionally) the transport
 
 * echo (default): an Application with one handler that replies with the text it got;
 * ``--broadcast N``: a Bot that sends one given message to N chats once a line arrives on
-  stdin: the floor any digest fan-out pays for PTB plus HTTP, to compare the bot's against.
+  stdin: the floor any digest fan-out pays for PTB plus HTTP, to compare the bot's against
+  (``--paid``: as paid broadcasts, allow_paid_broadcast).
 
 ``--transport aiohttp`` uses ``bot.transport.AiohttpRequest`` (the bot's transport, so a ratio
 isolates the bot's own work); ``--transport httpx`` is stock PTB.
@@ -95,7 +96,11 @@ async def _broadcast(args: argparse.Namespace) -> None:
         async def one(chat_id: int) -> None:
             async with semaphore:
                 await app.bot.send_message(
-                    chat_id, payload["text"], parse_mode=ParseMode.HTML, reply_markup=markup
+                    chat_id,
+                    payload["text"],
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup,
+                    allow_paid_broadcast=True if args.paid else None,
                 )
 
         first = args.first_chat
@@ -117,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--broadcast", type=int, default=0, help="send to N chats and wait")
     parser.add_argument("--first-chat", type=int, default=1)
     parser.add_argument("--message", help="JSON file with text and markup to broadcast")
+    parser.add_argument("--paid", action="store_true", help="broadcast with allow_paid_broadcast")
     args = parser.parse_args(argv)
     if args.broadcast:
         asyncio.run(_broadcast(args))

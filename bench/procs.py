@@ -129,7 +129,7 @@ def _clean_env() -> dict[str, str]:
     return env
 
 
-def ours(fake: FakeTelegram, workdir: Path, **settings: str) -> BotProcess:
+def ours(fake: FakeTelegram, workdir: Path, name: str = "ours", **settings: str) -> BotProcess:
     """``python -m bot`` against the fake, configured only through its environment."""
     env = _clean_env()
     env.update(
@@ -142,7 +142,7 @@ def ours(fake: FakeTelegram, workdir: Path, **settings: str) -> BotProcess:
         HTTP_PORT="0",  # no health server: the echo bot has none either
     )
     env.update(settings)
-    return BotProcess("ours", [sys.executable, "-m", "bot"], env, workdir)
+    return BotProcess(name, [sys.executable, "-m", "bot"], env, workdir)
 
 
 def echo(fake: FakeTelegram, workdir: Path, *args: str, name: str = "echo") -> BotProcess:

@@ -11,34 +11,36 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-import sqlite3
 import statistics
 import tempfile
 import time
 import timeit
 from collections import defaultdict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import psutil
 
-from bench import procs
+from bench import databases, procs
+from bench.databases import SQLITE, Database
 from bench.procs import BotProcess
 from bot import render
 from bot.config import DEFAULT_ARTICLE
 from bot.content import Library, load_library
 from bot.scripts import Script, to_simplified
-from bot.store import Store
 from tests import updates as u
 from tests.fake_telegram import FakeTelegram
-from tests.seed import add_subscribers
 
 JSON = dict[str, Any]
 
 LATENCY_USER_BASE = 200_000_000
 FANOUT_CHAT_BASE = 300_000_000
 MEMORY_CHAT_BASE = 400_000_000
+PAID_LIMIT = 1000  # Telegram's ceiling for paid broadcasts (allow_paid_broadcast)
 FAR_FUTURE = 10 * 365 * 86400  # seconds ahead: subscribed but never due during a run
 
 
@@ -56,22 +58,27 @@ async def _stop(proc: BotProcess) -> None:
 # ------------------------------------------------------------------------------- databases
 
 
+@asynccontextmanager
+async def seeded(
+    database: str, chats: int, flood_control: bool, prefix: str
+) -> AsyncIterator[tuple[Path, str, Database, FakeTelegram]]:
+    """A work directory, a fresh database with ``chats`` subscribed private chats (not due
+    yet: ``Database.make_due_now`` starts the digest) and a fake server that knows them."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        async with (
+            databases.fresh(database, Path(tmp)) as url,
+            Database(url) as db,
+            FakeTelegram(flood_control=flood_control) as fake,
+        ):
+            await db.seed(FANOUT_CHAT_BASE, chats, int(time.time()) + FAR_FUTURE)
+            fake.add_chats(range(FANOUT_CHAT_BASE, FANOUT_CHAT_BASE + chats))
+            yield Path(tmp), url, db, fake
+
+
 async def make_db(path: Path, first_chat: int, count: int, due_at: int) -> None:
     """Create the bot's schema and ``count`` subscribed private chats due at ``due_at``."""
-    store = Store(f"sqlite:///{path}")
-    try:
-        await store.init()
-        await add_subscribers(store, range(first_chat, first_chat + count), next_due_at=due_at)
-    finally:
-        await store.close()
-
-
-def _make_due_now(path: Path) -> int:
-    """Make every chat due at this second, from outside the bot (as time passing would)."""
-    now = int(time.time())
-    with sqlite3.connect(path, timeout=30) as conn:
-        conn.execute("UPDATE chats SET next_due_at = ?", (now,))
-    return now
+    async with Database(f"sqlite:///{path}") as db:
+        await db.seed(first_chat, count, due_at)
 
 
 # ------------------------------------------------------------------------------- 1. latency
@@ -97,38 +104,63 @@ async def latency(
     rate: float = 200.0,
     users: int = 1000,
     echo_args: tuple[str, ...] = (),
+    database: str = SQLITE,
+    drain: float = 20.0,
 ) -> JSON:
-    """Steady load of ``rate`` updates/s from ``users`` users; hand-out to reply, per update."""
+    """Steady load of ``rate`` updates/s from ``users`` users; hand-out to reply, per update.
+
+    ``drain``: how long the last replies may take to arrive (later ones count as unanswered).
+    """
     with tempfile.TemporaryDirectory(prefix="bench-latency-") as tmp:
-        async with FakeTelegram() as fake:
+        async with databases.fresh(database, Path(tmp)) as url, FakeTelegram() as fake:
             # The limiter is off like the echo bot's: at 30 msg/s it could never keep up with
             # 200 updates/s, and the figure would measure its queue, not the bot.
             proc = (
-                procs.ours(fake, Path(tmp), BOT_RATE_LIMIT="0")
+                procs.ours(fake, Path(tmp), BOT_RATE_LIMIT="0", DATABASE_URL=url)
                 if which == "ours"
                 else procs.echo(fake, Path(tmp), *echo_args, name=which)
             )
             await proc.start()
             try:
                 await procs.wait_polling(fake, proc)
-                return await _drive_latency(fake, proc, library, seconds, warmup, rate, users)
+                load = await push_commands(
+                    fake, proc, library, seconds=seconds, warmup=warmup, rate=rate, users=users
+                )
+                await wait_replies(fake, load, stall=min(10.0, drain), limit=drain)
+                return reply_latency(fake, load)
             finally:
                 await _stop(proc)
 
 
-async def _drive_latency(
+@dataclass
+class Load:
+    """Commands pushed at a steady rate: (update_id, chat, kind, measured) each, and the cost."""
+
+    pushed: list[tuple[int, int, str, bool]]
+    cpu_s: float  # the bot's CPU time over the measured part
+    offered: float  # updates/s really pushed over the measured part
+
+    @property
+    def measured(self) -> int:
+        return sum(1 for p in self.pushed if p[3])
+
+
+async def push_commands(
     fake: FakeTelegram,
     proc: BotProcess,
     library: Library,
+    *,
     seconds: float,
     warmup: float,
     rate: float,
     users: int,
-) -> JSON:
+    user_base: int = LATENCY_USER_BASE,
+) -> Load:
+    """Push commands at ``rate``/s for ``warmup`` + ``seconds``; the warm-up is not measured."""
     loop = asyncio.get_running_loop()
     total = int((warmup + seconds) * rate)
     warm = int(warmup * rate)
-    pushed: list[tuple[int, int, str, bool]] = []  # update_id, chat, command kind, measured
+    pushed: list[tuple[int, int, str, bool]] = []
     cpu0 = 0.0
     begin = loop.time()
     for i in range(total):
@@ -140,32 +172,48 @@ async def _drive_latency(
             cpu0 = proc.cpu_seconds()
         if not proc.alive:
             raise procs.BotCrashed(f"{proc.name} exited under load\n{proc.log_tail()}")
-        user_id = LATENCY_USER_BASE + i % users
+        user_id = user_base + i % users
         kind, text = _command(i, library, users)
         update_id = fake.push(u.command(text, user_id))
         pushed.append((update_id, user_id, kind, i >= warm))
     cpu1 = proc.cpu_seconds()
     offered = (total - warm) / (loop.time() - begin - warmup) if total > warm else 0.0
-    # Let the last replies arrive: until one per update, 10 s without progress, or 20 s (an
-    # overloaded bot then shows as unanswered updates instead of an endless drain).
+    return Load(pushed, cpu1 - cpu0, offered)
+
+
+async def wait_replies(
+    fake: FakeTelegram, load: Load, stall: float = 10, limit: float = 20
+) -> None:
+    """Until every command's chat got its replies, ``stall`` s pass without one, or ``limit``.
+
+    An overloaded bot then shows as unanswered updates instead of an endless drain.
+    """
+    chats = {chat for _, chat, _, _ in load.pushed}
+
+    def replies() -> int:
+        return sum(fake.sent_count(chat) for chat in chats)
+
     last, stalled = -1, time.monotonic()
-    deadline = stalled + 20
+    deadline = stalled + limit
     while (
-        fake.sent_count() < len(pushed)
-        and time.monotonic() - stalled < 10
+        (count := replies()) < len(load.pushed)
+        and time.monotonic() - stalled < stall
         and time.monotonic() < deadline
     ):
-        if fake.sent_count() != last:
-            last, stalled = fake.sent_count(), time.monotonic()
+        if count != last:
+            last, stalled = count, time.monotonic()
         await asyncio.sleep(0.05)
 
+
+def reply_latency(fake: FakeTelegram, load: Load) -> JSON:
+    """Percentiles of hand-out (getUpdates) to the arrival of the reply, per measured command."""
     handed = fake.handed_out_at
     by_chat: dict[int, list[tuple[float, int]]] = defaultdict(list)
-    for update_id, chat, _kind, _measured in pushed:
+    for update_id, chat, _kind, _measured in load.pushed:
         if update_id in handed:
             by_chat[chat].append((handed[update_id], update_id))
     # A reply belongs to the chat's latest update handed out before it arrived: each user
-    # waits 1000/200 = 5 s between commands, far longer than any reply takes.
+    # waits seconds between commands, far longer than any reply takes.
     replied: dict[int, float] = {}
     for chat, handed_list in by_chat.items():
         handed_list.sort()
@@ -178,7 +226,7 @@ async def _drive_latency(
                 replied[update_id] = max(replied.get(update_id, 0.0), msg.t)
     samples: dict[str, list[float]] = defaultdict(list)
     unanswered = 0
-    for update_id, _chat, kind, measured in pushed:
+    for update_id, _chat, kind, measured in load.pushed:
         if not measured:
             continue
         if update_id not in replied:
@@ -187,27 +235,26 @@ async def _drive_latency(
         ms = (replied[update_id] - handed[update_id]) * 1000
         samples[kind].append(ms)
         samples["all"].append(ms)
-    measured_n = sum(1 for p in pushed if p[3])
-    result: JSON = {
+    measured_n = load.measured
+    return {
         "p50_ms": percentile(samples["all"], 50) if samples["all"] else None,
         "p99_ms": percentile(samples["all"], 99) if samples["all"] else None,
         "updates": measured_n,
         "unanswered": unanswered,
-        "offered_rate": round(offered, 1),
-        "cpu_ms_per_update": (cpu1 - cpu0) * 1000 / measured_n if measured_n else None,
+        "offered_rate": round(load.offered, 1),
+        "cpu_ms_per_update": load.cpu_s * 1000 / measured_n if measured_n else None,
         "by_command": {
             kind: {"p50_ms": percentile(v, 50), "p99_ms": percentile(v, 99), "n": len(v)}
             for kind, v in samples.items()
             if kind != "all"
         },
     }
-    return result
 
 
 # ------------------------------------------------------------------------------- 2./3. fan-out
 
 
-def _delivery_stats(fake: FakeTelegram, first: int, count: int, limit: float | None) -> JSON:
+def delivery_stats(fake: FakeTelegram, first: int, count: int, limit: float | None) -> JSON:
     sent = fake.sent()
     per_chat: dict[int, int] = defaultdict(int)
     for msg in sent:
@@ -232,71 +279,86 @@ def _delivery_stats(fake: FakeTelegram, first: int, count: int, limit: float | N
     return result
 
 
-async def _wait_delivered(fake: FakeTelegram, proc: BotProcess, count: int, stall: float) -> None:
+async def wait_delivered(
+    fake: FakeTelegram, procs_: list[BotProcess], count: int, stall: float
+) -> None:
     """Until ``count`` messages arrived, or none arrived for ``stall`` seconds."""
     last, since = -1, time.monotonic()
     while fake.sent_count() < count and time.monotonic() - since < stall:
-        if not proc.alive:
-            raise procs.BotCrashed(f"{proc.name} exited during fan-out\n{proc.log_tail()}")
+        for proc in procs_:
+            if not proc.alive:
+                raise procs.BotCrashed(f"{proc.name} exited during fan-out\n{proc.log_tail()}")
         if fake.sent_count() != last:
             last, since = fake.sent_count(), time.monotonic()
         await asyncio.sleep(0.02)
 
 
-async def _wait_recorded(db: Path, proc: BotProcess, timeout: float = 30.0) -> None:
+async def wait_recorded(db: Database, procs_: list[BotProcess], timeout: float = 30.0) -> None:
     """Until the store shows every chat's delivery recorded (no chat left at progress 0)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if not proc.alive:
-            raise procs.BotCrashed(f"{proc.name} exited during fan-out\n{proc.log_tail()}")
-        with sqlite3.connect(db, timeout=30) as conn:
-            (left,) = conn.execute("SELECT count(*) FROM chats WHERE progress = 0").fetchone()
-        if left == 0:
+        for proc in procs_:
+            if not proc.alive:
+                raise procs.BotCrashed(f"{proc.name} exited during fan-out\n{proc.log_tail()}")
+        if await db.unrecorded() == 0:
             return
-        await asyncio.sleep(0.02)  # polling another process's database: no event to wait on
+        await asyncio.sleep(0.05)  # polling another process's database: no event to wait on
 
 
 def _fanout_result(
-    fake: FakeTelegram, count: int, limited: bool, cpu_s: float, driver_cpu_s: float
+    fake: FakeTelegram, count: int, limit: int | None, cpu_s: float, driver_cpu_s: float
 ) -> JSON:
-    result = _delivery_stats(fake, FANOUT_CHAT_BASE, count, 30 if limited else None)
+    result = delivery_stats(fake, FANOUT_CHAT_BASE, count, limit)
     result["cpu_s_per_1000"] = cpu_s * 1000 / max(1, result["sent"])
     result["driver_cpu_s_per_1000"] = driver_cpu_s * 1000 / max(1, result["sent"])
     return result
 
 
-async def fanout_ours(count: int, *, limited: bool, concurrency: int = 32) -> JSON:
-    """The bot's digest: ``count`` chats due at once, from its own store, over its own job."""
-    with tempfile.TemporaryDirectory(prefix="bench-fanout-") as tmp:
-        db = Path(tmp) / "bot.db"
-        await make_db(db, FANOUT_CHAT_BASE, count, int(time.time()) + FAR_FUTURE)
-        async with FakeTelegram(flood_control=limited) as fake:
-            fake.add_chats(range(FANOUT_CHAT_BASE, FANOUT_CHAT_BASE + count))
-            proc = procs.ours(
-                fake,
-                Path(tmp),
-                BOT_RATE_LIMIT="30" if limited else "0",
-                DELIVERY_CONCURRENCY=str(concurrency),
-            )
-            await proc.start()
-            try:
-                await procs.wait_polling(fake, proc)
-                me = psutil.Process()
-                cpu0, fake_cpu0 = proc.cpu_seconds(), sum(me.cpu_times()[:2])
-                _make_due_now(db)
-                await _wait_delivered(fake, proc, count, stall=20 if limited else 10)
-                # The bot's cost includes recording the last batch, just after it went out.
-                await _wait_recorded(db, proc)
-                cpu1, fake_cpu1 = proc.cpu_seconds(), sum(me.cpu_times()[:2])
-            finally:
-                await _stop(proc)
-            return _fanout_result(fake, count, limited, cpu1 - cpu0, fake_cpu1 - fake_cpu0)
+async def fanout_ours(
+    count: int,
+    *,
+    limited: bool,
+    concurrency: int = 32,
+    database: str = SQLITE,
+    paid: bool = False,
+) -> JSON:
+    """The bot's digest: ``count`` chats due at once, from its own store, over its own job.
+
+    ``paid``: as paid broadcasts (BOT_PAID_BROADCAST=1), the fake allowing 1,000/s overall.
+    """
+    limit = (PAID_LIMIT if paid else 30) if limited else None
+    async with seeded(database, count, limited, "bench-fanout-") as (tmp, url, db, fake):
+        settings = {"BOT_RATE_LIMIT": str(limit or 0), "DATABASE_URL": url}
+        if paid:
+            fake.paid_rate = PAID_LIMIT
+            settings["BOT_PAID_BROADCAST"] = "1"
+        proc = procs.ours(fake, tmp, DELIVERY_CONCURRENCY=str(concurrency), **settings)
+        await proc.start()
+        try:
+            await procs.wait_polling(fake, proc)
+            me = psutil.Process()
+            cpu0, fake_cpu0 = proc.cpu_seconds(), sum(me.cpu_times()[:2])
+            await db.make_due_now()
+            await wait_delivered(fake, [proc], count, stall=20 if limited else 10)
+            # The bot's cost includes recording the last batch, just after it went out.
+            await wait_recorded(db, [proc])
+            cpu1, fake_cpu1 = proc.cpu_seconds(), sum(me.cpu_times()[:2])
+        finally:
+            await _stop(proc)
+        result = _fanout_result(fake, count, limit, cpu1 - cpu0, fake_cpu1 - fake_cpu0)
+        if paid:
+            result["paid_sends"] = fake.paid_sends
+        return result
 
 
 async def fanout_baseline(
-    count: int, payload: JSON, *, limited: bool, concurrency: int = 32
+    count: int, payload: JSON, *, limited: bool, concurrency: int = 32, paid: bool = False
 ) -> JSON:
-    """Bare PTB sending the same message to ``count`` chats, same concurrency, same limiter."""
+    """Bare PTB sending the same message to ``count`` chats, same concurrency, same limiter.
+
+    ``paid``: as paid broadcasts, with the limiter at 1,000/s (the fake's paid limit).
+    """
+    rate = (PAID_LIMIT if paid else 30) if limited else 0
     with tempfile.TemporaryDirectory(prefix="bench-broadcast-") as tmp:
         message = Path(tmp) / "message.json"
         message.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
@@ -312,7 +374,8 @@ async def fanout_baseline(
                 "--concurrency",
                 str(concurrency),
                 "--rate-limit",
-                "30" if limited else "0",
+                str(rate),
+                *(["--paid"] if paid else []),
             ]
             proc = procs.echo(fake, Path(tmp), *args, name="broadcast")
             await proc.start()
@@ -323,11 +386,11 @@ async def fanout_baseline(
                 me = psutil.Process()
                 cpu0, fake_cpu0 = proc.cpu_seconds(), sum(me.cpu_times()[:2])
                 await proc.write("GO\n")
-                await _wait_delivered(fake, proc, count, stall=20 if limited else 10)
+                await wait_delivered(fake, [proc], count, stall=20 if limited else 10)
                 cpu1, fake_cpu1 = proc.cpu_seconds(), sum(me.cpu_times()[:2])
             finally:
                 await _stop(proc)
-            return _fanout_result(fake, count, limited, cpu1 - cpu0, fake_cpu1 - fake_cpu0)
+            return _fanout_result(fake, count, rate or None, cpu1 - cpu0, fake_cpu1 - fake_cpu0)
 
 
 def digest_payload(library: Library) -> JSON:
