@@ -12,14 +12,17 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from bot.chat_service import ChatService
 from bot.chats import ChatDefaults
 from bot.scripts import Script
-from bot.store import Delivered, Store
+from bot.store import Delivered, Store, engine
 from bot.streaks import Streak, touch
 from tests.conftest import fresh_postgres
 from tests.seed import add_subscribers
+from tests.tcp_proxy import TcpProxy
 
 NOW = 1_700_000_000
 DEFAULTS = ChatDefaults(ZoneInfo("Asia/Shanghai"), time(8, 0))
@@ -222,3 +225,27 @@ async def test_bulk_subscribers_are_counted(store: Store) -> None:
     await add_subscribers(store, range(100_000, 101_200), next_due_at=NOW + 3600)
     assert await store.chats.count(subscribed=True) == 1200
     assert await store.queue.claim(NOW, limit=10, lease=60) == []
+
+
+@pytest.mark.parametrize("idle_ping", [True, False])
+async def test_a_connection_lost_while_idle_is_replaced_before_use(
+    idle_ping: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database restart kills the pooled connections; the next request must not see it."""
+    async with fresh_postgres() as url, TcpProxy(make_url(url).port or 5432) as proxy:
+        through = make_url(url).set(port=proxy.port).render_as_string(hide_password=False)
+        store = Store(through)
+        try:
+            await store.init()
+            await store.users.set_script(5, Script.SIMPLIFIED)
+            await proxy.cut()  # every pooled connection is reset, as by a restart
+            await proxy.restore()
+            # Idle "long enough": the threshold, not the clock, is what the test moves.
+            monkeypatch.setattr(engine, "IDLE_PING_SECONDS", 0.0 if idle_ping else 1e9)
+            if idle_ping:
+                assert await store.users.script(5) is Script.SIMPLIFIED
+            else:  # the control: without the ping, the dead connection is used and fails
+                with pytest.raises(DBAPIError):
+                    await store.users.script(5)
+        finally:
+            await store.close()
