@@ -104,6 +104,11 @@ async def delivered_by(replica: Replica) -> float:
     return 0.0
 
 
+def report(name: str, **figures: object) -> None:
+    """Print what a run measured (seen with ``pytest -s``; the README quotes it)."""
+    print(f"\n[scale] {name}: " + " ".join(f"{k}={v}" for k, v in figures.items()))
+
+
 async def test_ten_thousand_digests_once_each_at_telegrams_pace_over_three_replicas(
     fake: FakeTelegram, tmp_path: Path, redis_url: str
 ) -> None:
@@ -126,6 +131,7 @@ async def test_ten_thousand_digests_once_each_at_telegrams_pace_over_three_repli
         shares = [await delivered_by(r) for r in group.replicas]
         assert sum(shares) == CHATS
         assert min(shares) >= CHATS / 3 * 0.5, shares  # every replica did a fair part
+        report("fan-out", chats=CHATS, rate=round(rate, 2), http_429=0, split=shares)
 
 
 async def test_a_replica_killed_mid_fanout_loses_nothing_and_repeats_within_the_bound(
@@ -167,6 +173,7 @@ async def test_a_replica_killed_mid_fanout_loses_nothing_and_repeats_within_the_
         repeats = sum(n - 1 for n in received.values())
         assert repeats <= REPEAT_BOUND, repeats
         assert fake.http_429 == 0, fake.flood_rejections
+        report("kill", chats=CHATS, repeats=repeats, bound=REPEAT_BOUND, refused=len(refused))
 
 
 async def test_redis_gone_for_twenty_seconds_mid_fanout_costs_no_429_storm(
@@ -196,3 +203,4 @@ async def test_redis_gone_for_twenty_seconds_mid_fanout_costs_no_429_storm(
         logs = "".join(r.output() for r in group.replicas)
         assert "flood budget is local now" in logs
         assert "flood budget is shared again" in logs
+        report("redis", chats=len(chats), sent_while_down=sent_while_down, http_429=fake.http_429)
