@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import threading
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from dataclasses import replace
@@ -249,3 +250,16 @@ async def test_a_connection_lost_while_idle_is_replaced_before_use(
                     await store.users.script(5)
         finally:
             await store.close()
+
+
+async def test_sqlite_answers_on_the_callers_thread(tmp_path: Path) -> None:
+    """No driver thread: each hop to one cost more than the statement (bot/store/sqlite_inline)."""
+    before = set(threading.enumerate())
+    store = Store(f"sqlite:///{tmp_path / 'inline.db'}")
+    try:
+        await store.init()
+        await store.users.set_script(3, Script.TRADITIONAL)
+        assert await store.users.script(3) is Script.TRADITIONAL
+        assert set(threading.enumerate()) - before == set()
+    finally:
+        await store.close()
