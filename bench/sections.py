@@ -105,61 +105,51 @@ async def latency(
     return result
 
 
+async def _fanout(
+    library: Library, chats: int, reps: int, *, limited: bool, database: str
+) -> JSON:
+    """Ours and the bare-PTB baseline delivering to ``chats``, interleaved, merged to medians.
+
+    Counts that must be zero are reported as their worst repetition, not a median.
+    """
+    flood = "on" if limited else "off"
+    log(f"fan-out, flood control {flood}, {chats} chats ({database})")
+    payload = scenarios.digest_payload(library)
+    runs = await alternate(
+        reps,
+        {
+            "ours": lambda: scenarios.fanout_ours(chats, limited=limited, database=database),
+            "baseline": lambda: scenarios.fanout_baseline(chats, payload, limited=limited),
+        },
+        "limited" if limited else "fanout",
+    )
+    result: JSON = merge(runs["ours"])
+    result["database"] = database
+    result["baseline"] = merge(runs["baseline"])
+    for key in MUST_BE_ZERO:
+        result[key] = max(r[key] for r in runs["ours"])
+        result["baseline"][key] = max(r[key] for r in runs["baseline"])
+    result["reps"] = runs
+    return result
+
+
 async def fanout_unlimited(
     plan: Plan, library: Library, *, reps: int | None = None, database: str = SQLITE
 ) -> JSON:
-    log(f"fan-out, flood control off, {plan.fanout_chats} chats ({database})")
-    payload = scenarios.digest_payload(library)
-    fan = await alternate(
-        plan.fanout_reps if reps is None else reps,
-        {
-            "ours": lambda: scenarios.fanout_ours(
-                plan.fanout_chats, limited=False, database=database
-            ),
-            "baseline": lambda: scenarios.fanout_baseline(
-                plan.fanout_chats, payload, limited=False
-            ),
-        },
-        "fanout",
-    )
-    result: JSON = merge(fan["ours"])
-    result["misses"] = max(r["misses"] for r in fan["ours"])
-    result["duplicates"] = max(r["duplicates"] for r in fan["ours"])
-    result["database"] = database
-    result["baseline"] = merge(fan["baseline"])
+    count = plan.fanout_reps if reps is None else reps
+    result = await _fanout(library, plan.fanout_chats, count, limited=False, database=database)
     result["ratio_msgs_per_s"] = ratio(result["msgs_per_s"], result["baseline"]["msgs_per_s"])
     result["ratio_cpu"] = ratio(result["cpu_s_per_1000"], result["baseline"]["cpu_s_per_1000"])
     result["target_msgs_per_s"] = FANOUT_TARGET
     result["met"] = result["msgs_per_s"] >= FANOUT_TARGET and result["misses"] == 0
-    result["reps"] = fan
     return result
 
 
 async def fanout_limited(
     plan: Plan, library: Library, *, reps: int | None = None, database: str = SQLITE
 ) -> JSON:
-    log(f"fan-out, flood control on, {plan.limited_chats} chats ({database})")
-    payload = scenarios.digest_payload(library)
-    lim = await alternate(
-        plan.limited_reps if reps is None else reps,
-        {
-            "ours": lambda: scenarios.fanout_ours(
-                plan.limited_chats, limited=True, database=database
-            ),
-            "baseline": lambda: scenarios.fanout_baseline(
-                plan.limited_chats, payload, limited=True
-            ),
-        },
-        "limited",
-    )
-    result: JSON = merge(lim["ours"])
-    result["database"] = database
-    # Counts that must be zero are reported as their worst repetition, not a median.
-    for key in MUST_BE_ZERO:
-        result[key] = max(r[key] for r in lim["ours"])
-    result["baseline"] = merge(lim["baseline"])
-    for key in MUST_BE_ZERO:
-        result["baseline"][key] = max(r[key] for r in lim["baseline"])
+    count = plan.limited_reps if reps is None else reps
+    result = await _fanout(library, plan.limited_chats, count, limited=True, database=database)
     result["ratio_fraction"] = ratio(
         result["fraction_of_limit"], result["baseline"]["fraction_of_limit"]
     )
@@ -169,7 +159,6 @@ async def fanout_limited(
         and result["duplicates"] == 0
         and result["misses"] == 0
     )
-    result["reps"] = lim
     return result
 
 
