@@ -176,16 +176,18 @@ async def test_the_pace_is_even_and_saves_nothing_up(pair: MakePair) -> None:
 
 
 async def test_paid_sends_have_a_pace_of_their_own(pair: MakePair) -> None:
-    a, b = pair(Limits(rate=10, paid_rate=1000))
+    # A free pace of 2/s: half a second between free sends leaves a busy machine's delays
+    # between these calls far inside the margins below.
+    a, b = pair(Limits(rate=2, paid_rate=1000))
     assert await a.acquire(1, False) == Decision(0.0)
     assert await b.acquire(2, True) == Decision(0.0)  # the free pace does not hold it
     free = await a.acquire(3, False)
     assert free.scope == "global"
-    assert free.wait > 0.05
+    assert free.wait > 0.25
     paid = await b.acquire(4, True)
     assert paid.wait <= (1 + PACE_JITTER) / (1000 * SHARE)  # at most its own pace
     await acquire_paced(b, 5, paid=True)
-    assert (await a.acquire(5, False)).wait > 0.04  # paid sends left the free pace alone
+    assert (await a.acquire(5, False)).wait > 0.2  # paid sends left the free pace alone
 
 
 async def test_paid_sends_share_the_free_pace_without_a_paid_rate(pair: MakePair) -> None:
@@ -202,13 +204,13 @@ async def test_a_global_hold_stops_every_replica_and_is_never_shortened(
     assert await a.hold(5, 0.6) == "global"  # chat 5 sent nothing: not its own limit
     held = await b.acquire(6, False)
     assert held.scope == "global"
-    assert 0.5 < held.wait <= 0.6
+    assert 0.3 < held.wait <= 0.6  # margins wide enough for a busy machine's delays
     assert await a.hold(5, 0.1) == "global"
     shorter = await b.acquire(6, False)
-    assert shorter.wait > 0.4  # a later, shorter 429 does not release the hold
+    assert shorter.wait > 0.2  # a later, shorter 429 does not release the hold
     assert await b.hold(7, 0.8) == "global"
     longer = await a.acquire(6, False)
-    assert longer.wait > 0.7  # a longer one extends it
+    assert longer.wait > 0.6  # a longer one extends it (the first had at most 0.6 left)
     await sleep_out(longer)
     assert await b.acquire(6, False) == Decision(0.0)
 
@@ -219,11 +221,11 @@ async def test_a_chat_near_its_limit_is_held_alone(pair: MakePair) -> None:
     assert await a.hold(7, 0.6) == "chat"  # it sent twice within the gap: its own limit
     held = await b.acquire(7, False)
     assert held.scope == "chat"
-    assert 0.5 < held.wait <= 0.6
+    assert 0.3 < held.wait <= 0.6
     assert await b.acquire(8, False) == Decision(0.0)  # the others go on
     assert await b.hold(7, 0.1) == "chat"
     shorter = await a.acquire(7, False)
-    assert shorter.wait > 0.4  # not shortened
+    assert shorter.wait > 0.2  # not shortened
     await sleep_out(shorter)
     assert await a.acquire(7, False) == Decision(0.0)
 
@@ -240,7 +242,7 @@ async def test_a_429_for_a_chats_first_send_cannot_be_the_chats(pair: MakePair) 
     """One message to a person cannot break their 1/s: the 429 is the bot's overall limit."""
     a, b = pair(Limits(rate=FAST, private_interval=0.1))
     assert await a.acquire(10, False) == Decision(0.0)
-    assert await a.hold(10, 0.3) == "global"
+    assert await a.hold(10, 0.5) == "global"
     held = await b.acquire(11, False)
     assert held.scope == "global" and held.wait > 0.2
 
