@@ -17,8 +17,8 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from bench.seed import add_subscribers
 from bot.store import Store
-from tests.seed import add_subscribers
 
 # The same servers (and variables) as the tests: PostgreSQL and Redis on this machine.
 POSTGRES_ADMIN_URL = os.environ.get(

@@ -7,8 +7,8 @@ Two modes, both plain PTB with nothing of ours except (optionally) the transport
   stdin: the floor any digest fan-out pays for PTB plus HTTP, to compare the bot's against
   (``--paid``: as paid broadcasts, allow_paid_broadcast).
 
-``--transport aiohttp`` uses ``bot.transport.AiohttpRequest`` (the bot's transport, so a ratio
-isolates the bot's own work); ``--transport httpx`` is stock PTB.
+``--transport aiohttp`` uses ``bot.telegram_io.transport.AiohttpRequest`` (the bot's transport,
+so a ratio isolates the bot's own work); ``--transport httpx`` is stock PTB.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from telegram.request import BaseRequest, HTTPXRequest
 
 def _request(transport: str, pool: int, read_timeout: float = 10.0) -> BaseRequest:
     if transport == "aiohttp":
-        from bot.transport import AiohttpRequest
+        from bot.telegram_io.transport import AiohttpRequest
 
         return AiohttpRequest(connection_pool_size=pool, read_timeout=read_timeout)
     return HTTPXRequest(connection_pool_size=pool, read_timeout=read_timeout)

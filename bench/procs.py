@@ -17,7 +17,7 @@ from pathlib import Path
 
 import psutil
 
-from tests.fake_telegram import FakeTelegram
+from fake_telegram import FakeTelegram
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 _OWN_VARS = (

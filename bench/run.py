@@ -55,9 +55,9 @@ SECTIONS: dict[str, Section] = {
 }
 
 METHOD = {
-    "fake": "tests.fake_telegram.FakeTelegram in the driver process, HTTP on 127.0.0.1",
+    "fake": "fake_telegram.FakeTelegram in the driver process, HTTP on 127.0.0.1",
     "bots": "subprocesses: python -m bot; baseline python -m bench.echo_bot",
-    "baseline_transport": "bot.transport.AiohttpRequest (same as ours); stock PTB "
+    "baseline_transport": "bot.telegram_io.transport.AiohttpRequest (same as ours); stock PTB "
     "httpx echo reported as latency.echo_stock_ptb",
     "latency": "hand-out by getUpdates (fake.handed_out_at) to the reply's arrival; "
     "ours with BOT_RATE_LIMIT=0 like the echo bot; both concurrent_updates=64",

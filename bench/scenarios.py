@@ -29,11 +29,11 @@ from bench import databases, procs
 from bench.databases import SQLITE, Database
 from bench.procs import BotProcess
 from bot import render
-from bot.config import DEFAULT_ARTICLE
 from bot.content import Library, load_library
-from bot.scripts import Script, to_simplified
-from tests import updates as u
-from tests.fake_telegram import FakeTelegram
+from bot.content.library import DEFAULT_ARTICLE
+from bot.content.scripts import Script, to_simplified
+from fake_telegram import FakeTelegram
+from fake_telegram import factories as u
 
 JSON = dict[str, Any]
 

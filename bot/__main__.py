@@ -17,10 +17,10 @@ import asyncio
 import logging
 import sys
 
-from bot import logs
 from bot.config import ConfigError, Settings, load_settings, mask
 from bot.content import ArticleError
-from bot.errors import StartupError
+from bot.ops import logs
+from bot.ops.failures import StartupError
 
 log = logging.getLogger("bot")
 
@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     settings: Settings | None = None
     try:
         if args.console:
-            from bot.console import console_settings
+            from bot.runtime.console import console_settings
 
             settings = console_settings()
         else:
@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
 
 async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.console:
-        from bot.console import run_console
+        from bot.runtime.console import run_console
 
         await run_console(settings)
         return 0
@@ -86,7 +86,7 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         print(_describe(done.before, done.after, done.adopted))
         return 0
     if args.command in ("set-webhook", "delete-webhook"):
-        from bot.webhook import delete_webhook, ensure_webhook
+        from bot.runtime.webhook import delete_webhook, ensure_webhook
 
         if args.command == "set-webhook":
             print(await ensure_webhook(settings))
@@ -99,7 +99,7 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         report = await copy_database(args.source, args.target, force=args.force)
         print(report)
         return 0
-    from bot.lifecycle import serve
+    from bot.runtime.lifecycle import serve
 
     return await serve(settings)
 

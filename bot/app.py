@@ -1,7 +1,7 @@
 """The composition root: every way an update can enter the bot is registered here.
 
 ``build_application`` wires the transport, flood control, update lanes, store, services and
-handlers; bot/lifecycle.py runs what is built here (start, serve, drain, stop).
+handlers; bot/runtime/lifecycle.py runs what is built here (start, serve, drain, stop).
 """
 
 from __future__ import annotations
@@ -27,26 +27,26 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot import callback_data as cb
-from bot import texts
-from bot.budget import Budget, Limits, LocalBudget
-from bot.chat_service import ChatService
-from bot.chats import ChatDefaults
 from bot.config import FREE_RATE, Settings
 from bot.content import Library, load_library
 from bot.content.search import Search
-from bot.delivery import Deliverer, DeliveryConfig
+from bot.flood.budget import Budget, Limits, LocalBudget
+from bot.flood.control import FloodControl
 from bot.handlers import activity, admin, cards, lookup, membership, quiz, reading, settings
 from bot.handlers.buttons import button, stale, switch_script
 from bot.handlers.common import BotApplication, BotContext
-from bot.handlers.errors import on_error
-from bot.health import Health
-from bot.metrics import Metrics, outcome
-from bot.ratelimit import FloodControl
-from bot.services import Services
+from bot.handlers.fallback import on_error
+from bot.ops.metrics import Metrics, outcome
+from bot.render import callback_data as cb
+from bot.render import texts
+from bot.rules.chats import ChatDefaults
+from bot.services.chat_service import ChatService
+from bot.services.context import Services
+from bot.services.delivery import Deliverer, DeliveryConfig
+from bot.services.health import Health
 from bot.store import Store
-from bot.transport import AiohttpRequest, UpdatesRequest
-from bot.updates import ChatLanes
+from bot.telegram_io.lanes import ChatLanes
+from bot.telegram_io.transport import AiohttpRequest, UpdatesRequest
 
 # The update types the bot handles; Telegram is asked for these only (polling and webhook),
 # so an update of another kind never reaches it.
@@ -122,7 +122,7 @@ def build_application(
     if settings.base_url:
         builder = builder.base_url(settings.base_url)
     if settings.webhook_mode:
-        builder = builder.updater(None)  # Telegram POSTs updates to bot/web.py instead
+        builder = builder.updater(None)  # Telegram POSTs updates to bot/runtime/web.py instead
     if settings.rate_limit > 0:
         flood = FloodControl(
             _budget(settings),
@@ -165,7 +165,7 @@ def _budget(settings: Settings) -> Budget:
         paid_rate=settings.rate_limit if settings.paid_broadcast else None,
     )
     if settings.redis_url:
-        from bot.budget_redis import RedisBudget
+        from bot.flood.budget_redis import RedisBudget
 
         return RedisBudget(settings.redis_url, limits, prefix=settings.redis_prefix)
     return LocalBudget(limits)
@@ -218,7 +218,7 @@ def _register(app: BotApplication) -> None:
     for name, callback, update_filter in commands:
         app.add_handler(CommandHandler(name, callback, filters=update_filter))  # type: ignore[arg-type]
 
-    # Buttons: each kind of callback data (bot/callback_data.py) has its handler.
+    # Buttons: each kind of callback data (bot/render/callback_data.py) has its handler.
     buttons = [
         button(cb.Next, reading.next_button),
         button(cb.Toc, reading.toc_button),

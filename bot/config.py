@@ -13,10 +13,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
-from bot.schedule import parse_hhmm
+from bot.content.library import DEFAULT_ARTICLE
+from bot.rules.schedule import parse_hhmm
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_ARTICLE = PROJECT_ROOT / "content" / "article.txt"
 _TOKEN_SHAPE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
 # Tests and self-hosted servers may use short tokens; the shape check is the Bot API's.
 _TEST_TOKEN_SHAPE = re.compile(r"^\d+:[A-Za-z0-9_-]+$")

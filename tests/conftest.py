@@ -20,12 +20,12 @@ from telegram.ext import ContextTypes, TypeHandler
 from bot.app import build_application
 from bot.config import Settings, load_settings
 from bot.content import Library, load_library
-from bot.errors import Stopping
 from bot.handlers.common import BotApplication
-from bot.lifecycle import running
-from bot.services import Services
-from tests import updates as u
-from tests.fake_telegram import FakeTelegram, SentMessage
+from bot.ops.failures import Stopping
+from bot.runtime.lifecycle import running
+from bot.services.context import Services
+from fake_telegram import FakeTelegram, SentMessage
+from fake_telegram import factories as u
 
 ARTICLE = Path(__file__).resolve().parents[1] / "content" / "article.txt"
 # The PostgreSQL server tests use (each test gets a database of its own on it).

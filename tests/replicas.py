@@ -15,8 +15,8 @@ from typing import Any
 
 import aiohttp
 
+from fake_telegram import FakeTelegram
 from tests.conftest import free_port
-from tests.fake_telegram import FakeTelegram
 
 ROOT = Path(__file__).resolve().parents[1]
 WEBHOOK_URL = "https://bot.example.org/telegram/hook"

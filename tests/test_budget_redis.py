@@ -24,11 +24,11 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from telegram.error import RetryAfter
 
-from bot import budget_redis
-from bot.budget import SHARE, Budget, Decision, Limits, LocalBudget
-from bot.budget_redis import PACE_JITTER, RETRY_EVERY, RedisBudget
-from bot.ratelimit import FloodControl
-from tests import updates as u
+from bot.flood import budget_redis
+from bot.flood.budget import SHARE, Budget, Decision, Limits, LocalBudget
+from bot.flood.budget_redis import PACE_JITTER, RETRY_EVERY, RedisBudget
+from bot.flood.control import FloodControl
+from fake_telegram import factories as u
 from tests.conftest import REDIS_URL, Harness
 from tests.tcp_proxy import TcpProxy
 
@@ -374,7 +374,7 @@ async def test_an_outage_falls_back_to_this_replicas_share(
         await acquire_paced(budget, 1000 + i)
     assert proxied.replicas() == 3
 
-    caplog.set_level(logging.INFO, logger="bot.budget_redis")
+    caplog.set_level(logging.INFO, logger="bot.flood.budget_redis")
     await proxy.cut()
     started = time.monotonic()
     first = await proxied.acquire(2000, False)
@@ -392,14 +392,14 @@ async def test_an_outage_falls_back_to_this_replicas_share(
     assert len(granted) >= 0.9 * 3.0 * local * SHARE
     await send_twice(proxied, 7)
     assert await proxied.hold(7, 30.0) == "chat"  # no exception while Redis is away
-    logged = [r for r in caplog.records if r.name == "bot.budget_redis"]
+    logged = [r for r in caplog.records if r.name == "bot.flood.budget_redis"]
     warnings = [r for r in logged if r.levelno == logging.WARNING]
     assert len(warnings) == 1, [r.getMessage() for r in warnings]
     assert "1/3" in warnings[0].getMessage()
 
     await proxy.restore()
     await eventually(lambda: proxied.shared, timeout=3 * RETRY_EVERY + 1)
-    logged = [r for r in caplog.records if r.name == "bot.budget_redis"]
+    logged = [r for r in caplog.records if r.name == "bot.flood.budget_redis"]
     assert [r.levelno for r in logged] == [logging.WARNING, logging.INFO]
     await acquire_paced(proxied, 3000)
     seen = await direct[0].acquire(3000, False)

@@ -15,8 +15,10 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from PIL import Image
 
-from bot import cards
-from bot.cards import (
+from bot.content import Library
+from bot.content.scripts import Script
+from bot.render import card_image as cards
+from bot.render.card_image import (
     CARD_SIZE,
     FOOTER_TOP,
     MARGIN,
@@ -28,9 +30,7 @@ from bot.cards import (
     layout,
     render,
 )
-from bot.content import Library
-from bot.linebreak import ELLIPSIS, NO_LINE_END, NO_LINE_START, shorten, wrap, wrap_at_most
-from bot.scripts import Script
+from bot.render.linebreak import ELLIPSIS, NO_LINE_END, NO_LINE_START, shorten, wrap, wrap_at_most
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "docs" / "card-example.png"
@@ -168,8 +168,9 @@ def test_same_card_same_bytes(library: Library, rendered: dict[tuple[int, Script
     assert render(card) == rendered[4, Script.TRADITIONAL]
     # A fresh interpreter with another hash seed: no state, clock or set order leaks in.
     code = (
-        "import hashlib; from pathlib import Path; from bot.cards import QuoteCard, render;"
-        "from bot.content import load_library; from bot.scripts import Script;"
+        "import hashlib; from pathlib import Path;"
+        "from bot.render.card_image import QuoteCard, render;"
+        "from bot.content import load_library; from bot.content.scripts import Script;"
         "a = load_library(Path('content/article.txt')).article(Script.TRADITIONAL);"
         "q = a.quote(4);"
         "s = Script.TRADITIONAL;"

@@ -29,7 +29,7 @@ from bot.content import (
     parse,
 )
 from bot.content.parser import heading_title, normalize, split_sentences
-from bot.scripts import Script, to_simplified
+from bot.content.scripts import Script, to_simplified
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTICLE_PATH = ROOT / "content" / "article.txt"

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from bench.seed import add_subscribers
 from bot.store import Store, chats
-from tests.fake_telegram import FakeTelegram
-from tests.seed import add_subscribers
+from fake_telegram import FakeTelegram
 
 ROOT = Path(__file__).resolve().parents[1]
 CHATS = 3000

@@ -18,14 +18,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from telegram import Bot
 
-from bot import texts
-from bot.chat_service import ChatService
-from bot.chats import ChatDefaults, ChatState
 from bot.content import Library
-from bot.delivery import Deliverer, DeliveryConfig, Report
-from bot.scripts import Script
+from bot.content.scripts import Script
+from bot.render import texts
+from bot.rules.chats import ChatDefaults, ChatState
+from bot.services.chat_service import ChatService
+from bot.services.delivery import Deliverer, DeliveryConfig, Report
 from bot.store import Store
-from tests.fake_telegram import FakeTelegram, SentMessage
+from fake_telegram import FakeTelegram, SentMessage
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NEW_YORK = ZoneInfo("America/New_York")

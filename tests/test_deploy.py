@@ -156,7 +156,7 @@ def test_dockerfile_copies_only_what_the_context_sends() -> None:
             files = [path] if path.is_file() else [f for f in path.rglob("*") if f.is_file()]
             sent = [f for f in files if "__pycache__" not in f.parts]
             assert [f for f in sent if _ignored(f.relative_to(ROOT).as_posix())] == []
-    for secret in (".env", "data/bot.db", ".git/config", ".venv/bin/python", "tests/seed.py"):
+    for secret in (".env", "data/bot.db", ".git/config", ".venv/bin/python", "bench/seed.py"):
         assert _ignored(secret), secret
 
 

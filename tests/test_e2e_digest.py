@@ -18,11 +18,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.chats import ChatState
+from bench.seed import add_subscribers
+from bot.rules.chats import ChatState
 from bot.store import Claim, Store
+from fake_telegram import FakeTelegram, SentMessage
 from tests.conftest import BotRunner, Clock, Harness
-from tests.fake_telegram import FakeTelegram, SentMessage
-from tests.seed import add_subscribers
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -162,7 +162,7 @@ async def test_blocked_chat_is_deactivated_after_one_attempt(
     run_bot: Callable[..., Any],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.INFO, logger="bot.delivery")
+    caplog.set_level(logging.INFO, logger="bot.services.delivery")
     clock.now = datetime(2025, 3, 5, 7, 0, tzinfo=SHANGHAI)
     async with run_bot() as (bot, probe):
         for user in (701, 702):

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from bot.scripts import Script
-from tests import updates as u
+from bot.content.scripts import Script
+from fake_telegram import SentMessage
+from fake_telegram import factories as u
 from tests.conftest import Clock, Harness
-from tests.fake_telegram import SentMessage
 
 T, S = Script.TRADITIONAL, Script.SIMPLIFIED
 LANGUAGE = {T: "zh-hant", S: "zh-hans"}
@@ -58,7 +58,7 @@ def simplified_only(text: str) -> set[str]:
     Character by character, without context: a phrase converter would also rewrite words
     that are fine in both scripts (了解 → 瞭解).
     """
-    from bot.scripts import _converter
+    from bot.content.scripts import _converter
 
     convert = _converter("s2tw").convert
     return {ch for ch in set(text) - _BOTH if convert(ch) != ch}
@@ -66,7 +66,7 @@ def simplified_only(text: str) -> set[str]:
 
 def traditional_only(text: str) -> set[str]:
     """Return the characters of text that only traditional script writes (個, 這, 說 …)."""
-    from bot.scripts import _converter
+    from bot.content.scripts import _converter
 
     convert = _converter("t2s").convert
     return {ch for ch in set(text) if convert(ch) != ch}

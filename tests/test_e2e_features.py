@@ -11,11 +11,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from PIL import Image
 
-from bot import cards
-from bot.scripts import Script
-from tests import updates as u
+from bot.content.scripts import Script
+from bot.render import card_image as cards
+from fake_telegram import SentMessage
+from fake_telegram import factories as u
 from tests.conftest import Clock, Harness
-from tests.fake_telegram import SentMessage
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 T, S = Script.TRADITIONAL, Script.SIMPLIFIED

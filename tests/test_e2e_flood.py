@@ -6,9 +6,9 @@ from __future__ import annotations
 import itertools
 import time
 
-from tests import updates as u
+from fake_telegram import FakeTelegram
+from fake_telegram import factories as u
 from tests.conftest import BotRunner
-from tests.fake_telegram import FakeTelegram
 
 GROUP = -4100
 FLOODER = 4101

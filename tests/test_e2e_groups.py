@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from bot import texts
-from bot.scripts import Script
-from tests import updates as u
+from bot.content.scripts import Script
+from bot.render import texts
+from fake_telegram import SentMessage
+from fake_telegram import factories as u
 from tests.conftest import Clock, Harness
-from tests.fake_telegram import SentMessage
 
 GROUP_ID = -4001
 ADMIN = 2001

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from bot import texts
-from bot.scripts import Script
-from tests import updates as u
+from bot.content.scripts import Script
+from bot.render import texts
+from fake_telegram import FakeTelegram, SentMessage
+from fake_telegram import factories as u
 from tests.conftest import Harness
-from tests.fake_telegram import FakeTelegram, SentMessage
 
 CHANNEL = -1002000000077
 ADMIN, READER = 7001, 7002

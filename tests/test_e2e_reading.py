@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
-from bot import texts
 from bot.content import Library
-from bot.scripts import Script, to_simplified
-from tests import updates as u
+from bot.content.scripts import Script, to_simplified
+from bot.render import texts
+from fake_telegram import SentMessage
+from fake_telegram import factories as u
 from tests.conftest import BotRunner, Clock, Harness
-from tests.fake_telegram import SentMessage
 
 USER = u.DEFAULT_USER_ID
 TOTAL_SECTIONS = 5

@@ -40,8 +40,8 @@ from telegram.error import (
 )
 from telegram.ext import Application, CommandHandler, ContextTypes
 
-from tests import updates as U
-from tests.fake_telegram import FakeTelegram, FakeTelegramClient, parse_html
+from fake_telegram import FakeTelegram, FakeTelegramClient, parse_html
+from fake_telegram import factories as U
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 USER = 5001
@@ -1452,11 +1452,11 @@ async def test_application_end_to_end(fake: FakeTelegram) -> None:
 
 
 async def test_standalone_process(ptb_timedelta: None, http: aiohttp.ClientSession) -> None:
-    """``python -m tests.fake_telegram`` prints READY and obeys its control API."""
+    """``python -m fake_telegram`` prints READY and obeys its control API."""
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "tests.fake_telegram",
+        "fake_telegram",
         "--port",
         "0",
         cwd=PROJECT_ROOT,

@@ -7,8 +7,8 @@ from datetime import date, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.finish import FinishSummary, days_taken, summarize
-from bot.quiz import Score
+from bot.rules.finish import FinishSummary, days_taken, summarize
+from bot.rules.quiz_questions import Score
 
 
 def test_the_same_day_is_one_day() -> None:

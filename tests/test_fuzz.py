@@ -8,7 +8,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from tests import updates as u
+from fake_telegram import factories as u
 from tests.conftest import Harness
 
 SEED = 20261201

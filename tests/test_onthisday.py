@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from bot.content import Article, DateEntry, Event, Library, MonthDay
 from bot.content.dates import ANY_LEAP_YEAR
-from bot.onthisday import nearest_day, on_this_day, years_ago, years_ago_words
+from bot.rules.onthisday import nearest_day, on_this_day, years_ago, years_ago_words
 
 
 def library_with_days(*days: MonthDay) -> Library:

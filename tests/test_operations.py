@@ -13,11 +13,11 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.engine import make_url
 
+from bench.seed import add_subscribers
 from bot.store.migrate import head
-from tests import updates as u
+from fake_telegram import FakeTelegram
+from fake_telegram import factories as u
 from tests.conftest import BotRunner, Clock, free_port, fresh_postgres
-from tests.fake_telegram import FakeTelegram
-from tests.seed import add_subscribers
 from tests.tcp_proxy import TcpProxy
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from bot.scripts import to_simplified
+from bot.content.scripts import to_simplified
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from tests import updates as u
+from bench.seed import add_subscribers
+from fake_telegram import FakeTelegram
+from fake_telegram import factories as u
 from tests.conftest import free_port
-from tests.fake_telegram import FakeTelegram
-from tests.seed import add_subscribers
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.content import Article, DateEntry, Library, MonthDay, Quote, Section, SectionKind
-from bot.quiz import OPTIONS, Question, Score, make_question, quiz_available
-from bot.scripts import Script
+from bot.content.scripts import Script
+from bot.rules.quiz_questions import OPTIONS, Question, Score, make_question, quiz_available
 
 
 def small_library(*quote_days: MonthDay) -> Library:

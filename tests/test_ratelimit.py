@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from telegram.error import RetryAfter
 
-from bot.budget import CATCH_UP, SHARE, Limits, LocalBudget
-from bot.ratelimit import FloodControl, Lane, digest_lane
+from bot.flood.budget import CATCH_UP, SHARE, Limits, LocalBudget
+from bot.flood.control import FloodControl, Lane, digest_lane
 
 
 @pytest.fixture(autouse=True)

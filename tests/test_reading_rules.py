@@ -7,7 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.content import Article, DateEntry, Event, Library, MonthDay, Section, SectionKind
-from bot.reading_rules import (
+from bot.content.scripts import Script
+from bot.rules.reading import (
     READING_SPEED,
     Recap,
     main_date,
@@ -15,7 +16,6 @@ from bot.reading_rules import (
     reading_minutes,
     recap,
 )
-from bot.scripts import Script
 
 
 def section(*paragraphs: str, title: str = "") -> Section:

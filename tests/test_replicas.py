@@ -19,12 +19,12 @@ from typing import Any
 import psutil
 from sqlalchemy import text
 
+from bench.seed import add_subscribers
 from bot.store import Store
-from tests import updates as u
+from fake_telegram import FakeTelegram
+from fake_telegram import factories as u
 from tests.conftest import fresh_postgres
-from tests.fake_telegram import FakeTelegram
 from tests.replicas import ROOT, Replica, Replicas, post
-from tests.seed import add_subscribers
 
 
 def raw(update_id: int, text: str, user: int, message_id: int) -> dict[str, Any]:

@@ -21,12 +21,12 @@ import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from bench.seed import add_subscribers
 from bot.store import Store
-from tests import updates as u
+from fake_telegram import FakeTelegram
+from fake_telegram import factories as u
 from tests.conftest import fresh_postgres
-from tests.fake_telegram import FakeTelegram
 from tests.replicas import Replica, Replicas
-from tests.seed import add_subscribers
 from tests.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.scale
@@ -34,7 +34,7 @@ pytestmark = pytest.mark.scale
 CHATS = int(os.environ.get("SCALE_CHATS", "10000"))
 RATE = 30  # Telegram's overall limit, which the fake enforces
 FIRST_SECTION = re.compile(r"第 1/\d+ 節")
-# The stated bound (bot.delivery): a hard kill repeats at most 2 x DELIVERY_CONCURRENCY.
+# The stated bound (bot.services.delivery): a hard kill repeats at most 2 x DELIVERY_CONCURRENCY.
 CONCURRENCY = 32
 REPEAT_BOUND = 2 * CONCURRENCY
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.schedule import (
+from bot.rules.schedule import (
     format_hhmm,
     next_due_epoch,
     next_occurrence,

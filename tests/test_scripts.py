@@ -1,4 +1,4 @@
-"""Tests for the simplified/traditional helpers in ``bot.scripts``."""
+"""Tests for the simplified/traditional helpers in ``bot.content.scripts``."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.scripts import (
+from bot.content.scripts import (
     Script,
     fold,
     parse_script,
@@ -144,7 +144,7 @@ def test_script_values_and_unknown_short_code() -> None:
 
 
 def test_converters_are_built_once() -> None:
-    from bot import scripts
+    from bot.content import scripts
 
     for text in ("看著", "細節", "盯著"):
         to_simplified(text)
@@ -170,4 +170,4 @@ def test_only_the_scripts_module_imports_opencc() -> None:
                 names = [node.module or ""]
             if any(name.split(".")[0] == "opencc" for name in names):
                 importers.add(path.relative_to(package).as_posix())
-    assert importers == {"scripts.py"}
+    assert importers == {"content/scripts.py"}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests import updates as u
+from fake_telegram import factories as u
 from tests.conftest import Harness
 
 

@@ -16,13 +16,13 @@ import pytest
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from bot.chat_service import ChatService
-from bot.chats import ChatDefaults
-from bot.scripts import Script
+from bench.seed import add_subscribers
+from bot.content.scripts import Script
+from bot.rules.chats import ChatDefaults
+from bot.rules.streaks import Streak, touch
+from bot.services.chat_service import ChatService
 from bot.store import Delivered, Store, engine
-from bot.streaks import Streak, touch
 from tests.conftest import fresh_postgres
-from tests.seed import add_subscribers
 from tests.tcp_proxy import TcpProxy
 
 NOW = 1_700_000_000
@@ -209,7 +209,7 @@ async def test_user_script_upsert_under_concurrency(store: Store) -> None:
 
 
 async def test_the_streak_upsert_counts_like_the_streak_rule(store: Store) -> None:
-    """One SQL statement counts a visit; it must agree with bot.streaks.touch, visit by visit."""
+    """One SQL statement counts a visit; it must agree with bot.rules.streaks.touch, each visit."""
     rng = random.Random(2026)
     day, expected = date(2026, 2, 13), Streak()
     for _ in range(120):

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.streaks import Streak, current_on, touch
+from bot.rules.streaks import Streak, current_on, touch
 
 START = date(2025, 2, 13)
 

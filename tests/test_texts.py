@@ -11,8 +11,9 @@ from functools import cache
 import opencc
 import pytest
 
-from bot import texts, texts_taiwan
-from bot.scripts import Script, to_simplified
+from bot.content import taiwan_wording as texts_taiwan
+from bot.content.scripts import Script, to_simplified
+from bot.render import texts
 
 
 @cache
@@ -39,12 +40,12 @@ def fields(template: str) -> list[str | None]:
 
 
 def test_catalog_has_every_template() -> None:
-    assert set(shipped()) == set(texts.templates()), "run: python -m bot.texts"
+    assert set(shipped()) == set(texts.templates()), "run: python -m bot.render.texts"
 
 
 def test_catalog_is_what_the_generator_makes() -> None:
     """The shipped file equals s2twp plus the overrides of today's templates: it cannot drift."""
-    assert shipped() == texts.generate_catalog(), "run: python -m bot.texts"
+    assert shipped() == texts.generate_catalog(), "run: python -m bot.render.texts"
     for template, traditional in shipped().items():
         assert traditional == texts_taiwan.apply(s2twp(template))
 
@@ -138,8 +139,8 @@ def test_string_missing_from_the_catalog_gets_taiwan_wording_too() -> None:
 def test_replies_do_not_load_a_converter() -> None:
     """Serving traditional UI text is a catalog lookup (start-up and memory stay small)."""
     code = (
-        "from bot import texts, scripts\n"
-        "from bot.scripts import Script\n"
+        "from bot.render import texts\nfrom bot.content import scripts\n"
+        "from bot.content.scripts import Script\n"
         "texts.help_text(Script.TRADITIONAL, 'b')\n"
         "texts.t(texts.ERROR, Script.TRADITIONAL)\n"
         "print(scripts._converter.cache_info().currsize)\n"

@@ -8,8 +8,8 @@ import asyncio
 import pytest
 from telegram import Update
 
-from bot.updates import ChatLanes, describe, lane_key
-from tests import updates as u
+from bot.telegram_io.lanes import ChatLanes, describe, lane_key
+from fake_telegram import factories as u
 
 
 def update(chat: int, text: str = "/quote", update_id: int = 1) -> Update:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 
-from tests import updates as u
+from fake_telegram import FakeTelegram
+from fake_telegram import factories as u
 from tests.conftest import BotRunner, free_port, fresh_postgres
-from tests.fake_telegram import FakeTelegram
 
 URL = "https://bot.example.org/telegram/hook"
 SECRET = "s3cret_Token-1"

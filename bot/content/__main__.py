@@ -8,14 +8,14 @@ import os
 import sys
 from pathlib import Path
 
-from bot import config
+from bot.content.library import DEFAULT_ARTICLE as PROJECT_ARTICLE
 from bot.content.library import load_library
 from bot.content.model import Article
 from bot.content.parser import ArticleError
-from bot.scripts import Script
+from bot.content.scripts import Script
 
 # The bot's own choice: ARTICLE_PATH when set (as in the container), else the project's copy.
-DEFAULT_ARTICLE = Path(os.environ.get("ARTICLE_PATH", "").strip() or config.DEFAULT_ARTICLE)
+DEFAULT_ARTICLE = Path(os.environ.get("ARTICLE_PATH", "").strip() or PROJECT_ARTICLE)
 
 
 def _outline(a: Article) -> str:

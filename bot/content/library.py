@@ -7,11 +7,11 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-from bot.arguments import chinese_numbers_to_digits
 from bot.content.dates import ANY_LEAP_YEAR
 from bot.content.model import Article, DateEntry, Event, MonthDay, Quote, Section
+from bot.content.numerals import chinese_numbers_to_digits
 from bot.content.parser import ArticleError, parse
-from bot.scripts import Script, fold, to_simplified
+from bot.content.scripts import Script, fold, to_simplified
 
 _MONTHS = {
     name: number
@@ -41,6 +41,10 @@ _DAY_PATTERNS: tuple[re.Pattern[str], ...] = (
     re.compile(r"^(?P<mn>[a-z]+)\.?\s*(?P<d>\d{1,2})(?:st|nd|rd|th)?(?:,?\s*\d{4})?$"),
     re.compile(r"^(?P<d>\d{1,2})(?:st|nd|rd|th)?\s*(?P<mn>[a-z]+)\.?(?:,?\s*\d{4})?$"),
 )
+
+
+# The project keeps its article beside the package; ARTICLE_PATH names another.
+DEFAULT_ARTICLE = Path(__file__).resolve().parents[2] / "content" / "article.txt"
 
 
 def load_article(path: Path) -> Article:

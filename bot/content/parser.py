@@ -19,7 +19,7 @@ from bot.content.model import (
     Section,
     SectionKind,
 )
-from bot.scripts import fold
+from bot.content.scripts import fold
 
 # The untitled opening needs a title of its own; traditional like the article.
 OPENING_TITLE = "導語"

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from bot.content.library import Library
 from bot.content.model import MonthDay, SectionKind
 from bot.content.parser import split_sentences
-from bot.scripts import Script, fold
+from bot.content.scripts import Script, fold
 
 # A body sentence sharing this share of a quote's character pairs narrates the quote.
 _NARRATES = 0.6

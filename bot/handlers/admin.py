@@ -10,9 +10,9 @@ from importlib.metadata import PackageNotFoundError, version
 
 from telegram import Update
 
-from bot import texts
 from bot.handlers.common import BotContext, is_private, reader_script, say
 from bot.handlers.membership import unknown_command
+from bot.render import texts
 from bot.store.migrate import revision
 
 _STARTED = time.monotonic()

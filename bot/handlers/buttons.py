@@ -9,10 +9,11 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import CallbackQueryHandler
 
-from bot import callback_data as cb
-from bot import render, texts
+from bot import render
 from bot.handlers.common import BotContext, edit, is_admin, is_private, reader_script
-from bot.texts import t
+from bot.render import callback_data as cb
+from bot.render import texts
+from bot.render.texts import t
 
 
 class _Parses(Protocol):

@@ -13,13 +13,14 @@ import random
 from telegram import InputFile, Update
 from telegram.error import BadRequest
 
-from bot import callback_data as cb
-from bot import cards, texts
-from bot.arguments import parse_item_number
+from bot.content.scripts import Script
 from bot.handlers.common import BotContext, post, reader_script, say
-from bot.scripts import Script
-from bot.sender import Target
-from bot.texts import t
+from bot.render import callback_data as cb
+from bot.render import card_image as cards
+from bot.render import texts
+from bot.render.texts import t
+from bot.rules.arguments import parse_item_number
+from bot.telegram_io.sender import Target
 
 log = logging.getLogger(__name__)
 

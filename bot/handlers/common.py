@@ -11,12 +11,15 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest, ChatMigrated, Forbidden
 from telegram.ext import Application, CallbackContext, ExtBot
 
-from bot import chats, render, sender, texts
-from bot.api_errors import is_not_editable, is_not_modified
-from bot.chats import ChatState
-from bot.scripts import Script
-from bot.services import Services
-from bot.telegram_text import split_message
+from bot import render
+from bot.botapi.errors import is_not_editable, is_not_modified
+from bot.botapi.text import split_message
+from bot.content.scripts import Script
+from bot.render import texts
+from bot.rules import chats
+from bot.rules.chats import ChatState
+from bot.services.context import Services
+from bot.telegram_io import sender
 
 log = logging.getLogger(__name__)
 

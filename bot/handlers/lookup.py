@@ -14,14 +14,16 @@ from telegram import (
 )
 from telegram.constants import ParseMode
 
-from bot import callback_data as cb
-from bot import keyboards, render, texts
-from bot.arguments import intent, parse_item, parse_number
+from bot import render
+from bot.content.numerals import parse_number
+from bot.content.scripts import Script, echo
 from bot.handlers.common import BotContext, chat_state, edit, reader_script, say, send
 from bot.handlers.reading import help_command, next_section, progress, show_section, toc
-from bot.onthisday import nearest_day, on_this_day
-from bot.scripts import Script, echo
-from bot.texts import t
+from bot.render import callback_data as cb
+from bot.render import keyboards, texts
+from bot.render.texts import t
+from bot.rules.arguments import intent, parse_item
+from bot.rules.onthisday import nearest_day, on_this_day
 
 INLINE_CACHE_SECONDS = 300
 

@@ -6,9 +6,10 @@ import logging
 
 from telegram import ChatMember, ChatMemberUpdated, Update
 
-from bot import render, texts
+from bot import render
 from bot.handlers.common import BotContext, is_private, reader_script, say, send
-from bot.texts import t
+from bot.render import texts
+from bot.render.texts import t
 
 log = logging.getLogger(__name__)
 

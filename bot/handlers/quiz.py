@@ -6,13 +6,15 @@ import random
 
 from telegram import Update
 
-from bot import callback_data as cb
-from bot import keyboards, render, sender, texts
+from bot import render
 from bot.handlers.common import BotContext, post, reader_script, send
-from bot.quiz import make_question
-from bot.sender import Target
-from bot.store.quiz import Asked
-from bot.texts import t
+from bot.render import callback_data as cb
+from bot.render import keyboards, texts
+from bot.render.texts import t
+from bot.rules.quiz_questions import make_question
+from bot.store.quiz_records import Asked
+from bot.telegram_io import sender
+from bot.telegram_io.sender import Target
 
 _BOARD_WORDS = frozenset({"top", "board", "排行", "排行榜", "榜", "成绩", "成績"})
 _RECENT = 4  # quotes asked lately in a chat are not asked again right away

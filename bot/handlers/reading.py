@@ -8,12 +8,9 @@ from datetime import UTC, datetime
 
 from telegram import Update
 
-from bot import callback_data as cb
-from bot import keyboards, render, texts
-from bot.arguments import parse_item_number
-from bot.chats import ChatState
+from bot import render
 from bot.content import MonthDay
-from bot.finish import summarize
+from bot.content.scripts import Script
 from bot.handlers import activity
 from bot.handlers.common import (
     BotContext,
@@ -27,11 +24,15 @@ from bot.handlers.common import (
     send,
 )
 from bot.handlers.settings import next_delivery
-from bot.quiz import Score
-from bot.reading_rules import reading_minutes
-from bot.scripts import Script
-from bot.streaks import current_on
-from bot.texts import t
+from bot.render import callback_data as cb
+from bot.render import keyboards, texts
+from bot.render.texts import t
+from bot.rules.arguments import parse_item_number
+from bot.rules.chats import ChatState
+from bot.rules.finish import summarize
+from bot.rules.quiz_questions import Score
+from bot.rules.reading import reading_minutes
+from bot.rules.streaks import current_on
 
 _PAYLOAD = re.compile(r"^(quote|section|date)_([0-9]{1,4})$")
 

@@ -7,10 +7,8 @@ from zoneinfo import ZoneInfo
 
 from telegram import Update
 
-from bot import callback_data as cb
-from bot import keyboards, render, texts, zones
-from bot.arguments import parse_subscribe
-from bot.chats import ChatState
+from bot import render
+from bot.content.scripts import Script, echo, parse_script
 from bot.handlers.common import (
     BotContext,
     admin_gate,
@@ -22,9 +20,13 @@ from bot.handlers.common import (
     say,
     send,
 )
-from bot.schedule import format_hhmm
-from bot.scripts import Script, echo, parse_script
-from bot.texts import t
+from bot.render import callback_data as cb
+from bot.render import keyboards, texts
+from bot.render.texts import t
+from bot.rules import zones
+from bot.rules.arguments import parse_subscribe
+from bot.rules.chats import ChatState
+from bot.rules.schedule import format_hhmm
 
 
 def next_delivery(context: BotContext, state: ChatState, script: Script) -> dict[str, str]:

@@ -1,10 +1,11 @@
 """Turn article items and chat state into Telegram messages: HTML text and keyboards.
 
 Every piece of article text is HTML-escaped in this package, and every message that ends a
-path offers the next step as buttons (``bot.keyboards``). Its modules split by what they
+path offers the next step as buttons (``bot.render.keyboards``). Its modules split by what they
 show; callers use the names below, as ``render.X``.
 """
 
+from bot.botapi.text import esc
 from bot.render.article import (
     day,
     deep_link,
@@ -19,9 +20,8 @@ from bot.render.article import (
 )
 from bot.render.features import finish_summary, on_this_day, progress_bar, quiz_board
 from bot.render.rendered import Rendered
-from bot.render.search import quote_matches, search_results
-from bot.render.settings import reset_confirm, script_choice, zone_label
-from bot.telegram_text import esc
+from bot.render.search_results import quote_matches, search_results
+from bot.render.setting_choices import reset_confirm, script_choice, zone_label
 
 __all__ = [
     "Rendered",

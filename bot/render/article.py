@@ -10,16 +10,17 @@ from functools import lru_cache
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot import callback_data as cb
-from bot import cards, keyboards, texts
+from bot.botapi.text import esc
 from bot.content import Library, MonthDay, SectionKind
+from bot.content.scripts import Script
 from bot.content.search import Search
-from bot.keyboards import Rows, button
-from bot.reading_rules import Recap, reading_minutes
+from bot.render import callback_data as cb
+from bot.render import card_image as cards
+from bot.render import keyboards, texts
+from bot.render.keyboards import Rows, button
 from bot.render.rendered import Rendered, mark
-from bot.scripts import Script
-from bot.telegram_text import esc
-from bot.texts import t
+from bot.render.texts import t
+from bot.rules.reading import Recap, reading_minutes
 
 
 def _switch(kind: str, ident: str, script: Script) -> InlineKeyboardButton:

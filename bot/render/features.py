@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup
 
-from bot import callback_data as cb
-from bot import cards, keyboards, texts
+from bot.botapi.text import esc
 from bot.content import Library, MonthDay
-from bot.finish import FinishSummary
-from bot.keyboards import button
-from bot.onthisday import years_ago_words
+from bot.content.scripts import Script
+from bot.render import callback_data as cb
+from bot.render import card_image as cards
+from bot.render import keyboards, texts
 from bot.render.article import day
+from bot.render.keyboards import button
 from bot.render.rendered import Rendered
-from bot.scripts import Script
-from bot.store.quiz import Standing
-from bot.telegram_text import esc
-from bot.texts import t
+from bot.render.texts import t
+from bot.rules.finish import FinishSummary
+from bot.rules.onthisday import years_ago_words
+from bot.store.quiz_records import Standing
 
 
 def on_this_day(library: Library, when: MonthDay, script: Script, years: int | None) -> Rendered:

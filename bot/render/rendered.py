@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardMarkup
 
-from bot.telegram_text import esc
+from bot.botapi.text import esc
 
 
 @dataclass(frozen=True)

@@ -10,15 +10,15 @@ from __future__ import annotations
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import DBAPIError
 
-from bot.errors import StartupError
+from bot.ops.failures import StartupError
 from bot.store import migrate
-from bot.store.cards import Cards
-from bot.store.chats import Chats
+from bot.store.card_files import Cards
+from bot.store.chat_records import Chats
 from bot.store.engine import describe, insert_or_ignore, lock_sqlite_file, open_engine
 from bot.store.ledger import Seen, UpdateLedger
 from bot.store.migrate import Migration, SchemaError
 from bot.store.queue import Claim, Delivered, DeliveryQueue
-from bot.store.quiz import Quiz
+from bot.store.quiz_records import Quiz
 from bot.store.schema import chats, meta, metadata, users
 from bot.store.users import Users
 

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Table, delete, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.errors import StartupError
+from bot.ops.failures import StartupError
 from bot.store import Store
 from bot.store.schema import chat_moves, chats, deliveries, meta, users
 

@@ -23,8 +23,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.chats import ChatState
-from bot.store.chats import to_state
+from bot.rules.chats import ChatState
+from bot.store.chat_records import to_state
 from bot.store.engine import now
 from bot.store.schema import chats, deliveries
 

@@ -8,10 +8,10 @@ from sqlalchemy import and_, bindparam, case, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.expression import BindParameter, Executable
 
-from bot.scripts import Script
+from bot.content.scripts import Script
+from bot.rules.streaks import Streak
 from bot.store.engine import dialect_insert, insert_or_ignore, now
 from bot.store.schema import users
-from bot.streaks import Streak
 
 _SCRIPT = select(users.c.script).where(users.c.user_id == bindparam("p_user"))
 
@@ -44,7 +44,7 @@ class Users:
         """Count an interaction on ``today`` (the reader's local date) in their streak.
 
         One statement (an upsert), so the first visit of a day costs one round trip. It
-        says in SQL what ``bot.streaks.touch`` says in Python; a test holds them together.
+        says in SQL what ``bot.rules.streaks.touch`` says in Python; a test holds them together.
         """
         params = {
             "p_user": user_id,

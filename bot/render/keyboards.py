@@ -1,0 +1,126 @@
+"""Keyboards: the buttons under messages, each built from typed callback data.
+
+Every message that ends a path offers the next step here. Keyboards that depend only on the
+script (and the fixed article) are cached: PTB's keyboard objects are immutable.
+"""
+
+from __future__ import annotations
+
+from datetime import time
+from functools import lru_cache
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.content import Library
+from bot.content.scripts import Script
+from bot.render import callback_data as cb
+from bot.render import texts
+from bot.render.texts import t
+from bot.rules import zones
+
+Rows = list[list[InlineKeyboardButton]]
+# Delivery times offered when subscribing from a button.
+TIMES = (time(7, 0), time(8, 0), time(12, 0), time(18, 0), time(21, 0))
+
+
+def button(label: str, data: cb.Button) -> InlineKeyboardButton:
+    return InlineKeyboardButton(label, callback_data=data.encode())
+
+
+def rows(buttons: list[InlineKeyboardButton], width: int) -> Rows:
+    return [buttons[i : i + width] for i in range(0, len(buttons), width)]
+
+
+def end_buttons(script: Script) -> Rows:
+    """Return the next steps at the end of the article: read again, contents, a quote, a quiz."""
+    return [
+        [
+            button(t(texts.BTN_RESTART, script), cb.Restart()),
+            button(t(texts.BTN_TOC, script), cb.Toc()),
+        ],
+        [
+            button(t(texts.BTN_QUOTES, script), cb.RandomQuote()),
+            button(t(texts.BTN_QUIZ, script), cb.Quiz()),
+        ],
+    ]
+
+
+def quiz_again(script: Script) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[button(t(texts.BTN_QUIZ_AGAIN, script), cb.Quiz())]])
+
+
+def _summary(text: str, width: int = 12) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+@lru_cache(maxsize=64)
+def day_buttons(library: Library, script: Script, *, edit: bool = False) -> Rows:
+    """Return a button per date of the story, each with what happened (briefly)."""
+    article = library.article(script)
+    buttons = []
+    for entry in article.dates:
+        first = entry.events[0].text if entry.events else ""
+        label = f"{entry.date.label} · {_summary(first)}" if first else entry.date.label
+        buttons.append(button(label, cb.OpenDate(entry.date, edit)))
+    return rows(buttons, 1)
+
+
+@lru_cache(maxsize=8)
+def welcome_buttons(script: Script) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                button(t(texts.BTN_BEGIN, script), cb.Next()),
+                button(t(texts.BTN_TOC, script), cb.Toc()),
+            ],
+            [
+                button(t(texts.BTN_SUBSCRIBE, script), cb.Subscribe()),
+                button(t(texts.BTN_QUOTES, script), cb.RandomQuote()),
+                button(t(texts.BTN_TIMELINE, script), cb.Timeline()),
+            ],
+            [button(texts.BTN_SWITCH[s], cb.ChooseScript(s)) for s in Script],
+        ]
+    )
+
+
+def continue_buttons(script: Script, finished: bool) -> InlineKeyboardMarkup:
+    """Return what a returning reader may do: go on (or read again), or look around."""
+    if finished:
+        return InlineKeyboardMarkup(end_buttons(script))
+    return InlineKeyboardMarkup(
+        [
+            [
+                button(t(texts.BTN_CONTINUE, script), cb.Next()),
+                button(t(texts.BTN_TOC, script), cb.Toc()),
+            ]
+        ]
+    )
+
+
+def begin_button(script: Script) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[button(t(texts.BTN_BEGIN, script), cb.Next())]])
+
+
+def restart_buttons(script: Script) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(end_buttons(script))
+
+
+def time_choice(script: Script) -> InlineKeyboardMarkup:
+    """Return a few common delivery times as buttons, and one to type another."""
+    buttons = [
+        button(t(texts.BTN_TIME, script, time=f"{at:%H:%M}"), cb.SubscribeAt(at)) for at in TIMES
+    ]
+    buttons.append(button(t(texts.BTN_OTHER_TIME, script), cb.SubscribeAt(None)))
+    return InlineKeyboardMarkup(rows(buttons, 3))
+
+
+def zone_choice(script: Script) -> InlineKeyboardMarkup:
+    """Return the common time zones as buttons, by the names readers know."""
+    buttons = [button(t(texts.ZONE_NAMES[key], script), cb.SetZone(key)) for key in zones.COMMON]
+    return InlineKeyboardMarkup(rows(buttons, 3))
+
+
+def quiet_toggle(script: Script, quiet: bool) -> InlineKeyboardMarkup:
+    """Return the button under a subscription reply that flips silent delivery."""
+    label = texts.BTN_QUIET_OFF if quiet else texts.BTN_QUIET_ON
+    return InlineKeyboardMarkup([[button(t(label, script), cb.Quiet(not quiet))]])

@@ -1,0 +1,46 @@
+"""The settings' messages: a time zone's label, the choice of script, confirming a reset."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from telegram import InlineKeyboardMarkup
+
+from bot.content.scripts import Script
+from bot.render import callback_data as cb
+from bot.render import texts
+from bot.render.keyboards import button
+from bot.render.rendered import Rendered
+from bot.render.texts import t
+from bot.rules import zones
+
+
+def zone_label(zone: ZoneInfo, script: Script) -> str:
+    """Return a zone as readers know it: 北京时间（Asia/Shanghai）, UTC+8, or its IANA name."""
+    name = texts.ZONE_NAMES.get(zone.key)
+    if name is not None:
+        return t(texts.ZONE_LABEL, script, name=t(name, script), key=zone.key)
+    return zones.offset_name(zone) or zone.key
+
+
+def script_choice(script: Script) -> Rendered:
+    name = texts.SCRIPT_NAME[script]
+    buttons = [button(texts.BTN_SWITCH[s], cb.ChooseScript(s)) for s in Script]
+    return Rendered(
+        t(texts.SCRIPT_CHOOSE, script, script_name=t(name, script)),
+        InlineKeyboardMarkup([buttons]),
+    )
+
+
+def reset_confirm(script: Script) -> Rendered:
+    return Rendered(
+        t(texts.RESET_CONFIRM, script),
+        InlineKeyboardMarkup(
+            [
+                [
+                    button(t(texts.BTN_RESET_YES, script), cb.ConfirmReset(True)),
+                    button(t(texts.BTN_RESET_NO, script), cb.ConfirmReset(False)),
+                ]
+            ]
+        ),
+    )

@@ -1,0 +1,1 @@
+"""Pure rules: chats, schedule, zones, streaks, quiz, on-this-day, reading, arguments."""

@@ -1,0 +1,235 @@
+"""The rules about a chat: its state, when it is next due, which script it reads in.
+
+Each rule is a pure function of a ``ChatState`` (and the time, where time matters), so the
+handlers, the deliverer and the store's transactions all apply the same one;
+``ChatService`` (``bot.services.chat_service``) runs each change as one store transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, time
+from zoneinfo import ZoneInfo
+
+from bot.content.scripts import Script, script_for_language
+from bot.rules.schedule import next_due_epoch
+
+PRIVATE, GROUP, SUPERGROUP, CHANNEL = "private", "group", "supergroup", "channel"
+
+
+@dataclass(frozen=True)
+class ChatState:
+    """One chat as the store keeps it: progress, subscription and settings."""
+
+    chat_id: int
+    kind: str  # private, group, supergroup, channel
+    title: str = ""
+    script: Script | None = None  # the chat's own script: digests in groups and channels
+    progress: int = 0  # the highest section read
+    read_mask: int = 0  # bit n-1 set: section n was shown
+    active: bool = True  # the bot can still post there
+    subscribed: bool = False
+    delivery_time: time | None = None  # local wall time; None: the default
+    timezone: ZoneInfo | None = None  # None: the default
+    quiet: bool = False
+    thread_id: int | None = None  # the forum topic the subscription was made in
+    next_due_at: int | None = None  # epoch seconds; None: nothing scheduled
+    finished: bool = False  # the end of the article was delivered
+    failures: int = 0
+    claim_token: str | None = None
+    started_at: int | None = None  # the first section reached the chat (epoch seconds)
+    finished_at: int | None = None  # the last one did
+    onthisday: bool = True  # on-this-day cards between the story's dates
+    onthisday_last: str | None = None  # local date (ISO) of the last one sent
+
+    @property
+    def sections_read(self) -> int:
+        return self.read_mask.bit_count()
+
+    def has_read(self, section: int) -> bool:
+        return bool(self.read_mask >> (section - 1) & 1)
+
+    @property
+    def private(self) -> bool:
+        return self.kind == PRIVATE
+
+
+@dataclass(frozen=True)
+class ChatDefaults:
+    """What a chat uses until it chooses (the bot's time zone and delivery time), and the
+    length of the article it reads."""
+
+    timezone: ZoneInfo
+    delivery_time: time
+    sections: int = 0  # 0: not known (then only ``finished`` ends the deliveries)
+
+
+# --- pure rules ------------------------------------------------------------------------------
+
+
+def zone_of(chat: ChatState, defaults: ChatDefaults) -> ZoneInfo:
+    return chat.timezone or defaults.timezone
+
+
+def time_of(chat: ChatState, defaults: ChatDefaults) -> time:
+    return chat.delivery_time or defaults.delivery_time
+
+
+def read_all(chat: ChatState, defaults: ChatDefaults) -> bool:
+    """Tell whether the chat has read (or been sent) the whole article."""
+    return chat.finished or (defaults.sections > 0 and chat.progress >= defaults.sections)
+
+
+def next_due(chat: ChatState, now: datetime, defaults: ChatDefaults) -> int | None:
+    """Return when the chat's next digest is due, or None when nothing should be scheduled.
+
+    A chat that has read everything is not scheduled: a delivery would only say so.
+    """
+    if not (chat.subscribed and chat.active) or read_all(chat, defaults):
+        return None
+    return next_due_epoch(now, time_of(chat, defaults), zone_of(chat, defaults))
+
+
+def local_due(chat: ChatState, defaults: ChatDefaults) -> datetime | None:
+    """Return the next delivery as a local time of the chat's zone."""
+    if chat.next_due_at is None:
+        return None
+    return datetime.fromtimestamp(chat.next_due_at, UTC).astimezone(zone_of(chat, defaults))
+
+
+def reader_script(
+    chosen: Script | None, chat: ChatState | None, chat_kind: str, language_code: str | None
+) -> Script:
+    """Return the script to answer a person in.
+
+    Their own choice first; in a group or channel the chat's script; else the script their
+    Telegram language suggests, and the article's own traditional script for the rest.
+    """
+    if chosen is not None:
+        return chosen
+    if chat_kind != PRIVATE:
+        return chat.script if chat is not None and chat.script else Script.TRADITIONAL
+    return script_for_language(language_code, Script.TRADITIONAL)
+
+
+def digest_script(chat: ChatState) -> Script:
+    """Return the script the chat's daily digest is sent in."""
+    return chat.script or Script.TRADITIONAL
+
+
+def subscribed(
+    chat: ChatState,
+    *,
+    at: time,
+    quiet: bool,
+    thread_id: int | None,
+    script: Script,
+    now: datetime,
+    defaults: ChatDefaults,
+) -> ChatState:
+    """Subscribe at ``at`` local time; the chat keeps a script it chose before."""
+    changed = replace(
+        chat,
+        subscribed=True,
+        active=True,
+        delivery_time=at,
+        timezone=zone_of(chat, defaults),
+        quiet=quiet,
+        thread_id=thread_id,
+        failures=0,
+        script=chat.script or script,
+    )
+    return replace(changed, next_due_at=next_due(changed, now, defaults))
+
+
+def unsubscribed(chat: ChatState) -> ChatState:
+    return replace(chat, subscribed=False, next_due_at=None)
+
+
+def moved_to_zone(
+    chat: ChatState, zone: ZoneInfo, now: datetime, defaults: ChatDefaults
+) -> ChatState:
+    changed = replace(chat, timezone=zone)
+    return replace(changed, next_due_at=next_due(changed, now, defaults))
+
+
+def restarted(chat: ChatState, now: datetime, defaults: ChatDefaults) -> ChatState:
+    """Start the article over; a subscription goes on from the next delivery time."""
+    changed = replace(
+        chat,
+        progress=0,
+        read_mask=0,
+        finished=False,
+        failures=0,
+        started_at=None,
+        finished_at=None,
+    )
+    return replace(changed, next_due_at=next_due(changed, now, defaults))
+
+
+def rejoined(chat: ChatState, now: datetime, defaults: ChatDefaults) -> ChatState:
+    """Reactivate a chat the bot can post in again, with its kept subscription resumed.
+
+    Leaving clears next_due_at so nothing is sent to a chat the bot left; without resuming
+    here, a re-added group would stay subscribed on paper but never get another section.
+    """
+    changed = replace(chat, active=True, failures=0)
+    if changed.next_due_at is None:
+        changed = replace(changed, next_due_at=next_due(changed, now, defaults))
+    return changed
+
+
+def left(chat: ChatState) -> ChatState:
+    """Stop posting to a chat the bot lost access to; its settings are kept."""
+    return replace(chat, active=False, next_due_at=None, claim_token=None)
+
+
+def is_basic_group(chat_id: int) -> bool:
+    """Tell whether an id is a basic group's: the only kind of chat that can migrate."""
+    return -1_000_000_000_000 < chat_id < 0
+
+
+def merged(group: ChatState, supergroup: ChatState, new_id: int) -> ChatState:
+    """Return the supergroup's state after a group moved into it: nothing is lost.
+
+    The supergroup's row exists when an update reached it before the move was recorded;
+    whatever it has set wins, the group's state fills the rest, and reading only moves on.
+    A delivery claimed for the group carries on under the new id.
+    """
+    subscription = supergroup if supergroup.subscribed else group
+    further = group if group.progress >= supergroup.progress else supergroup
+    return replace(
+        group,
+        chat_id=new_id,
+        kind=SUPERGROUP,
+        title=supergroup.title or group.title,
+        script=supergroup.script or group.script,
+        progress=max(group.progress, supergroup.progress),
+        read_mask=group.read_mask | supergroup.read_mask,
+        active=True,
+        subscribed=subscription.subscribed,
+        delivery_time=subscription.delivery_time,
+        timezone=subscription.timezone or supergroup.timezone or group.timezone,
+        quiet=subscription.quiet,
+        thread_id=subscription.thread_id,
+        next_due_at=subscription.next_due_at,
+        finished=further.finished,
+        failures=0,
+        claim_token=group.claim_token or supergroup.claim_token,
+    )
+
+
+def with_script(chat: ChatState, script: Script) -> ChatState:
+    return replace(chat, script=script)
+
+
+def with_quiet(chat: ChatState, quiet: bool) -> ChatState:
+    return replace(chat, quiet=quiet)
+
+
+def with_onthisday(chat: ChatState, wanted: bool) -> ChatState:
+    return replace(chat, onthisday=wanted)
+
+
+def without_thread(chat: ChatState) -> ChatState:
+    return replace(chat, thread_id=None)

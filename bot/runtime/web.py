@@ -1,0 +1,128 @@
+"""The bot's one HTTP server (aiohttp): the webhook, /healthz, /readyz and /metrics.
+
+The webhook answers 200 only once the update was handled, so Telegram redelivers an update
+whose replica died mid-way; one Telegram delivers twice is applied once (the update
+ledger), and one another replica is handling right now gets 503, so Telegram asks again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import json
+import logging
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+from telegram import Update
+
+from bot.store import Seen
+
+if TYPE_CHECKING:
+    from bot.handlers.common import BotApplication
+
+log = logging.getLogger(__name__)
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+LEASE = 30  # seconds another replica waits before taking over an update being handled
+
+
+class WebServer:
+    def __init__(self, app: BotApplication) -> None:
+        self.app = app
+        self.draining = False
+        settings = app.services.settings
+        routes = [
+            web.get("/healthz", self.healthz),
+            web.get("/readyz", self.readyz),
+            web.get("/metrics", self.metrics),
+        ]
+        if settings.webhook_mode:
+            routes.append(web.post(settings.webhook_path, self.webhook))
+        self._web = web.Application(client_max_size=1 << 20)
+        self._web.add_routes(routes)
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    async def start(self) -> None:
+        settings = self.app.services.settings
+        self._runner = web.AppRunner(self._web, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, settings.http_host, settings.http_port)
+        try:
+            await site.start()
+        except OSError as exc:
+            await self._runner.cleanup()
+            from bot.ops.failures import StartupError
+
+            raise StartupError(
+                f"cannot serve HTTP on {settings.http_host}:{settings.http_port} ({exc.strerror});"
+                " set HTTP_PORT to a free port (or 0 to turn the server off when polling)"
+            ) from None
+        sockets = getattr(site._server, "sockets", None) or ()
+        self.port = sockets[0].getsockname()[1] if sockets else settings.http_port
+        log.info("HTTP server on %s:%s", settings.http_host, self.port)
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def healthz(self, request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    async def readyz(self, request: web.Request) -> web.Response:
+        problems = self.app.services.health.problems()
+        if self.draining:
+            problems["shutdown"] = "stopping"
+        if problems:
+            return web.json_response({"status": "not ready", "failed": problems}, status=503)
+        return web.json_response({"status": "ready"})
+
+    async def metrics(self, request: web.Request) -> web.Response:
+        body = self.app.services.metrics.render()
+        return web.Response(body=body, content_type="text/plain", charset="utf-8")
+
+    async def webhook(self, request: web.Request) -> web.Response:
+        svc = self.app.services
+        expected = svc.settings.webhook_secret or ""
+        given = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), expected.encode()):
+            return web.Response(status=401, text="wrong secret")
+        if self.draining or not self.app.running:
+            return web.Response(status=503, text="not running")  # Telegram redelivers
+        try:
+            data = json.loads(await request.read())
+            if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+                raise ValueError("not an update")
+        except ValueError as exc:  # any malformed body: refused, never a crash
+            log.warning("refused a malformed webhook body (%s)", type(exc).__name__)
+            return web.Response(status=400, text="malformed update")
+        try:
+            update = Update.de_json(data, self.app.bot)
+        except Exception as exc:
+            # An update this version cannot read: redelivering it would not help.
+            log.warning("skipped update %s: it cannot be read (%s)", data["update_id"], exc)
+            return web.Response(text="skipped")
+        seen = await svc.store.updates.begin(update.update_id, LEASE)
+        if seen is Seen.DONE:
+            svc.metrics.duplicates.inc()
+            return web.Response(text="ok")
+        if seen is Seen.BUSY:
+            return web.Response(status=503, text="being handled")  # asked again later
+        renewing = asyncio.create_task(self._renew(update.update_id))
+        try:
+            done = await svc.lanes.submit(update, self.app.process_update(update))
+            await done
+        finally:
+            renewing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewing
+        await svc.store.updates.finish(update.update_id)
+        return web.Response(text="ok")
+
+    async def _renew(self, update_id: int) -> None:
+        while True:
+            await asyncio.sleep(LEASE / 3)
+            await self.app.services.store.updates.renew(update_id, LEASE)

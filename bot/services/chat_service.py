@@ -1,0 +1,146 @@
+"""``ChatService``: the rules about a chat (``bot.rules.chats``) applied to stored chats.
+
+Handlers and the deliverer change a chat through it; each change is one store transaction,
+so a rule applies to the row as stored (locked while it decides), not to a caller's copy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, time
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from bot.content.scripts import Script
+from bot.rules.chats import (
+    ChatDefaults,
+    ChatState,
+    left,
+    local_due,
+    merged,
+    moved_to_zone,
+    next_due,
+    rejoined,
+    restarted,
+    subscribed,
+    unsubscribed,
+    with_onthisday,
+    with_quiet,
+    with_script,
+    without_thread,
+    zone_of,
+)
+
+if TYPE_CHECKING:
+    from bot.store import Store
+
+
+class ChatService:
+    """Apply the rules of ``bot.rules.chats`` to stored chats, one transaction per change."""
+
+    def __init__(
+        self, store: Store, defaults: ChatDefaults, clock: Callable[[], datetime]
+    ) -> None:
+        self.store = store
+        self.defaults = defaults
+        self.clock = clock
+
+    async def get(self, chat_id: int) -> ChatState | None:
+        return await self.store.chats.get(chat_id)
+
+    async def contact(self, chat_id: int, kind: str, title: str = "") -> ChatState:
+        """Return the chat's state, creating it on first contact and reactivating it."""
+        found = await self.store.chats.get(chat_id)
+        if found is not None and found.active:
+            return found  # the common case: no write at all
+        _, after = await self.store.chats.change(chat_id, self._rejoin, create=(kind, title))
+        return after
+
+    async def joined(self, chat_id: int, kind: str, title: str) -> bool:
+        """Record that the bot was added; return whether it was absent until now.
+
+        The check and the write are one transaction, so a repeated membership update
+        (Telegram retries, or two replicas) greets a group once.
+        """
+        before, _ = await self.store.chats.change(chat_id, self._rejoin, create=(kind, title))
+        return before is None or not before.active
+
+    async def removed(self, chat_id: int, kind: str, title: str = "") -> None:
+        await self.store.chats.change(chat_id, left, create=(kind, title))
+
+    async def subscribe(
+        self,
+        chat: ChatState,
+        *,
+        at: time,
+        quiet: bool,
+        thread_id: int | None,
+        script: Script,
+    ) -> ChatState:
+        def edit(current: ChatState) -> ChatState:
+            return subscribed(
+                current,
+                at=at,
+                quiet=quiet,
+                thread_id=thread_id,
+                script=script,
+                now=self.clock(),
+                defaults=self.defaults,
+            )
+
+        return await self._edit(chat, edit)
+
+    async def unsubscribe(self, chat: ChatState) -> ChatState:
+        return await self._edit(chat, unsubscribed)
+
+    async def set_zone(self, chat: ChatState, zone: ZoneInfo) -> ChatState:
+        def edit(current: ChatState) -> ChatState:
+            return moved_to_zone(current, zone, self.clock(), self.defaults)
+
+        return await self._edit(chat, edit)
+
+    async def restart(self, chat: ChatState) -> ChatState:
+        def edit(current: ChatState) -> ChatState:
+            return restarted(current, self.clock(), self.defaults)
+
+        return await self._edit(chat, edit)
+
+    async def set_script(self, chat: ChatState, script: Script) -> ChatState:
+        return await self._edit(chat, lambda current: with_script(current, script))
+
+    async def set_onthisday(self, chat: ChatState, wanted: bool) -> ChatState:
+        return await self._edit(chat, lambda current: with_onthisday(current, wanted))
+
+    async def set_quiet(self, chat: ChatState, quiet: bool) -> ChatState:
+        return await self._edit(chat, lambda current: with_quiet(current, quiet))
+
+    async def drop_thread(self, chat_id: int) -> None:
+        await self.store.chats.change(chat_id, without_thread)
+
+    async def deactivate(self, chat_id: int) -> None:
+        await self.store.chats.change(chat_id, left)
+
+    async def migrate(self, old_id: int, new_id: int) -> None:
+        """Move a group to its supergroup, keeping (and merging) everything it had."""
+        await self.store.chats.migrate(
+            old_id, new_id, lambda group, supergroup: merged(group, supergroup, new_id)
+        )
+
+    def next_due(self, chat: ChatState, now: datetime) -> int | None:
+        return next_due(chat, now, self.defaults)
+
+    def local_due(self, chat: ChatState) -> datetime | None:
+        return local_due(chat, self.defaults)
+
+    def zone(self, chat: ChatState) -> ZoneInfo:
+        return zone_of(chat, self.defaults)
+
+    def _rejoin(self, chat: ChatState) -> ChatState:
+        return rejoined(chat, self.clock(), self.defaults)
+
+    async def _edit(self, chat: ChatState, edit: Callable[[ChatState], ChatState]) -> ChatState:
+        """Apply a rule to a chat the caller has met, in one transaction; return the result."""
+        _, after = await self.store.chats.change(
+            chat.chat_id, edit, create=(chat.kind, chat.title)
+        )
+        return after

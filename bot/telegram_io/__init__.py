@@ -1,0 +1,1 @@
+"""Talking to the Bot API: the HTTP transport, sending rendered messages, update lanes."""

@@ -1,0 +1,203 @@
+"""How updates are processed: one lane per chat, many chats at once, everything bounded.
+
+PTB hands every update to an update processor. Here each chat has a lane: its updates run
+one after another (so a chat's commands apply in order and never race each other), while
+different chats run concurrently. A lane holds one running update and at most
+``per_chat`` waiting; a chat that sends more than that (a flood) has the excess dropped,
+counted and logged once a minute, so it never queues for minutes or delays anyone else.
+All lanes together hold at most ``capacity`` updates; past that, taking new updates waits
+(backpressure): the poller stops fetching, and Telegram keeps the rest for us.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from telegram import Update
+from telegram.ext import BaseUpdateProcessor
+
+from bot.botapi.update_kind import describe
+from bot.ops import logs
+from bot.store import Seen, UpdateLedger
+
+log = logging.getLogger(__name__)
+
+Done = asyncio.Future[bool]  # resolves True when handled, False when dropped
+
+
+@dataclass
+class _Lane:
+    waiting: deque[tuple[object, Awaitable[Any], Done]] = field(default_factory=deque)
+    last_drop_log: float = 0.0
+
+
+def lane_key(update: object) -> int | None:
+    """Return whose lane an update runs in: its chat, else its user (inline mode, polls)."""
+    if not isinstance(update, Update):
+        return None
+    if update.effective_chat is not None:
+        return update.effective_chat.id
+    if update.effective_user is not None:
+        return update.effective_user.id
+    return None
+
+
+class ChatLanes(BaseUpdateProcessor):
+    """The update processor described above."""
+
+    def __init__(
+        self,
+        *,
+        capacity: int = 256,
+        per_chat: int = 8,
+        on_handled: Callable[[object, float], None] | None = None,
+        on_dropped: Callable[[object], None] | None = None,
+        ledger: UpdateLedger | None = None,
+    ) -> None:
+        # PTB awaits a processor whose limit is 1 instead of starting a task per update:
+        # that await is where backpressure reaches the poller. Concurrency is ours.
+        super().__init__(max_concurrent_updates=1)
+        self.capacity = capacity
+        self.per_chat = per_chat
+        self._room = asyncio.Semaphore(capacity)
+        self._lanes: dict[int | None, _Lane] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._on_handled = on_handled
+        self._on_dropped = on_dropped
+        self._ledger = ledger
+        self.dropped = 0
+
+    @property
+    def held(self) -> int:
+        """Return how many updates are running or waiting."""
+        return self.capacity - self._room._value
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        """Give the updates in hand a moment; cancel what is still running after it."""
+        await self.drain(timeout=2.0)
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=1.0)
+
+    async def drain(self, timeout: float | None = None) -> None:
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=timeout)
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        """Take a polled update (PTB's fetcher awaits this: backpressure)."""
+        if self._ledger is not None and isinstance(update, Update):
+            coroutine = self._once(update, coroutine)
+        await self.submit(update, coroutine)
+
+    async def _once(self, update: Update, coroutine: Awaitable[Any], lease: int = 30) -> None:
+        """Handle a polled update unless a replica did already (it may have been re-fetched
+        after the poller that took it died); one being handled by a dead replica waits for
+        its lease to run out, then is handled here."""
+        assert self._ledger is not None
+        seen = await self._ledger.begin(update.update_id, lease)
+        for _ in range(lease + 5):
+            if seen is not Seen.BUSY:
+                break
+            await asyncio.sleep(1)
+            seen = await self._ledger.begin(update.update_id, lease)
+        if seen is not Seen.NEW:
+            if hasattr(coroutine, "close"):
+                coroutine.close()
+            return
+        try:
+            await coroutine
+        finally:
+            await self._ledger.finish(update.update_id)
+
+    async def submit(self, update: object, coroutine: Awaitable[Any]) -> Done:
+        """Queue an update in its chat's lane; return a future that says when it is done.
+
+        Returns once the update is accepted (or dropped): it waits only while every lane
+        together is full.
+        """
+        key = lane_key(update)
+        done: Done = asyncio.get_running_loop().create_future()
+        if self._flooding(key):
+            self._drop(update, key, coroutine, done)
+            return done
+        await self._room.acquire()
+        if self._flooding(key):  # filled while we waited for room
+            self._room.release()
+            self._drop(update, key, coroutine, done)
+            return done
+        lane = self._lanes.get(key)
+        if lane is None:
+            lane = self._lanes[key] = _Lane()
+            lane.waiting.append((update, coroutine, done))
+            task = asyncio.create_task(self._run(key, lane), name=f"lane:{key}")
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        else:
+            lane.waiting.append((update, coroutine, done))
+        return done
+
+    def _flooding(self, key: int | None) -> bool:
+        lane = self._lanes.get(key)
+        # Updates without a chat or user have no lane to protect: only capacity bounds them.
+        return key is not None and lane is not None and len(lane.waiting) > self.per_chat
+
+    def _drop(
+        self, update: object, key: int | None, coroutine: Awaitable[Any], done: Done
+    ) -> None:
+        if hasattr(coroutine, "close"):
+            coroutine.close()  # never awaited: closing it avoids a "never awaited" warning
+        done.set_result(False)
+        self.dropped += 1
+        if self._on_dropped is not None:
+            self._on_dropped(update)
+        lane = self._lanes.get(key)
+        now = time.monotonic()
+        if lane is not None and now - lane.last_drop_log > 60:
+            lane.last_drop_log = now
+            log.info("chat %s is flooding the bot: dropping what it sends beyond its queue", key)
+
+    async def _run(self, key: int | None, lane: _Lane) -> None:
+        try:
+            while lane.waiting:
+                update, coroutine, done = lane.waiting[0]
+                try:
+                    await self._handle(update, coroutine)
+                except Exception:  # PTB hands errors to the error handlers; this is a bug
+                    log.exception("an update escaped its error handling")
+                finally:
+                    lane.waiting.popleft()
+                    self._room.release()
+                    if not done.done():
+                        done.set_result(True)
+        finally:
+            if self._lanes.get(key) is lane:
+                del self._lanes[key]
+
+    async def _handle(self, update: object, coroutine: Awaitable[Any]) -> None:
+        _, command = describe(update)
+        tokens = (
+            logs.update_id.set(update.update_id if isinstance(update, Update) else None),
+            logs.chat_id.set(lane_key(update)),
+            logs.command.set(command or None),
+        )
+        started = time.perf_counter()
+        try:
+            await coroutine  # PTB's process_update: its errors go to the error handlers
+        finally:
+            elapsed = time.perf_counter() - started
+            log.debug("handled in %.1f ms", elapsed * 1000)
+            if self._on_handled is not None:
+                self._on_handled(update, elapsed)
+            logs.command.reset(tokens[2])
+            logs.chat_id.reset(tokens[1])
+            logs.update_id.reset(tokens[0])
