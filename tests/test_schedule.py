@@ -15,8 +15,8 @@ from bot.rules.schedule import (
     next_occurrence,
     parse_hhmm,
     plan_delivery,
-    resolve_zone,
 )
+from bot.rules.zones import resolve_zone
 
 NEW_YORK = ZoneInfo("America/New_York")
 KATHMANDU = ZoneInfo("Asia/Kathmandu")

@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
 
 def next_occurrence(after: datetime, at: time, tz: ZoneInfo) -> datetime:
@@ -64,18 +63,3 @@ def plan_delivery(progress: int, total: int) -> Plan:
         return Plan(section=0, finished=True)
     section = progress + 1
     return Plan(section=section, finished=section >= total)
-
-
-def resolve_zone(name: str) -> ZoneInfo | None:
-    """Return the IANA zone a user typed (any letter case, spaces for underscores), or None."""
-    cleaned = name.strip().replace(" ", "_")
-    if not cleaned or ".." in cleaned or cleaned.startswith("/"):
-        return None  # not a zone name, and never a path into the zone database
-    canonical = _zone_names().get(cleaned.lower())
-    return ZoneInfo(canonical) if canonical else None
-
-
-@cache
-def _zone_names() -> dict[str, str]:
-    """Map lower-cased IANA names to their canonical spelling (read once)."""
-    return {zone.lower(): zone for zone in available_timezones()}

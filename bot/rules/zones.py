@@ -7,10 +7,10 @@ GMT-5 or +9 becomes the fixed zone Etc/GMT-8 (IANA's sign is the other way round
 from __future__ import annotations
 
 import re
-from zoneinfo import ZoneInfo
+from functools import cache
+from zoneinfo import ZoneInfo, available_timezones
 
 from bot.content.scripts import fold
-from bot.rules.schedule import resolve_zone
 
 # Cities and places readers type, in simplified script (input is folded to it).
 CITIES: dict[str, str] = {
@@ -80,3 +80,18 @@ def offset_name(zone: ZoneInfo) -> str | None:
     if found is None:
         return None
     return f"UTC{'-' if found.group(1) == '+' else '+'}{found.group(2)}"
+
+
+def resolve_zone(name: str) -> ZoneInfo | None:
+    """Return the IANA zone a user typed (any letter case, spaces for underscores), or None."""
+    cleaned = name.strip().replace(" ", "_")
+    if not cleaned or ".." in cleaned or cleaned.startswith("/"):
+        return None  # not a zone name, and never a path into the zone database
+    canonical = _zone_names().get(cleaned.lower())
+    return ZoneInfo(canonical) if canonical else None
+
+
+@cache
+def _zone_names() -> dict[str, str]:
+    """Map lower-cased IANA names to their canonical spelling (read once)."""
+    return {zone.lower(): zone for zone in available_timezones()}
