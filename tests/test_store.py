@@ -263,3 +263,17 @@ async def test_sqlite_answers_on_the_callers_thread(tmp_path: Path) -> None:
         assert set(threading.enumerate()) - before == set()
     finally:
         await store.close()
+
+
+def test_the_installed_aiosqlite_is_the_one_the_inline_connection_was_written_against() -> None:
+    """The inline connection overrides aiosqlite internals, which any release may change.
+
+    pyproject.toml pins a compatible range, but private attributes carry no compatibility
+    promise: when this fails, reread ``aiosqlite.core.Connection`` against
+    ``bot/store/sqlite_inline.py``, run the store tests, then move ``WRITTEN_AGAINST``.
+    """
+    from importlib.metadata import version
+
+    from bot.store.sqlite_inline import WRITTEN_AGAINST
+
+    assert version("aiosqlite") == WRITTEN_AGAINST

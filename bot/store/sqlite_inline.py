@@ -17,6 +17,10 @@ from typing import Any
 
 import aiosqlite
 
+# The aiosqlite release these internals (``_tx``, ``_execute``, ``_connect``, ``_running``) were
+# read from; tests/test_store.py fails when another is installed, so an upgrade is a decision.
+WRITTEN_AGAINST = "0.22.1"
+
 
 class _Now:
     """Stands in for aiosqlite's queue to its thread: runs each call when it is queued."""
