@@ -15,7 +15,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
+
+# Opt in to PTB's timedelta RetryAfter.retry_after (delivery handles both forms) before PTB
+# is imported (bot.ops.logs imports it): without it every 429 also raises a deprecation warning.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 from bot.config import ConfigError, Settings, load_settings, mask
 from bot.content import ArticleError

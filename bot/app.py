@@ -6,7 +6,6 @@ handlers; bot/runtime/lifecycle.py runs what is built here (start, serve, drain,
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -44,6 +43,7 @@ from bot.services.chat_service import ChatService
 from bot.services.context import Services
 from bot.services.delivery import Deliverer, DeliveryConfig
 from bot.services.health import Health
+from bot.services.reading import ReadingService
 from bot.store import Store
 from bot.telegram_io.lanes import ChatLanes
 from bot.telegram_io.transport import AiohttpRequest, UpdatesRequest
@@ -75,9 +75,6 @@ def build_application(
     run_jobs: bool = True,
 ) -> BotApplication:
     """Build the bot: transport, flood control, update lanes, store, handlers, delivery."""
-    # Opt in to PTB's timedelta RetryAfter.retry_after now (delivery handles both forms);
-    # without it every 429 also raises a deprecation warning.
-    os.environ.setdefault("PTB_TIMEDELTA", "true")
     library = library or load_library(settings.article_path)
     store = Store(settings.database_url)
     metrics = Metrics(frozenset({*(name for name, _, _ in texts.COMMANDS), "stats"}))
@@ -133,8 +130,11 @@ def build_application(
     app: BotApplication = builder.build()  # type: ignore[assignment]
     defaults = ChatDefaults(settings.timezone, settings.delivery_time, library.section_count)
     chats = ChatService(store, defaults, clock)
+    reading = ReadingService(store, defaults, clock)
     deliverer = Deliverer(
         chats,
+        reading,
+        store.queue,
         library,
         DeliveryConfig(
             concurrency=settings.concurrency,
@@ -149,11 +149,21 @@ def build_application(
         metrics=metrics,
     )
     app.services = Services(
-        settings, library, Search(library), store, chats, deliverer, clock, metrics, health, lanes
+        settings,
+        library,
+        Search(library),
+        store,
+        chats,
+        reading,
+        deliverer,
+        clock,
+        metrics,
+        health,
+        lanes,
     )
     if store.kind == "sqlite":
         app.services.exact_caches()
-    app.bot_data["run_jobs"] = run_jobs
+    app.run_jobs = run_jobs
     _register(app)
     return app
 

@@ -27,6 +27,11 @@ from bot.services.context import Services
 from fake_telegram import FakeTelegram, SentMessage
 from fake_telegram import factories as u
 
+# What ``python -m bot`` does first (bot/__main__.py). The tests build the application in
+# process; PTB reads the variable whenever it builds a RetryAfter, so setting it here is early
+# enough.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+
 ARTICLE = Path(__file__).resolve().parents[1] / "content" / "article.txt"
 # The PostgreSQL server tests use (each test gets a database of its own on it).
 POSTGRES_ADMIN_URL = os.environ.get(

@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import and_, func, select
 from telegram import Bot
 
 from bot.content import Library
@@ -24,7 +25,8 @@ from bot.render import texts
 from bot.rules.chats import ChatDefaults, ChatState
 from bot.services.chat_service import ChatService
 from bot.services.delivery import Deliverer, DeliveryConfig, Report
-from bot.store import Store
+from bot.services.reading import ReadingService
+from bot.store import DeliveryQueue, Store, chats
 from fake_telegram import FakeTelegram, SentMessage
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -46,8 +48,16 @@ def service(store: Store, now: datetime | None = None) -> ChatService:
 
 
 def make_deliverer(store: Store, library: Library, **overrides: Any) -> Deliverer:
+    reading = ReadingService(
+        store, replace(DEFAULTS, sections=library.section_count), lambda: datetime.now(UTC)
+    )
     return Deliverer(
-        service(store), library, config(**overrides), bot_username=lambda: "SerialBot"
+        service(store),
+        reading,
+        store.queue,
+        library,
+        config(**overrides),
+        bot_username=lambda: "SerialBot",
     )
 
 
@@ -160,6 +170,16 @@ def sends_to(fake: FakeTelegram, chat_id: int) -> int:
 # --- the right local minute ------------------------------------------------------------------
 
 
+async def earliest_due(queue: DeliveryQueue) -> int | None:
+    """Return the earliest time any subscribed chat is due (far future included), or None."""
+    query = select(func.min(chats.c.next_due_at)).where(
+        and_(chats.c.subscribed.is_(True), chats.c.active.is_(True))
+    )
+    async with queue.engine.connect() as conn:
+        value = (await conn.execute(query)).scalar()
+    return int(value) if value is not None else None
+
+
 async def drive(deliverer: Deliverer, bot: Bot, end: datetime) -> list[tuple[datetime, int]]:
     """Jump from one due instant to the next until ``end``; return (instant, chat) pairs.
 
@@ -167,7 +187,7 @@ async def drive(deliverer: Deliverer, bot: Bot, end: datetime) -> list[tuple[dat
     the instant the store holds; between due instants nothing is due by construction.
     """
     deliveries: list[tuple[datetime, int]] = []
-    while (due := await deliverer.queue.next_due()) is not None and due <= end.timestamp():
+    while (due := await earliest_due(deliverer.queue)) is not None and due <= end.timestamp():
         early = await deliverer.run_due(bot, at_epoch(due, -1))
         assert early.chats == [], "delivered before its minute"
         now = at_epoch(due)

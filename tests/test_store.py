@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -18,7 +18,8 @@ from sqlalchemy.exc import DBAPIError
 
 from bench.seed import add_subscribers
 from bot.content.scripts import Script
-from bot.rules.chats import ChatDefaults
+from bot.rules.chats import ChatDefaults, ChatState, next_due
+from bot.rules.schedule import plan_delivery, read_to_end
 from bot.rules.streaks import Streak, touch
 from bot.services.chat_service import ChatService
 from bot.store import Delivered, Store, engine
@@ -87,6 +88,52 @@ async def test_take_next_gives_each_section_once_under_concurrency(store: Store)
     assert all(chat.has_read(n) for n in range(1, 6))
 
 
+def becomes(state: ChatState) -> Callable[[ChatState], ChatState]:
+    """Return an edit that sets a chat's whole state, for a test to start from."""
+    return lambda _: state
+
+
+async def test_the_one_statement_next_ends_the_schedule_by_the_rule(store: Store) -> None:
+    """/next's SQL clears the schedule exactly when ``schedule.read_to_end`` says so.
+
+    Over chat states (article length, place in it, sections shown, subscribed or not,
+    something scheduled or not): the stored result must be what the rule decides, and agree
+    with ``chats.next_due`` and the deliverer's ``plan_delivery`` for the same chat.
+    """
+    rng = random.Random(18)
+    now = datetime.fromtimestamp(NOW, UTC)
+    chat_id = 1_000
+    for total in (1, 2, 3, 7, 40):
+        defaults = replace(DEFAULTS, sections=total)
+        for progress in range(total + 1):
+            for subscribed, scheduled in ((True, True), (True, False), (False, False)):
+                chat_id += 1
+                mask = rng.getrandbits(total) | (1 << progress) - 1  # shown: at least 1..progress
+                before = ChatState(
+                    chat_id,
+                    "private",
+                    progress=progress,
+                    read_mask=mask,
+                    subscribed=subscribed,
+                    next_due_at=NOW + rng.randrange(60, 86_400) if scheduled else None,
+                )
+                await store.chats.change(chat_id, becomes(before), create=("private", ""))
+                after = await store.chats.take_next(chat_id, total)
+                case = (total, progress, subscribed, scheduled)
+                if read_to_end(progress, total):
+                    assert after is None, case
+                    assert await store.chats.get(chat_id) == before, case
+                    continue
+                assert after is not None, case
+                ended = read_to_end(after.progress, total)
+                assert after.progress == progress + 1, case
+                assert after.read_mask == mask | 1 << progress, case
+                assert after.next_due_at == (None if ended else before.next_due_at), case
+                assert plan_delivery(progress, total).finished == ended, case
+                if subscribed:
+                    assert (next_due(after, now, defaults) is None) == ended, case
+
+
 async def test_typed_settings_round_trip(store: Store, service: ChatService) -> None:
     chat = await service.contact(21, "private")
     chat = await service.subscribe(
@@ -126,6 +173,29 @@ async def test_only_the_lease_holder_records_a_delivery(
     chat = await store.chats.get(11)
     assert chat is not None
     assert (chat.progress, chat.next_due_at, chat.claim_token) == (1, NOW + 86_400, None)
+
+
+async def test_the_claim_and_the_backlog_agree_on_what_is_due(store: Store) -> None:
+    """/stats' backlog and its age count exactly the chats a claim would take."""
+    rng = random.Random(4)
+    due_at: dict[int, int] = {}
+    for chat_id in range(300, 360):
+        state = ChatState(
+            chat_id,
+            "private",
+            subscribed=rng.random() < 0.8,
+            active=rng.random() < 0.8,
+            next_due_at=rng.choice([None, NOW - rng.randrange(1, 9_000), NOW + 60, NOW]),
+        )
+        await store.chats.change(chat_id, becomes(state), create=("private", ""))
+        at = state.next_due_at
+        if state.subscribed and state.active and at is not None and at <= NOW:
+            due_at[chat_id] = at
+    assert 5 < len(due_at) < 60  # the draw really mixed due and not due
+    backlog, oldest = await store.queue.backlog(NOW), await store.queue.oldest_due(NOW)
+    claimed = await store.queue.claim(NOW, limit=1_000, lease=60)
+    assert {c.state.chat_id for c in claimed} == set(due_at)
+    assert backlog == len(due_at) and oldest == min(due_at.values())
 
 
 async def test_released_claim_waits_for_its_retry_time(store: Store, service: ChatService) -> None:

@@ -37,5 +37,5 @@ async def interacted(update: Update, context: BotContext) -> None:
     today = now.astimezone(cast(tzinfo, zone)).date()
     if last == today:
         return
-    await svc.store.users.touch(user.id, today)
+    await svc.reading.touch(user.id, today)
     svc.touched.put(user.id, today)

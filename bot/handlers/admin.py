@@ -13,7 +13,6 @@ from telegram import Update
 from bot.handlers.common import BotContext, is_private, reader_script, say
 from bot.handlers.membership import unknown_command
 from bot.render import texts
-from bot.store.migrate import revision
 
 _STARTED = time.monotonic()
 
@@ -32,10 +31,8 @@ async def stats(update: Update, context: BotContext) -> None:
         await unknown_command(update, context)
         return
     now = int(svc.clock().timestamp())
-    kinds = await svc.store.chats.count_by_kind()
-    subscribed = await svc.store.chats.subscribers()
-    results = await svc.store.queue.results_since(now - 86_400)
-    oldest = await svc.store.queue.oldest_due(now)
+    figures = await svc.chats.stats(now)
+    kinds, digests = figures.chats_by_kind, figures.digests
     uptime = int(time.monotonic() - _STARTED)
     script = await reader_script(context, update)
     text = texts.t(
@@ -45,14 +42,14 @@ async def stats(update: Update, context: BotContext) -> None:
         group=kinds.get("group", 0),
         supergroup=kinds.get("supergroup", 0),
         channel=kinds.get("channel", 0),
-        subscribers=sum(subscribed.values()),
-        delivered=results.get("delivered", 0),
-        failed=results.get("failed", 0),
-        repeated=results.get("repeated", 0),
-        backlog=await svc.store.queue.backlog(now),
-        lag=now - oldest if oldest is not None else 0,
-        database={"postgresql": "PostgreSQL", "sqlite": "SQLite"}.get(svc.store.kind, "?"),
-        revision=await revision(svc.store.engine),
+        subscribers=figures.subscribers,
+        delivered=digests.get("delivered", 0),
+        failed=digests.get("failed", 0),
+        repeated=digests.get("repeated", 0),
+        backlog=figures.backlog,
+        lag=now - figures.oldest_due if figures.oldest_due is not None else 0,
+        database={"postgresql": "PostgreSQL", "sqlite": "SQLite"}.get(figures.database, "?"),
+        revision=figures.revision,
         version=_version(),
         uptime=texts.t(
             texts.STATS_UPTIME, script, hours=uptime // 3600, minutes=uptime % 3600 // 60

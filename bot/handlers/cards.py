@@ -53,7 +53,7 @@ async def send_card(update: Update, context: BotContext, number: int, script: Sc
     quote = svc.library.quote(number, script)
     assert quote is not None
     caption = t(texts.CARD_CAPTION, script, n=number, label=quote.date.label)
-    known = await svc.store.cards.file_id(number, script)
+    known = await svc.reading.card_file(number, script)
 
     async def send_photo(target: Target) -> None:
         if known is not None:
@@ -82,6 +82,6 @@ async def send_card(update: Update, context: BotContext, number: int, script: Sc
             message_thread_id=target.thread_id,
         )
         if sent.photo:
-            await svc.store.cards.remember(number, script, sent.photo[-1].file_id)
+            await svc.reading.remember_card(number, script, sent.photo[-1].file_id)
 
     await post(context, update, send_photo)

@@ -28,6 +28,7 @@ class BotApplication(Application):
     """PTB's Application, holding the bot's services for every handler and job."""
 
     services: Services
+    run_jobs: bool  # schedule the delivery job on start (tests deliver by calling it)
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
@@ -51,7 +52,7 @@ async def user_script(context: BotContext, update: Update) -> Script | None:
         return None
     cached = svc.user_scripts.get(user.id)
     if cached is None:
-        cached = await svc.store.users.script(user.id) or ""
+        cached = await svc.reading.user_script(user.id) or ""
         svc.user_scripts.put(user.id, cached)
     return Script(str(cached)) if cached else None
 

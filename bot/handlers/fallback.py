@@ -18,10 +18,9 @@ from bot.botapi.errors import is_not_modified
 from bot.content.scripts import Script, script_for_language
 from bot.handlers.common import BotContext, reader_script
 from bot.ops import logs
-from bot.ops.failures import Stopping
+from bot.ops.failures import Stopping, describe_db_error
 from bot.render import texts
 from bot.rules import chats
-from bot.store.engine import describe
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +60,7 @@ async def on_error(update: object, context: BotContext) -> None:
 
 def _complain_about_store(error: BaseException) -> None:
     if _store_trouble.ready():
-        log.error("the database failed while handling an update: %s", describe(error))
+        log.error("the database failed while handling an update: %s", describe_db_error(error))
 
 
 async def _apologize(update: Update, context: BotContext, template: str) -> None:

@@ -11,8 +11,7 @@ from bot.handlers.common import BotContext, post, reader_script, send
 from bot.render import callback_data as cb
 from bot.render import keyboards, texts
 from bot.render.texts import t
-from bot.rules.quiz_questions import make_question
-from bot.store.quiz_records import Asked
+from bot.rules.quiz_questions import Asked, make_question
 from bot.telegram_io import sender
 from bot.telegram_io.sender import Target
 
@@ -28,7 +27,7 @@ async def quiz(update: Update, context: BotContext) -> None:
         chat = update.effective_chat
         assert chat is not None
         script = await reader_script(context, update)
-        standings = await context.services.store.quiz.board(chat.id)
+        standings = await context.services.reading.board(chat.id)
         await send(context, update, render.quiz_board(standings, script))
         return
     await ask(update, context)
@@ -44,7 +43,7 @@ async def ask(update: Update, context: BotContext) -> None:
     chat = update.effective_chat
     assert chat is not None
     script = await reader_script(context, update)
-    recent = await svc.store.quiz.recent(chat.id, _RECENT)
+    recent = await svc.reading.recent_quotes(chat.id, _RECENT)
     question = make_question(svc.library, random.Random(), avoid=recent)
     quote = svc.library.quote(question.quote, script)
     assert quote is not None
@@ -67,7 +66,7 @@ async def ask(update: Update, context: BotContext) -> None:
         )
         assert sent.poll is not None
         asked = Asked(sent.poll.id, target.chat_id, question.quote, question.answer)
-        await svc.store.quiz.asked(asked)
+        await svc.reading.asked(asked)
 
     await post(context, update, send_poll)
 
@@ -78,7 +77,7 @@ async def answered(update: Update, context: BotContext) -> None:
     if answer is None or not answer.option_ids or answer.user is None:
         return  # a vote taken back, or an anonymous one: nothing to count
     user = answer.user
-    result = await context.services.store.quiz.answer(
+    result = await context.services.reading.answer(
         answer.poll_id, user.id, answer.option_ids[0], user.full_name
     )
     if result is None or not result.counted or result.asked.chat_id != user.id:

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import random
-import re
-from datetime import UTC, datetime
 
 from telegram import Update
 
 from bot import render
-from bot.content import MonthDay
 from bot.content.scripts import Script
 from bot.handlers import activity
 from bot.handlers.common import (
@@ -29,12 +26,8 @@ from bot.render import keyboards, texts
 from bot.render.texts import t
 from bot.rules.arguments import parse_item_number
 from bot.rules.chats import ChatState
-from bot.rules.finish import summarize
-from bot.rules.quiz_questions import Score
 from bot.rules.reading import reading_minutes
 from bot.rules.streaks import current_on
-
-_PAYLOAD = re.compile(r"^(quote|section|date)_([0-9]{1,4})$")
 
 
 async def start(update: Update, context: BotContext) -> None:
@@ -42,21 +35,16 @@ async def start(update: Update, context: BotContext) -> None:
     svc = context.services
     state = await chat_state(context, update)
     script = await reader_script(context, update, state)
-    payload = context.args[0] if context.args else ""
-    m = _PAYLOAD.match(payload)
-    if m:
-        kind, value = m.group(1), int(m.group(2))
-        if kind == "section" and svc.library.section(value, script):
-            await show_section(update, context, value, script)
-            return
-        if kind == "quote" and svc.library.quote(value, script):
-            await send(context, update, render.quote(svc.library, svc.search, value, script))
-            return
-        if kind == "date":
-            day = MonthDay(value // 100, value % 100)
-            if svc.library.date(day, script):
-                await send(context, update, render.day(svc.library, day, script))
-                return
+    link = cb.parse_link(context.args[0]) if context.args else None
+    if isinstance(link, cb.SectionLink) and svc.library.section(link.number, script):
+        await show_section(update, context, link.number, script)
+        return
+    if isinstance(link, cb.QuoteLink) and svc.library.quote(link.number, script):
+        await send(context, update, render.quote(svc.library, svc.search, link.number, script))
+        return
+    if isinstance(link, cb.DateLink) and svc.library.date(link.day, script):
+        await send(context, update, render.day(svc.library, link.day, script))
+        return
     if is_private(update) and state.progress > 0:
         await send(context, update, _welcome_back(context, state, script))
         return
@@ -111,9 +99,7 @@ async def next_section(update: Update, context: BotContext, script: Script | Non
     assert chat is not None
     total = svc.library.section_count
     # One round trip to the store on the common path: create-if-new and advance together.
-    state = await svc.store.chats.take_next(
-        chat.id, total, kind=chat.type, title=chat.title or chat.full_name or ""
-    )
+    state = await svc.reading.take_next(chat.id, chat.type, chat.title or chat.full_name or "")
     if state is None:
         state = await chat_state(context, update)
         script = script or await reader_script(context, update, state)
@@ -126,7 +112,7 @@ async def next_section(update: Update, context: BotContext, script: Script | Non
         # The last section says the article is over, as the daily delivery does.
         await show_section(update, context, number, script, mark=False, end_note=True)
     except Exception:
-        await svc.store.chats.give_back(chat.id, number)  # the reader never saw it
+        await svc.reading.give_back(chat.id, number)  # the reader never saw it
         raise
     if number == total:
         await send(context, update, await finish_line(context, update, state, script))
@@ -136,19 +122,9 @@ async def finish_line(
     context: BotContext, update: Update, state: ChatState, script: Script
 ) -> render.Rendered:
     """Return the summary a chat gets when it reaches the end of the article."""
-    svc = context.services
-    zone = svc.chats.zone(state)
-    started = datetime.fromtimestamp(state.started_at or svc.clock().timestamp(), UTC)
-    finished = datetime.fromtimestamp(state.finished_at or svc.clock().timestamp(), UTC)
     user = update.effective_user
-    score = await svc.store.quiz.score(state.chat_id, user.id) if user else Score()
-    summary = summarize(
-        started.astimezone(zone).date(),
-        finished.astimezone(zone).date(),
-        state.sections_read,
-        svc.library.section_count,
-        score,
-    )
+    now = context.services.clock()
+    summary = await context.services.reading.finish_summary(state, user.id if user else None, now)
     return render.finish_summary(summary, script)
 
 
@@ -202,7 +178,7 @@ async def show_section(
         await send(context, update, message)
     chat = update.effective_chat
     if mark and chat is not None:
-        await svc.store.chats.show(chat.id, chat.type, chat.title or "", number)
+        await svc.reading.shown(chat.id, chat.type, chat.title or "", number)
 
 
 async def open_section(update: Update, context: BotContext, button: cb.OpenSection) -> None:
@@ -263,7 +239,7 @@ async def progress(update: Update, context: BotContext) -> None:
     user = update.effective_user
     if user is not None and is_private(update):
         await activity.interacted(update, context)  # today counts before it is shown
-        streak = await context.services.store.users.streak(user.id)
+        streak = await context.services.reading.streak(user.id)
         today = context.services.clock().astimezone(context.services.chats.zone(state)).date()
         days = current_on(streak, today)
         lines.append(

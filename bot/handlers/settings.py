@@ -62,7 +62,7 @@ async def apply_script(update: Update, context: BotContext, chosen: Script) -> N
     name = t(texts.SCRIPT_NAME[chosen], chosen)
     lines = []
     if user is not None:
-        await svc.store.users.set_script(user.id, chosen)
+        await svc.reading.set_user_script(user.id, chosen)
         svc.user_scripts.put(user.id, chosen.value)
         lines.append(t(texts.SCRIPT_SET, chosen, script_name=name))
     if is_private(update) or await is_admin(context, update):

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from sqlalchemy.exc import DBAPIError
+
 
 class StartupError(Exception):
     """The bot cannot start; the message says what is wrong and how to fix it."""
 
 
-class TokenRevoked(Exception):
-    """Telegram answered 401: the token was revoked or replaced."""
-
-
 class Stopping(Exception):
     """A send gave up waiting for its turn because the bot is stopping."""
+
+
+def describe_db_error(error: BaseException) -> str:
+    """Return a database error as one short line (the driver's own words, first line)."""
+    cause = error.orig if isinstance(error, DBAPIError) and error.orig is not None else error
+    text = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+    return text[:200]

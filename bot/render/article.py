@@ -28,8 +28,8 @@ def _switch(kind: str, ident: str, script: Script) -> InlineKeyboardButton:
     return button(texts.BTN_SWITCH[target], cb.SwitchScript(kind, ident, target))
 
 
-def deep_link(bot_username: str, payload: str) -> str:
-    return f"https://t.me/{bot_username}?start={payload}"
+def deep_link(bot_username: str, link: cb.Link) -> str:
+    return f"https://t.me/{bot_username}?start={link.encode()}"
 
 
 @lru_cache(maxsize=1024)
@@ -98,7 +98,7 @@ def section(
     if back:
         rows.append([button(t(texts.BTN_BACK_TOC, script), cb.Toc(edit=True))])
     if share_link and bot_username:
-        link = deep_link(bot_username, f"section_{number}")
+        link = deep_link(bot_username, cb.SectionLink(number))
         rows.append([InlineKeyboardButton(t(texts.BTN_READ_PRIVATE, script), url=link)])
     return Rendered("\n\n".join(parts), InlineKeyboardMarkup(rows))
 

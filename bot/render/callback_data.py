@@ -1,17 +1,21 @@
 """The button protocol: what each inline button carries, built and parsed side by side.
 
-Telegram allows 64 bytes of callback data. Each button is a small frozen dataclass with
-``encode`` (used by keyboards.py) and ``parse`` (used by the button handlers registered in
-app.py); ``parse`` returns None for anything that is not exactly its own shape, so forged
-or stale data never reaches a handler. The strings are kept stable: buttons under old
-messages keep working after an upgrade.
+Telegram allows 64 bytes of callback data. Each button is a small frozen dataclass: its
+prefix and a codec per field say its whole shape (``prefix:field:field``), and the base
+``_Shape`` builds (``encode``, used by keyboards.py) and reads (``parse``, used by the
+button handlers registered in app.py) every one the same way. ``parse`` returns None for
+anything that is not exactly its own shape, so forged or stale data never reaches a
+handler. A trailing field left at its default is left out ("toc", not "toc:"). The strings
+are kept stable: buttons under old messages keep working after an upgrade. The deep links
+(``/start`` payloads, ``kind_value``) are at the end, in the same form.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import MISSING, dataclass, fields
 from datetime import time
-from typing import ClassVar, Protocol, Self
+from typing import Any, ClassVar, Protocol, Self
 
 from bot.content import MonthDay
 from bot.content.numerals import parse_number
@@ -24,240 +28,204 @@ class Button(Protocol):
     def encode(self) -> str: ...
 
 
-def _fields(data: str, prefix: str, count: int) -> list[str] | None:
-    """Return the ``count`` fields after ``prefix:``, or None if data has another shape."""
-    head, *rest = data.split(":")
-    return rest if head == prefix and len(rest) == count else None
+@dataclass(frozen=True)
+class Codec:
+    """How one field is written in callback data; ``read`` raises ValueError on bad text."""
+
+    write: Callable[[Any], str]
+    read: Callable[[str], Any]
 
 
-def _number(data: str, prefix: str) -> int | None:
-    """Return the one number after ``prefix:``, or None."""
-    fields = _fields(data, prefix, 1)
-    return parse_number(fields[0]) if fields else None
+def _checked(value: Any) -> Any:
+    if value is None:
+        raise ValueError("not this field's shape")
+    return value
 
 
-def _day(field: str) -> MonthDay | None:
-    number = parse_number(field, max_digits=4) if len(field) == 4 else None
+def _day(text: str) -> MonthDay | None:
+    number = parse_number(text, max_digits=4) if len(text) == 4 else None
+    return _month_day(number)
+
+
+def _month_day(number: int | None) -> MonthDay | None:
     if number is None or not (1 <= number // 100 <= 12 and 1 <= number % 100 <= 31):
         return None
     return MonthDay(number // 100, number % 100)
 
 
+def _time(text: str) -> time | None:
+    if text == "other":
+        return None  # "other": the time is to be typed
+    return _checked(parse_hhmm(text) if len(text) == 4 and text.isascii() else None)
+
+
+def _one_of(codes: tuple[str, ...]) -> Codec:
+    return Codec(str, lambda text: text if text in codes else _checked(None))
+
+
+NUMBER = Codec(str, lambda text: _checked(parse_number(text)))
+DAY = Codec(lambda day: day.compact, lambda text: _checked(_day(text)))
+SCRIPT = Codec(lambda script: script.short, lambda text: _checked(Script.from_short(text)))
+EDIT = Codec(lambda _: "e", lambda text: text == "e" or _checked(None))  # shown in place
+TIME = Codec(lambda at: f"{at:%H%M}" if at else "other", _time)
+ZONE = _one_of(COMMON)
+TEXT = Codec(str, str)  # checked by the button as a whole (see SwitchScript.valid)
+
+
+def yes_no(yes: str, no: str) -> Codec:
+    """A boolean written as one of two codes."""
+    codes = _one_of((yes, no))
+    return Codec(lambda value: yes if value else no, lambda text: codes.read(text) == yes)
+
+
 @dataclass(frozen=True)
-class _Plain:
-    """A button without fields."""
+class _Shape:
+    """``PREFIX`` then each field by its codec in ``CODECS`` (in field order), ``SEP`` apart.
+
+    A button names them in its class line: ``class Toc(_Shape, prefix="toc", codecs=(EDIT,))``.
+    """
 
     PREFIX: ClassVar[str] = ""
+    CODECS: ClassVar[tuple[Codec, ...]] = ()
+    SEP: ClassVar[str] = ":"
+
+    def __init_subclass__(
+        cls, *, prefix: str, codecs: tuple[Codec, ...] = (), sep: str = ":", **kwargs: Any
+    ) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.PREFIX, cls.CODECS, cls.SEP = prefix, codecs, sep
 
     def encode(self) -> str:
-        return self.PREFIX
+        parts = [self.PREFIX]
+        for field, codec in zip(fields(self), self.CODECS, strict=True):
+            value = getattr(self, field.name)
+            if field.default is not MISSING and value == field.default:
+                break  # a field left at its default ends the data: the rest are defaults too
+            parts.append(codec.write(value))
+        return self.SEP.join(parts)
 
     @classmethod
     def parse(cls, data: str) -> Self | None:
-        return cls() if data == cls.PREFIX else None
+        head, *parts = data.split(cls.SEP)
+        shape = fields(cls)
+        if head != cls.PREFIX or len(parts) > len(shape):
+            return None
+        if any(field.default is MISSING for field in shape[len(parts) :]):
+            return None  # a field that must be written is missing
+        try:
+            values = [codec.read(text) for codec, text in zip(cls.CODECS, parts, strict=False)]
+        except ValueError:
+            return None
+        make: Callable[..., Self] = cls
+        button = make(*values)
+        return button if button.valid() else None
+
+    def valid(self) -> bool:
+        """Tell whether the fields, each of its own shape, make a button together."""
+        return True
 
 
 @dataclass(frozen=True)
-class _Page:
-    """A navigation page: sent as a new message, or (``edit``) shown in place of the old."""
+class Toc(_Shape, prefix="toc", codecs=(EDIT,)):
+    """The table of contents: sent as a new message, or (``edit``) shown in place of the old."""
 
     edit: bool = False
-    PREFIX: ClassVar[str] = ""
-
-    def encode(self) -> str:
-        return f"{self.PREFIX}:e" if self.edit else self.PREFIX
-
-    @classmethod
-    def parse(cls, data: str) -> Self | None:
-        if data == cls.PREFIX:
-            return cls()
-        return cls(edit=True) if data == f"{cls.PREFIX}:e" else None
 
 
 @dataclass(frozen=True)
-class Toc(_Page):
-    PREFIX = "toc"
+class Timeline(_Shape, prefix="tl", codecs=(EDIT,)):
+    """The timeline of the story's dates, sent or (``edit``) shown in place."""
+
+    edit: bool = False
 
 
 @dataclass(frozen=True)
-class Timeline(_Page):
-    PREFIX = "tl"
-
-
-@dataclass(frozen=True)
-class Quiz(_Plain):
+class Quiz(_Shape, prefix="qz"):
     """A quiz question: which day was this said?"""
 
-    PREFIX = "qz"
-
 
 @dataclass(frozen=True)
-class Restart(_Plain):
+class Restart(_Shape, prefix="rs"):
     """Start the article over (under its end): no confirmation, the reader asked."""
 
-    PREFIX = "rs"
+
+@dataclass(frozen=True)
+class RandomQuote(_Shape, prefix="qr"):
+    """A quote drawn at random."""
 
 
 @dataclass(frozen=True)
-class RandomQuote(_Plain):
-    PREFIX = "qr"
+class Subscribe(_Shape, prefix="sub"):
+    """Daily delivery: the times to choose from."""
 
 
 @dataclass(frozen=True)
-class Subscribe(_Plain):
-    PREFIX = "sub"
-
-
-@dataclass(frozen=True)
-class Next:
+class Next(_Shape, prefix="nx", codecs=(NUMBER, SCRIPT)):
     """The chat's next unread section; ``after``: the button under that section, whose
     script (``script``) the next one follows."""
 
     after: int | None = None
     script: Script | None = None
-    PREFIX: ClassVar[str] = "nx"
-
-    def encode(self) -> str:
-        if self.after is None:
-            return self.PREFIX
-        tail = f":{self.script.short}" if self.script else ""
-        return f"{self.PREFIX}:{self.after}{tail}"
-
-    @classmethod
-    def parse(cls, data: str) -> Self | None:
-        if data == cls.PREFIX:
-            return cls()
-        head, _, code = data.partition(":")[2].partition(":")
-        number = parse_number(head) if data.startswith(f"{cls.PREFIX}:") else None
-        script = Script.from_short(code) if code else None
-        if number is None or (code and script is None):
-            return None
-        return cls(number, script)
 
 
 @dataclass(frozen=True)
-class _Numbered:
-    number: int
-    PREFIX: ClassVar[str] = ""
-
-    def encode(self) -> str:
-        return f"{self.PREFIX}:{self.number}"
-
-    @classmethod
-    def parse(cls, data: str) -> Self | None:
-        number = _number(data, cls.PREFIX)
-        return cls(number) if number is not None else None
-
-
-@dataclass(frozen=True)
-class OpenSection:
+class OpenSection(_Shape, prefix="rd", codecs=(NUMBER, EDIT)):
     """A section: sent, or (``edit``, from the table of contents) shown in its place."""
 
     number: int
     edit: bool = False
-    PREFIX: ClassVar[str] = "rd"
-
-    def encode(self) -> str:
-        return f"{self.PREFIX}:{self.number}" + (":e" if self.edit else "")
-
-    @classmethod
-    def parse(cls, data: str) -> Self | None:
-        fields = _fields(data, cls.PREFIX, 2)
-        if fields is not None and fields[1] == "e":
-            number = parse_number(fields[0])
-            return cls(number, edit=True) if number is not None else None
-        number = _number(data, cls.PREFIX)
-        return cls(number) if number is not None else None
 
 
 @dataclass(frozen=True)
-class OpenQuote(_Numbered):
-    PREFIX = "q"
+class OpenQuote(_Shape, prefix="q", codecs=(NUMBER,)):
+    """Quote ``number``, with its date and occasion."""
+
+    number: int
 
 
 @dataclass(frozen=True)
-class Card(_Numbered):
+class Card(_Shape, prefix="cd", codecs=(NUMBER,)):
     """Quote ``number`` as an image (0: one chosen at random)."""
 
-    PREFIX = "cd"
+    number: int
 
 
 @dataclass(frozen=True)
-class QuoteSource(_Numbered):
+class QuoteSource(_Shape, prefix="qs", codecs=(NUMBER,)):
     """The section that narrates a quote, with the quote's sentence picked out."""
 
-    PREFIX = "qs"
+    number: int
 
 
 @dataclass(frozen=True)
-class OpenDate:
+class OpenDate(_Shape, prefix="d", codecs=(DAY, EDIT)):
     """A date: sent, or (``edit``, from the timeline) shown in its place."""
 
     day: MonthDay
     edit: bool = False
-    PREFIX: ClassVar[str] = "d"
-
-    def encode(self) -> str:
-        return f"{self.PREFIX}:{self.day.compact}" + (":e" if self.edit else "")
-
-    @classmethod
-    def parse(cls, data: str) -> Self | None:
-        fields = _fields(data, cls.PREFIX, 2)
-        edit = fields is not None and fields[1] == "e"
-        fields = fields[:1] if edit and fields else _fields(data, cls.PREFIX, 1)
-        day = _day(fields[0]) if fields else None
-        return cls(day, edit) if day is not None else None
 
 
 @dataclass(frozen=True)
-class SubscribeAt:
+class SubscribeAt(_Shape, prefix="sa", codecs=(TIME,)):
     """A delivery time chosen with a button; None: "other", to be typed."""
 
     at: time | None
-    PREFIX: ClassVar[str] = "sa"
-
-    def encode(self) -> str:
-        return f"{self.PREFIX}:{self.at:%H%M}" if self.at else f"{self.PREFIX}:other"
-
-    @classmethod
-    def parse(cls, data: str) -> Self | None:
-        fields = _fields(data, cls.PREFIX, 1)
-        if fields is None:
-            return None
-        if fields[0] == "other":
-            return cls(None)
-        at = parse_hhmm(fields[0]) if len(fields[0]) == 4 and fields[0].isascii() else None
-        return cls(at) if at is not None else None
 
 
 @dataclass(frozen=True)
-class SetZone:
+class SetZone(_Shape, prefix="tz", codecs=(ZONE,)):
     """A time zone chosen with a button (one of zones.COMMON)."""
 
     key: str
-    PREFIX: ClassVar[str] = "tz"
-
-    def encode(self) -> str:
-        return f"{self.PREFIX}:{self.key}"
-
-    @classmethod
-    def parse(cls, data: str) -> Self | None:
-        fields = _fields(data, cls.PREFIX, 1)
-        return cls(fields[0]) if fields and fields[0] in COMMON else None
 
 
 @dataclass(frozen=True)
-class SwitchScript:
+class SwitchScript(_Shape, prefix="sw", codecs=(_one_of(("s", "q", "d")), TEXT, SCRIPT)):
     """Re-render a section ("s"), quote ("q") or date ("d") message in ``target``."""
 
     kind: str
     ident: str
     target: Script
-    PREFIX: ClassVar[str] = "sw"
-    KINDS: ClassVar[tuple[str, ...]] = ("s", "q", "d")
-
-    def encode(self) -> str:
-        return f"{self.PREFIX}:{self.kind}:{self.ident}:{self.target.short}"
 
     @property
     def number(self) -> int | None:
@@ -267,58 +235,76 @@ class SwitchScript:
     def day(self) -> MonthDay | None:
         return _day(self.ident) if self.kind == "d" else None
 
-    @classmethod
-    def parse(cls, data: str) -> Self | None:
-        fields = _fields(data, cls.PREFIX, 3)
-        if fields is None or fields[0] not in cls.KINDS:
-            return None
-        target = Script.from_short(fields[2])
-        button = cls(fields[0], fields[1], target) if target else None
-        if button is None or (button.number is None and button.day is None):
-            return None
-        return button
+    def valid(self) -> bool:
+        return self.number is not None or self.day is not None
 
 
 @dataclass(frozen=True)
-class ChooseScript:
+class ChooseScript(_Shape, prefix="scr", codecs=(SCRIPT,)):
+    """The script the person (and, for an admin, the group) reads in."""
+
     script: Script
-    PREFIX: ClassVar[str] = "scr"
-
-    def encode(self) -> str:
-        return f"{self.PREFIX}:{self.script.short}"
-
-    @classmethod
-    def parse(cls, data: str) -> Self | None:
-        fields = _fields(data, cls.PREFIX, 1)
-        script = Script.from_short(fields[0]) if fields else None
-        return cls(script) if script else None
 
 
 @dataclass(frozen=True)
-class _YesNo:
-    yes: bool
-    PREFIX: ClassVar[str] = ""
-    CODES: ClassVar[tuple[str, str]] = ("1", "0")
-
-    def encode(self) -> str:
-        return f"{self.PREFIX}:{self.CODES[0] if self.yes else self.CODES[1]}"
-
-    @classmethod
-    def parse(cls, data: str) -> Self | None:
-        fields = _fields(data, cls.PREFIX, 1)
-        if fields is None or fields[0] not in cls.CODES:
-            return None
-        return cls(fields[0] == cls.CODES[0])
-
-
-@dataclass(frozen=True)
-class Quiet(_YesNo):
+class Quiet(_Shape, prefix="qt", codecs=(yes_no("1", "0"),)):
     """Turn silent delivery on (yes) or off."""
 
-    PREFIX = "qt"
+    yes: bool
 
 
 @dataclass(frozen=True)
-class ConfirmReset(_YesNo):
-    PREFIX = "rst"
-    CODES = ("y", "n")
+class ConfirmReset(_Shape, prefix="rst", codecs=(yes_no("y", "n"),)):
+    """The answer to "start the article over?" (admins only)."""
+
+    yes: bool
+
+
+# --- deep links ------------------------------------------------------------------------------
+# ``t.me/<bot>?start=<payload>`` opens a private chat with /start <payload>: a section shared
+# from a group, a quote or a day. Telegram allows 1-64 of [A-Za-z0-9_-]; ours are kind_value,
+# and, like the buttons, they stay the same across releases (links live on in old messages).
+
+
+def _link_number(text: str) -> int:
+    return (
+        int(text) if 1 <= len(text) <= 4 and text.isascii() and text.isdigit() else _checked(None)
+    )
+
+
+LINK_NUMBER = Codec(str, _link_number)
+# MMDD; the month's leading zero may be left out (date_216).
+LINK_DAY = Codec(lambda day: day.compact, lambda text: _checked(_month_day(_link_number(text))))
+
+
+@dataclass(frozen=True)
+class SectionLink(_Shape, prefix="section", codecs=(LINK_NUMBER,), sep="_"):
+    """Section ``number``, shared from a group to be read in private."""
+
+    number: int
+
+
+@dataclass(frozen=True)
+class QuoteLink(_Shape, prefix="quote", codecs=(LINK_NUMBER,), sep="_"):
+    """Quote ``number``."""
+
+    number: int
+
+
+@dataclass(frozen=True)
+class DateLink(_Shape, prefix="date", codecs=(LINK_DAY,), sep="_"):
+    """A day of the story."""
+
+    day: MonthDay
+
+
+Link = SectionLink | QuoteLink | DateLink
+
+
+def parse_link(payload: str) -> Link | None:
+    """Return the deep link a /start payload names, or None (not a link: plain /start)."""
+    for kind in (SectionLink, QuoteLink, DateLink):
+        link = kind.parse(payload)
+        if link is not None:
+            return link
+    return None

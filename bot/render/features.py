@@ -16,7 +16,7 @@ from bot.render.rendered import Rendered
 from bot.render.texts import t
 from bot.rules.finish import FinishSummary
 from bot.rules.onthisday import years_ago_words
-from bot.store.quiz_records import Standing
+from bot.rules.quiz_questions import Standing
 
 
 def on_this_day(library: Library, when: MonthDay, script: Script, years: int | None) -> Rendered:

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
 from bot.content.scripts import Script, script_for_language
-from bot.rules.schedule import next_due_epoch
+from bot.rules.schedule import next_due_epoch, read_to_end
 
 PRIVATE, GROUP, SUPERGROUP, CHANNEL = "private", "group", "supergroup", "channel"
 
@@ -77,13 +77,15 @@ def time_of(chat: ChatState, defaults: ChatDefaults) -> time:
 
 def read_all(chat: ChatState, defaults: ChatDefaults) -> bool:
     """Tell whether the chat has read (or been sent) the whole article."""
-    return chat.finished or (defaults.sections > 0 and chat.progress >= defaults.sections)
+    known = defaults.sections > 0  # else only ``finished`` says so
+    return chat.finished or (known and read_to_end(chat.progress, defaults.sections))
 
 
 def next_due(chat: ChatState, now: datetime, defaults: ChatDefaults) -> int | None:
     """Return when the chat's next digest is due, or None when nothing should be scheduled.
 
-    A chat that has read everything is not scheduled: a delivery would only say so.
+    A chat that has read everything is not scheduled: a delivery would only say so
+    (``schedule.read_to_end``).
     """
     if not (chat.subscribed and chat.active) or read_all(chat, defaults):
         return None
@@ -217,6 +219,11 @@ def merged(group: ChatState, supergroup: ChatState, new_id: int) -> ChatState:
         failures=0,
         claim_token=group.claim_token or supergroup.claim_token,
     )
+
+
+def with_section_shown(chat: ChatState, section: int) -> ChatState:
+    """Return the chat with section ``section`` marked as shown; its place stays."""
+    return replace(chat, read_mask=chat.read_mask | 1 << (section - 1))
 
 
 def with_script(chat: ChatState, script: Script) -> ChatState:

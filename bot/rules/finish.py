@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, tzinfo
 
+from bot.rules.chats import ChatState
 from bot.rules.quiz_questions import Score
 
 _NO_QUIZ = Score()
@@ -34,3 +35,19 @@ def summarize(
     return FinishSummary(
         days_taken(started, finished), sections_read, total, score.right, score.answered
     )
+
+
+def summary_of(
+    chat: ChatState, zone: tzinfo, now: datetime, total: int, score: Score = _NO_QUIZ
+) -> FinishSummary:
+    """Return the summary of a chat's reading, on the calendar of its zone.
+
+    A start or finish the store has not recorded yet (the digest that ends the article is
+    recorded after its summary is sent) is ``now``.
+    """
+
+    def local(at: int | None) -> date:
+        return (datetime.fromtimestamp(at, UTC) if at else now).astimezone(zone).date()
+
+    started, finished = local(chat.started_at), local(chat.finished_at)
+    return summarize(started, finished, chat.sections_read, total, score)

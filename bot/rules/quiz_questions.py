@@ -50,6 +50,35 @@ class Score:
         return Score(self.answered + 1, self.right + int(right))
 
 
+@dataclass(frozen=True)
+class Asked:
+    """A question as asked: in which chat, about which quote, and the right option."""
+
+    poll_id: str
+    chat_id: int
+    quote: int
+    answer: int
+
+
+@dataclass(frozen=True)
+class Answered:
+    """An answer to a question this bot asked, and where it leaves the person."""
+
+    asked: Asked
+    right: bool
+    counted: bool  # False: the same answer came again (Telegram repeats updates)
+    score: Score  # the person's score in that chat, after this answer
+
+
+@dataclass(frozen=True)
+class Standing:
+    """One person's line on a chat's quiz board."""
+
+    name: str
+    right: int
+    answered: int
+
+
 def _dates(library: Library) -> list[MonthDay]:
     # Dates and quote numbers are the same in both scripts; either edition will do.
     article = library.article(Script.TRADITIONAL)

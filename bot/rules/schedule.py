@@ -49,6 +49,17 @@ def parse_hhmm(text: str) -> time | None:
     return None
 
 
+def read_to_end(progress: int, total: int) -> bool:
+    """Tell whether a chat at ``progress`` has read the last of ``total`` sections.
+
+    The one home of "the last section ends the schedule": a chat read to the end gets no
+    delivery (``plan_delivery``, ``chats.next_due``), and the one-statement /next clears its
+    schedule when it hands out the last section (``_ADVANCE`` in bot/store/chat_records.py says
+    this in SQL; tests/test_store.py holds the two together).
+    """
+    return progress >= total
+
+
 @dataclass(frozen=True)
 class Plan:
     """What one delivery to a chat sends, decided from its progress alone."""
@@ -59,7 +70,7 @@ class Plan:
 
 def plan_delivery(progress: int, total: int) -> Plan:
     """Return the next section due for a chat that has read ``progress`` sections."""
-    if progress >= total:
+    if read_to_end(progress, total):
         return Plan(section=0, finished=True)
     section = progress + 1
-    return Plan(section=section, finished=section >= total)
+    return Plan(section=section, finished=read_to_end(section, total))

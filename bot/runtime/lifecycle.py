@@ -28,12 +28,11 @@ from bot.content.scripts import Script
 from bot.flood.control import FloodControl
 from bot.handlers.common import BotApplication, BotContext
 from bot.ops import logs
-from bot.ops.failures import StartupError
+from bot.ops.failures import StartupError, describe_db_error
 from bot.render import texts
 from bot.runtime.leader import PollingLeadership
 from bot.runtime.web import WebServer
 from bot.runtime.webhook import register
-from bot.store.engine import describe
 
 log = logging.getLogger("bot")
 
@@ -205,7 +204,7 @@ async def _quietly(step: str, action: Coroutine[Any, Any, None]) -> None:
 
 def _schedule_jobs(app: BotApplication) -> None:
     svc = app.services
-    if not app.bot_data.get("run_jobs") or app.job_queue is None:
+    if not app.run_jobs or app.job_queue is None:
         return
     # The schedule lives in the store; this job only wakes the deliverer up.
     app.job_queue.run_repeating(
@@ -229,7 +228,7 @@ async def _delivery_job(context: BotContext) -> None:
         # The database is away: every tick would fail the same way. Say so once a minute;
         # nothing is lost, the schedule is in the database and resumes when it is back.
         if _store_trouble.ready():
-            log.warning("digest delivery waits for the database: %s", describe(exc))
+            log.warning("digest delivery waits for the database: %s", describe_db_error(exc))
         return
     if report.delivered or report.ended or report.deactivated or report.retried:
         log.info(

@@ -60,8 +60,9 @@ class WebServer:
                 f"cannot serve HTTP on {settings.http_host}:{settings.http_port} ({exc.strerror});"
                 " set HTTP_PORT to a free port (or 0 to turn the server off when polling)"
             ) from None
-        sockets = getattr(site._server, "sockets", None) or ()
-        self.port = sockets[0].getsockname()[1] if sockets else settings.http_port
+        # The port bound (HTTP_PORT=0 asks the system for a free one).
+        addresses = self._runner.addresses
+        self.port = addresses[0][1] if addresses else settings.http_port
         log.info("HTTP server on %s:%s", settings.http_host, self.port)
 
     async def stop(self) -> None:

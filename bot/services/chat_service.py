@@ -1,12 +1,15 @@
 """``ChatService``: the rules about a chat (``bot.rules.chats``) applied to stored chats.
 
-Handlers and the deliverer change a chat through it; each change is one store transaction,
-so a rule applies to the row as stored (locked while it decides), not to a caller's copy.
+Handlers and the deliverer read and change a chat's settings and membership through it, never
+through the store (a reader's progress goes through ``bot.services.reading``, the delivery
+queue is the deliverer's own); each change is one store transaction, so a rule applies to
+the row as stored (locked while it decides), not to a caller's copy.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, time
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -33,6 +36,19 @@ from bot.rules.chats import (
 
 if TYPE_CHECKING:
     from bot.store import Store
+
+
+@dataclass(frozen=True)
+class Stats:
+    """What /stats tells an operator: chats, subscribers, the last day's digests, the backlog."""
+
+    chats_by_kind: dict[str, int]
+    subscribers: int
+    digests: dict[str, int]  # the last 24 hours' digests by result: delivered, failed, repeated
+    backlog: int  # chats due and not yet delivered
+    oldest_due: int | None  # when the longest-waiting of them was due (epoch seconds)
+    database: str  # sqlite or postgresql
+    revision: str | None  # the schema's
 
 
 class ChatService:
@@ -124,6 +140,19 @@ class ChatService:
         """Move a group to its supergroup, keeping (and merging) everything it had."""
         await self.store.chats.migrate(
             old_id, new_id, lambda group, supergroup: merged(group, supergroup, new_id)
+        )
+
+    async def stats(self, now: int) -> Stats:
+        """Return the figures /stats shows at ``now`` (epoch seconds)."""
+        store = self.store
+        return Stats(
+            chats_by_kind=await store.chats.count_by_kind(),
+            subscribers=sum((await store.chats.subscribers()).values()),
+            digests=await store.queue.results_since(now - 86_400),
+            backlog=await store.queue.backlog(now),
+            oldest_due=await store.queue.oldest_due(now),
+            database=store.kind,
+            revision=await store.revision(),
         )
 
     def next_due(self, chat: ChatState, now: datetime) -> int | None:

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, date, datetime
+from datetime import datetime
 
 from telegram import Bot
 from telegram.error import TelegramError
 
 from bot import render
 from bot.content import Library
-from bot.content.scripts import Script
 from bot.flood.control import digest_lane
-from bot.rules.chats import ChatState, digest_script
-from bot.rules.finish import summarize
+from bot.rules.chats import ChatState, digest_script, with_section_shown
 from bot.rules.onthisday import on_this_day, years_ago
-from bot.rules.quiz_questions import Score
 from bot.services.chat_service import ChatService
+from bot.services.reading import ReadingService
 from bot.telegram_io import sender
 
 log = logging.getLogger(__name__)
@@ -26,9 +24,16 @@ class Companions:
     """Send what comes with the sections a ``Deliverer`` delivers."""
 
     def __init__(
-        self, chats: ChatService, library: Library, *, paid: bool, story_year: int | None
+        self,
+        chats: ChatService,
+        reading: ReadingService,
+        library: Library,
+        *,
+        paid: bool,
+        story_year: int | None,
     ) -> None:
         self.chats = chats
+        self.reading = reading
         self.library = library
         self.paid = paid  # as paid broadcasts, like the section
         self.story_year = story_year
@@ -40,7 +45,7 @@ class Companions:
         state: ChatState,
         section: int,
         finished: bool,
-        local_day: date,
+        now: datetime,
     ) -> str | None:
         """Send what comes with a section: the on-this-day card, the finish summary.
 
@@ -48,6 +53,7 @@ class Companions:
         delivery stands. Returns the local date an on-this-day card went out on, if one did.
         """
         script = digest_script(state)
+        local_day = now.astimezone(self.chats.zone(state)).date()
         extras: list[render.Rendered] = []
         card_day: str | None = None
         story_day = on_this_day(self.library, local_day)
@@ -57,7 +63,11 @@ class Companions:
             extras.append(render.on_this_day(self.library, story_day, script, years))
             card_day = local_day.isoformat()
         if finished:
-            extras.append(await self._finish_line(state, section, local_day, script))
+            # The summary counts the section just sent: it is recorded only after this.
+            after = with_section_shown(state, section)
+            reader = state.chat_id if state.private else None  # a group has no one score
+            summary = await self.reading.finish_summary(after, reader, now)
+            extras.append(render.finish_summary(summary, script))
         for extra in extras:
             try:
                 with digest_lane():
@@ -67,21 +77,3 @@ class Companions:
             except TelegramError as exc:
                 log.info("a digest's companion to chat %s failed (%s)", target.chat_id, exc)
         return card_day
-
-    async def _finish_line(
-        self, state: ChatState, section: int, local_day: date, script: Script
-    ) -> render.Rendered:
-        zone = self.chats.zone(state)
-        started = (
-            datetime.fromtimestamp(state.started_at, UTC).astimezone(zone).date()
-            if state.started_at
-            else local_day
-        )
-        score = (
-            await self.chats.store.quiz.score(state.chat_id, state.chat_id)
-            if state.private
-            else Score()
-        )
-        read = (state.read_mask | 1 << (section - 1)).bit_count()
-        total = self.library.section_count
-        return render.finish_summary(summarize(started, local_day, read, total, score), script)

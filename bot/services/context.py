@@ -15,6 +15,7 @@ from bot.ops.metrics import Metrics
 from bot.services.chat_service import ChatService
 from bot.services.delivery import Deliverer
 from bot.services.health import Health
+from bot.services.reading import ReadingService
 from bot.store import Store
 from bot.telegram_io.lanes import ChatLanes
 
@@ -54,6 +55,7 @@ class Services:
     search: Search
     store: Store
     chats: ChatService
+    reading: ReadingService
     deliverer: Deliverer
     clock: Callable[[], datetime]
     metrics: Metrics

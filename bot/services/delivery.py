@@ -29,7 +29,8 @@ from bot.rules.reading import recap
 from bot.rules.schedule import plan_delivery
 from bot.services.chat_service import ChatService
 from bot.services.companions import Companions
-from bot.store import Claim, Delivered
+from bot.services.reading import ReadingService
+from bot.store import Claim, Delivered, DeliveryQueue
 from bot.telegram_io import sender
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,8 @@ class Deliverer:
     def __init__(
         self,
         chats: ChatService,
+        reading: ReadingService,
+        queue: DeliveryQueue,
         library: Library,
         config: DeliveryConfig,
         *,
@@ -69,13 +72,13 @@ class Deliverer:
         metrics: Metrics | None = None,
     ) -> None:
         self.chats = chats
-        self.queue = chats.store.queue
+        self.queue = queue
         self.library = library
         self.config = config
         self._bot_username = bot_username
         self._metrics = metrics
         self._companions = Companions(
-            chats, library, paid=config.paid, story_year=config.story_year
+            chats, reading, library, paid=config.paid, story_year=config.story_year
         )
         self._lock = asyncio.Lock()
         self.stopping = False
@@ -206,7 +209,6 @@ class Deliverer:
             report.ended += 1
             return Delivered(state.chat_id, state.claim_token, 0, None, True)
         target = sender.Target(state.chat_id, state.thread_id)
-        local_day = now.astimezone(self.chats.zone(state)).date()
         try:
             with digest_lane():  # replies to people go first
                 target = await sender.send(
@@ -247,7 +249,7 @@ class Deliverer:
         report.delivered += 1
         report.chats.append(target.chat_id)
         card_day = await self._companions.send(
-            bot, target, state, plan.section, plan.finished, local_day
+            bot, target, state, plan.section, plan.finished, now
         )
         after = replace(state, finished=plan.finished)
         return Delivered(

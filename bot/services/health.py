@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.exc import DBAPIError
 
+from bot.ops.failures import describe_db_error
 from bot.store import SchemaError, Store
-from bot.store.engine import describe
 from bot.store.migrate import check_current
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,9 @@ class Health:
         except SchemaError as exc:
             self.schema = str(exc)
         except (DBAPIError, OSError, TimeoutError) as exc:
-            reason = "no answer in time" if isinstance(exc, TimeoutError) else describe(exc)
+            reason = (
+                "no answer in time" if isinstance(exc, TimeoutError) else describe_db_error(exc)
+            )
             if self.database != reason:
                 log.warning("database check failed: %s", reason)
             self.database = reason

@@ -10,11 +10,11 @@ from __future__ import annotations
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import DBAPIError
 
-from bot.ops.failures import StartupError
+from bot.ops.failures import StartupError, describe_db_error
 from bot.store import migrate
 from bot.store.card_files import Cards
 from bot.store.chat_records import Chats
-from bot.store.engine import describe, insert_or_ignore, lock_sqlite_file, open_engine
+from bot.store.engine import insert_or_ignore, lock_sqlite_file, open_engine
 from bot.store.ledger import Seen, UpdateLedger
 from bot.store.migrate import Migration, SchemaError
 from bot.store.queue import Claim, Delivered, DeliveryQueue
@@ -65,7 +65,9 @@ class Store:
         except SchemaError as exc:
             raise StartupError(f"database {where}: {exc}") from None
         except (DBAPIError, OSError) as exc:
-            raise StartupError(f"database {where} cannot be used: {describe(exc)}") from None
+            raise StartupError(
+                f"database {where} cannot be used: {describe_db_error(exc)}"
+            ) from None
 
     def hold_exclusive(self) -> None:
         """Refuse a second bot process on this SQLite file (both would take every update).
@@ -84,6 +86,10 @@ class Store:
         async with self.engine.begin() as conn:
             await conn.execute(insert_or_ignore(conn, meta).values(key=key, value=value))
             await conn.execute(update(meta).where(meta.c.key == key).values(value=value))
+
+    async def revision(self) -> str | None:
+        """Return the schema revision the database is at (None before the first migration)."""
+        return await migrate.revision(self.engine)
 
     @property
     def kind(self) -> str:

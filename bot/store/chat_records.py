@@ -241,7 +241,9 @@ _ADVANCE = (
         progress=chats.c.progress + 1,
         # SET sees the old progress: bit (old progress) is the new section.
         read_mask=chats.c.read_mask.op("|")(literal(1, BigInteger).op("<<")(chats.c.progress)),
-        # Reading the last section ends the schedule: a delivery would only say so.
+        # Reading the last section ends the schedule: a delivery would only say so. This is
+        # bot.rules.schedule.read_to_end(progress after, total) in SQL, for a one-statement /next;
+        # tests/test_store.py holds the two together over chat states.
         next_due_at=case(
             (chats.c.progress + 1 >= bindparam("p_total"), None), else_=chats.c.next_due_at
         ),

@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import Insert as SQLiteInsert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.sql.dml import Insert
 
@@ -133,13 +133,6 @@ def dialect_insert(conn: AsyncConnection, table: Table) -> SQLiteInsert | PGInse
 def insert_or_ignore(conn: AsyncConnection, table: Table) -> Insert:
     """Return an INSERT that does nothing when the primary key already exists."""
     return dialect_insert(conn, table).on_conflict_do_nothing()
-
-
-def describe(error: BaseException) -> str:
-    """Return a database error as one short line (the driver's own words, first line)."""
-    cause = error.orig if isinstance(error, DBAPIError) and error.orig is not None else error
-    text = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
-    return text[:200]
 
 
 def lock_sqlite_file(url: URL) -> IO[str] | None:

@@ -22,6 +22,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.sql.elements import ColumnElement
 
 from bot.rules.chats import ChatState
 from bot.store.chat_records import to_state
@@ -50,6 +51,18 @@ class Delivered:
     onthisday: str | None = None  # the local date an on-this-day card went out with it
 
 
+def _due(now_epoch: int) -> ColumnElement[bool]:
+    """Select the chats whose digest is due at ``now_epoch``: subscribed, active, time come.
+
+    The one statement of "due": the claim, the backlog and the backlog's age all use it.
+    """
+    return and_(
+        chats.c.subscribed.is_(True),
+        chats.c.active.is_(True),
+        chats.c.next_due_at <= now_epoch,  # NULL (nothing scheduled) is never due
+    )
+
+
 class DeliveryQueue:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
@@ -66,10 +79,7 @@ class DeliveryQueue:
         """
         token = str(uuid.uuid4())
         due = and_(
-            chats.c.subscribed.is_(True),
-            chats.c.active.is_(True),
-            chats.c.next_due_at.is_not(None),
-            chats.c.next_due_at <= now_epoch,
+            _due(now_epoch),
             or_(chats.c.claimed_until.is_(None), chats.c.claimed_until < now_epoch),
         )
         picked = (
@@ -202,28 +212,9 @@ class DeliveryQueue:
                 .values(claimed_until=retry_at, claim_token=None, failures=failures)
             )
 
-    async def next_due(self) -> int | None:
-        """Return the earliest time any subscribed chat is due, or None."""
-        query = select(func.min(chats.c.next_due_at)).where(
-            and_(chats.c.subscribed.is_(True), chats.c.active.is_(True))
-        )
-        async with self.engine.connect() as conn:
-            value = (await conn.execute(query)).scalar()
-        return int(value) if value is not None else None
-
     async def backlog(self, now_epoch: int) -> int:
         """Return how many chats are due and not yet delivered."""
-        query = (
-            select(func.count())
-            .select_from(chats)
-            .where(
-                and_(
-                    chats.c.subscribed.is_(True),
-                    chats.c.active.is_(True),
-                    chats.c.next_due_at <= now_epoch,
-                )
-            )
-        )
+        query = select(func.count()).select_from(chats).where(_due(now_epoch))
         async with self.engine.connect() as conn:
             return int((await conn.execute(query)).scalar_one())
 
@@ -239,13 +230,7 @@ class DeliveryQueue:
 
     async def oldest_due(self, now_epoch: int) -> int | None:
         """Return the due time of the longest-waiting due chat, or None."""
-        query = select(func.min(chats.c.next_due_at)).where(
-            and_(
-                chats.c.subscribed.is_(True),
-                chats.c.active.is_(True),
-                chats.c.next_due_at <= now_epoch,
-            )
-        )
+        query = select(func.min(chats.c.next_due_at)).where(_due(now_epoch))
         async with self.engine.connect() as conn:
             value = (await conn.execute(query)).scalar()
         return int(value) if value is not None else None

@@ -2,39 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import and_, desc, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.rules.quiz_questions import Score
+from bot.rules.quiz_questions import Answered, Asked, Score, Standing
 from bot.store.engine import insert_or_ignore, now
 from bot.store.schema import quiz_answers, quiz_polls, quiz_scores
-
-
-@dataclass(frozen=True)
-class Asked:
-    """A question as asked: in which chat, about which quote, and the right option."""
-
-    poll_id: str
-    chat_id: int
-    quote: int
-    answer: int
-
-
-@dataclass(frozen=True)
-class Answered:
-    asked: Asked
-    right: bool
-    counted: bool  # False: the same answer came again (Telegram repeats updates)
-    score: Score  # the person's score in that chat, after this answer
-
-
-@dataclass(frozen=True)
-class Standing:
-    name: str
-    right: int
-    answered: int
 
 
 class Quiz:

@@ -66,6 +66,7 @@ class ChatLanes(BaseUpdateProcessor):
         self.capacity = capacity
         self.per_chat = per_chat
         self._room = asyncio.Semaphore(capacity)
+        self._held = 0  # updates accepted (a slot of _room taken) and not yet finished
         self._lanes: dict[int | None, _Lane] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._on_handled = on_handled
@@ -76,7 +77,7 @@ class ChatLanes(BaseUpdateProcessor):
     @property
     def held(self) -> int:
         """Return how many updates are running or waiting."""
-        return self.capacity - self._room._value
+        return self._held
 
     async def initialize(self) -> None:
         return None
@@ -135,6 +136,7 @@ class ChatLanes(BaseUpdateProcessor):
             self._room.release()
             self._drop(update, key, coroutine, done)
             return done
+        self._held += 1
         lane = self._lanes.get(key)
         if lane is None:
             lane = self._lanes[key] = _Lane()
@@ -176,6 +178,7 @@ class ChatLanes(BaseUpdateProcessor):
                     log.exception("an update escaped its error handling")
                 finally:
                     lane.waiting.popleft()
+                    self._held -= 1
                     self._room.release()
                     if not done.done():
                         done.set_result(True)

@@ -14,16 +14,24 @@ from collections.abc import Callable
 
 import aiohttp
 from telegram import Update
-from telegram._utils.defaultvalue import DefaultValue
-from telegram._utils.types import ODVInput  # the type BaseRequest itself declares
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 log = logging.getLogger(__name__)
 
 _DEFAULT = BaseRequest.DEFAULT_NONE
+# PTB declares each timeout ODVInput[float] (a private type): seconds, None (no limit), or
+# DEFAULT_NONE where the caller set none. ``object`` accepts all three.
+Timeout = object
 # Told of every answer: (Bot API method, HTTP status, or None and "timeout"/"network").
 Observer = Callable[[str, int | None, str], None]
+
+
+def _seconds(given: Timeout, ours: float | None) -> float | None:
+    """Return the timeout a call asked for, or ours where it set none (PTB's DEFAULT_NONE)."""
+    if given is None or isinstance(given, int | float):
+        return given
+    return ours
 
 
 class AiohttpRequest(BaseRequest):
@@ -64,18 +72,15 @@ class AiohttpRequest(BaseRequest):
         url: str,
         method: str,
         request_data: RequestData | None = None,
-        read_timeout: ODVInput[float] = _DEFAULT,
-        write_timeout: ODVInput[float] = _DEFAULT,
-        connect_timeout: ODVInput[float] = _DEFAULT,
-        pool_timeout: ODVInput[float] = _DEFAULT,
+        read_timeout: Timeout = _DEFAULT,
+        write_timeout: Timeout = _DEFAULT,
+        connect_timeout: Timeout = _DEFAULT,
+        pool_timeout: Timeout = _DEFAULT,
     ) -> tuple[int, bytes]:
         if self._session is None or self._session.closed:
             raise RuntimeError("AiohttpRequest is not initialized")
-        # PTB passes a DefaultValue where the caller set no timeout: use ours then.
-        read = self._read_timeout if isinstance(read_timeout, DefaultValue) else read_timeout
-        connect = (
-            self._connect_timeout if isinstance(connect_timeout, DefaultValue) else connect_timeout
-        )
+        read = _seconds(read_timeout, self._read_timeout)
+        connect = _seconds(connect_timeout, self._connect_timeout)
         timeout = aiohttp.ClientTimeout(
             total=None, sock_connect=connect, sock_read=read, connect=None
         )
@@ -126,10 +131,10 @@ class UpdatesRequest(AiohttpRequest):
         url: str,
         method: str,
         request_data: RequestData | None = None,
-        read_timeout: ODVInput[float] = _DEFAULT,
-        write_timeout: ODVInput[float] = _DEFAULT,
-        connect_timeout: ODVInput[float] = _DEFAULT,
-        pool_timeout: ODVInput[float] = _DEFAULT,
+        read_timeout: Timeout = _DEFAULT,
+        write_timeout: Timeout = _DEFAULT,
+        connect_timeout: Timeout = _DEFAULT,
+        pool_timeout: Timeout = _DEFAULT,
     ) -> tuple[int, bytes]:
         status, body = await super().do_request(
             url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
