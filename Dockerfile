@@ -3,17 +3,21 @@
 # docker run image            runs the bot (long polling, or webhook mode when configured)
 # docker run image migrate    brings the database schema up to date, then exits
 
-FROM python:3.12-slim AS builder
+FROM python:3.12.8-slim-bookworm AS builder
 
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN python -m venv /opt/venv
 WORKDIR /src
+# The dependencies first, exactly as locked (a layer that survives code changes); every
+# one ships a manylinux wheel for 3.12: no compiler needed. Then the bot, adding nothing.
+COPY requirements.lock ./
+RUN --mount=type=cache,target=/root/.cache/pip \
+    /opt/venv/bin/pip install --require-virtualenv -r requirements.lock
 COPY pyproject.toml README.md ./
 COPY bot/ bot/
-# Every dependency ships a manylinux wheel for 3.12: no compiler needed.
-RUN --mount=type=cache,target=/root/.cache/pip /opt/venv/bin/pip install .
+RUN /opt/venv/bin/pip install --no-deps .
 
-FROM python:3.12-slim
+FROM python:3.12.8-slim-bookworm
 
 # OS zone data too, for anything that asks the system rather than the tzdata package.
 RUN apt-get update \

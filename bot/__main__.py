@@ -3,11 +3,15 @@
     python -m bot                   run (long polling, or webhook mode when configured)
     python -m bot --console         the same bot in this terminal, offline
     python -m bot migrate           bring the database schema up to date, then exit
+    python -m bot migrate --down-to REVISION   take it back, before running an older release
     python -m bot set-webhook       register TELEGRAM_WEBHOOK_URL with Telegram, then exit
     python -m bot delete-webhook    go back to polling (pending updates are kept), then exit
     python -m bot copy-db --from URL --to URL [--force]   copy every row to another database
+    python -m bot backup --to FILE [--force]   a consistent copy of the SQLite database, live
 
-Every start-up failure is one line on stderr, secrets masked, and exit code 2.
+Every start-up failure is one line on stderr, secrets masked. Exit codes: 0 stopped as
+asked, 2 a configuration to fix (restarting will not help), 75 (EX_TEMPFAIL) the database
+does not answer at start-up (restart with back-off).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import asyncio
 import logging
 import os
 import sys
+from pathlib import Path
 
 # Opt in to PTB's timedelta RetryAfter.retry_after (delivery handles both forms) before PTB
 # is imported (bot.ops.logs imports it): without it every 429 also raises a deprecation warning.
@@ -25,7 +30,7 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")
 from bot.config import ConfigError, Settings, load_settings, mask
 from bot.content import ArticleError
 from bot.ops import logs
-from bot.ops.failures import StartupError
+from bot.ops.failures import EXIT_CONFIG, EXIT_TEMPFAIL, DependencyUnavailable, StartupError
 
 log = logging.getLogger("bot")
 
@@ -41,7 +46,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("run", help="run the bot (the default)")
-    sub.add_parser("migrate", help="bring the database schema up to date, then exit")
+    migrate = sub.add_parser("migrate", help="bring the database schema up to date, then exit")
+    migrate.add_argument(
+        "--down-to",
+        metavar="REVISION",
+        help="instead, take the schema back to REVISION (before running an older release)",
+    )
     sub.add_parser("set-webhook", help="register TELEGRAM_WEBHOOK_URL with Telegram")
     sub.add_parser("delete-webhook", help="remove the webhook (pending updates are kept)")
     copy = sub.add_parser("copy-db", help="copy every row from one database to another")
@@ -50,6 +60,9 @@ def _parser() -> argparse.ArgumentParser:
     copy.add_argument(
         "--force", action="store_true", help="replace the target's rows even if it has some"
     )
+    backup = sub.add_parser("backup", help="copy the SQLite database to FILE while it runs")
+    backup.add_argument("--to", dest="target", required=True, type=Path, help="the new file")
+    backup.add_argument("--force", action="store_true", help="replace FILE if it exists")
     return parser
 
 
@@ -63,15 +76,36 @@ def main(argv: list[str] | None = None) -> int:
             settings = console_settings()
         else:
             # Database commands run where the bot's token may not be (a migration job).
-            settings = load_settings(need_token=args.command not in ("migrate", "copy-db"))
+            settings = load_settings(
+                need_token=args.command not in ("migrate", "copy-db", "backup")
+            )
         level = "WARNING" if args.console else settings.log_level
         logs.configure(level, settings.log_format, settings.secrets)
         return asyncio.run(_dispatch(args, settings))
+    except DependencyUnavailable as exc:
+        _fail(str(exc), settings)
+        return EXIT_TEMPFAIL
     except (ConfigError, StartupError, ArticleError) as exc:
-        print(f"error: {mask(str(exc), settings)}", file=sys.stderr)
-        return 2
+        _fail(str(exc), settings)
+        return EXIT_CONFIG
     except KeyboardInterrupt:
         return 0
+
+
+def _fail(message: str, settings: Settings | None) -> None:
+    """Say why the bot stops in one line, as JSON when LOG_FORMAT asks (settings or not)."""
+    fmt = settings.log_format if settings is not None else _format_asked()
+    print(logs.startup_error(mask(message, settings), fmt), file=sys.stderr)
+
+
+def _format_asked() -> str:
+    """Return LOG_FORMAT as the environment or .env say, when the settings could not load."""
+    from dotenv import dotenv_values
+
+    env_file = Path.cwd() / ".env"
+    values = dotenv_values(env_file) if env_file.is_file() else {}
+    raw = os.environ.get("LOG_FORMAT") or values.get("LOG_FORMAT") or "text"
+    return "json" if raw.strip().lower() == "json" else "text"
 
 
 async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
@@ -81,10 +115,18 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         await run_console(settings)
         return 0
     if args.command == "migrate":
-        from bot.store import Store
+        from bot.store import SchemaError, Store
+        from bot.store.migrate import downgrade
 
         store = Store(settings.database_url)
         try:
+            if args.down_to:
+                try:
+                    back = await downgrade(store.engine, args.down_to)
+                except SchemaError as exc:
+                    raise StartupError(str(exc)) from None
+                print(f"took the database schema back from {back.before} to {back.after}")
+                return 0
             done = await store.open()
         finally:
             await store.close()
@@ -103,6 +145,11 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
         report = await copy_database(args.source, args.target, force=args.force)
         print(report)
+        return 0
+    if args.command == "backup":
+        from bot.store.backup import backup
+
+        print(await backup(settings.database_url, args.target, force=args.force))
         return 0
     from bot.runtime.lifecycle import serve
 

@@ -80,8 +80,8 @@ def build_application(
     metrics = Metrics(frozenset({*(name for name, _, _ in texts.COMMANDS), "stats"}))
     health = Health()
 
-    def observe(method: str, status: int | None, failure: str) -> None:
-        metrics.api_call(method, outcome(status) if status is not None else failure)
+    def observe(method: str, status: int | None, failure: str, seconds: float) -> None:
+        metrics.api_call(method, outcome(status) if status is not None else failure, seconds)
         if status == 401:  # nothing works until the token is replaced: exit, loudly
             health.fail(
                 "Telegram refused TELEGRAM_BOT_TOKEN (401 Unauthorized): it was revoked or "
@@ -112,7 +112,9 @@ def build_application(
         )
         .get_updates_request(
             get_updates_request
-            or UpdatesRequest(connection_pool_size=2, read_timeout=40, observer=observe)
+            or UpdatesRequest(
+                connection_pool_size=2, read_timeout=40, observer=observe, admit=lanes.admit
+            )
         )
         .concurrent_updates(lanes)
     )
@@ -163,6 +165,10 @@ def build_application(
     )
     if store.kind == "sqlite":
         app.services.exact_caches()
+    # Read when /metrics is scraped: always current, nothing to keep in step.
+    metrics.polling.set_function(lambda: float(app.updater is not None and app.updater.running))
+    metrics.unhandled.set_function(lambda: float(lanes.held + app.update_queue.qsize()))
+    metrics.ready.set_function(lambda: 0.0 if health.problems() else 1.0)
     app.run_jobs = run_jobs
     _register(app)
     return app
@@ -271,4 +277,6 @@ def _register(app: BotApplication) -> None:
     )
     # After answering: no reply waits for the streak's write (/progress counts first).
     app.add_handler(TypeHandler(Update, activity.interacted), group=1)
+    # A chat parked after refused digests gets them again once it talks to the bot.
+    app.add_handler(TypeHandler(Update, activity.resume_parked), group=2)
     app.add_error_handler(on_error)

@@ -205,7 +205,7 @@ def _read(values: Mapping[str, str], need_token: bool = True) -> Settings:
             else f"BOT_RATE_LIMIT can be at most {PAID_RATE_MAX} (Telegram's paid limit)"
         )
     webhook_url, webhook_secret = _webhook(values)
-    http_port = _number(values, "HTTP_PORT", 8080, minimum=0)
+    http_port = _number(values, "HTTP_PORT", 8080, minimum=0, maximum=65535)
     if webhook_url and not http_port:
         raise ConfigError("webhook mode needs the HTTP server: HTTP_PORT must not be 0")
     redis_url = values.get("REDIS_URL", "").strip() or None

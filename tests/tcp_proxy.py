@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from types import TracebackType
+from urllib.parse import urlsplit, urlunsplit
 
 
 class TcpProxy:
@@ -31,9 +32,19 @@ class TcpProxy:
     ) -> None:
         await self.cut()
 
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+    @classmethod
+    def to(cls, url: str) -> TcpProxy:
+        """Return a proxy to the server a URL names (Redis's port 6379 if it names none)."""
+        parts = urlsplit(url)
+        return cls(parts.port or 6379, parts.hostname or "127.0.0.1")
+
+    def through(self, url: str) -> str:
+        """Return ``url`` reaching its server through this proxy: database number, user and
+        password kept (a test that uses db 3 must not land in db 0)."""
+        parts = urlsplit(url)
+        credentials = parts.netloc.rpartition("@")[0]
+        netloc = f"{credentials}@" if credentials else ""
+        return urlunsplit(parts._replace(netloc=f"{netloc}127.0.0.1:{self.port}"))
 
     async def restore(self) -> None:
         """Listen (again, on the same port once one was chosen) and forward again."""

@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from redis.asyncio import Redis
@@ -360,8 +360,32 @@ async def test_a_cancelled_task_stops_even_when_redis_answers_meanwhile(
 
 @pytest.fixture
 async def proxy() -> AsyncIterator[TcpProxy]:
-    async with TcpProxy(urlsplit(REDIS_URL).port or 6379) as proxy:
+    async with TcpProxy.to(REDIS_URL) as proxy:
         yield proxy
+
+
+def test_the_proxy_keeps_the_database_number_and_credentials() -> None:
+    proxy = TcpProxy.to("redis://:pw@127.0.0.1:6390/5")
+    assert proxy.target == ("127.0.0.1", 6390)
+    proxy.port = 41000
+    assert proxy.through("redis://:pw@127.0.0.1:6390/5") == "redis://:pw@127.0.0.1:41000/5"
+    assert proxy.through("redis://127.0.0.1/3") == "redis://127.0.0.1:41000/3"
+
+
+async def test_a_budget_through_the_proxy_uses_the_urls_database(
+    replica: Replicas, proxy: TcpProxy
+) -> None:
+    other_db = urlunsplit(urlsplit(REDIS_URL)._replace(path="/9"))  # not the default 0
+    budget = RedisBudget(proxy.through(other_db), Limits(rate=FAST), prefix=replica.prefix)
+    client = Redis.from_url(other_db, decode_responses=True)
+    try:
+        await budget.acquire(1, False)
+        keys = [key async for key in client.scan_iter(match=f"{replica.prefix}*")]
+        assert keys and await replica.keys() == []  # in db 9, nothing in REDIS_URL's
+        await client.delete(*keys)
+    finally:
+        await budget.close()
+        await client.aclose()
 
 
 async def test_an_outage_falls_back_to_this_replicas_share(
@@ -369,7 +393,7 @@ async def test_an_outage_falls_back_to_this_replicas_share(
 ) -> None:
     rate = 30.0
     direct = [replica(Limits(rate=rate)) for _ in range(2)]
-    proxied = replica(Limits(rate=rate), url=proxy.url)
+    proxied = replica(Limits(rate=rate), url=proxy.through(REDIS_URL))
     for i, budget in enumerate([*direct, proxied]):
         await acquire_paced(budget, 1000 + i)
     assert proxied.replicas() == 3
@@ -413,7 +437,7 @@ async def test_an_outage_falls_back_to_this_replicas_share(
 async def test_holds_and_sends_answer_while_redis_is_away(
     replica: Replicas, proxy: TcpProxy
 ) -> None:
-    budget = replica(Limits(rate=FAST), url=proxy.url)
+    budget = replica(Limits(rate=FAST), url=proxy.through(REDIS_URL))
     await proxy.cut()  # before the first word: nothing known, one replica assumed
     assert await budget.hold(5, 0.3) == "global"
     assert not budget.shared
@@ -428,7 +452,7 @@ async def test_a_redis_that_stops_answering_costs_one_timeout(
     replica: Replicas, proxy: TcpProxy
 ) -> None:
     rate = 30.0
-    budget = replica(Limits(rate=rate), url=proxy.url)
+    budget = replica(Limits(rate=rate), url=proxy.through(REDIS_URL))
     assert await budget.acquire(1, False) == Decision(0.0)
     proxy.stall()
     started = time.monotonic()

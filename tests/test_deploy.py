@@ -249,3 +249,149 @@ def test_env_example_and_readme_document_every_variable_the_bot_reads() -> None:
     assert documented == set(VARIABLES)
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert {name for name in VARIABLES if f"`{name}`" not in readme} == set()
+
+
+# Operating: restart policy, exposure, pinned images, the lock file, alerts
+
+
+def _unit() -> configparser.SectionProxy:
+    unit = configparser.ConfigParser(strict=False, interpolation=None)
+    unit.read(ROOT / "deploy" / "article-serial-bot.service", encoding="utf-8")
+    return unit["Service"]
+
+
+def _duration(text: str) -> float:
+    match = re.fullmatch(r"(\d+)(s|m)?", str(text).strip())
+    assert match, text
+    return int(match[1]) * (60 if match[2] == "m" else 1)
+
+
+def test_compose_drains_publishes_locally_and_restarts_boundedly() -> None:
+    bot = _services()["bot"]
+    assert _duration(bot["stop_grace_period"]) > 10  # the drain's own limit, plus a margin
+    for port in bot.get("ports", []):
+        assert str(port).startswith("127.0.0.1:"), port  # /metrics is not for the world
+    # Compose cannot tell exit 2 from 75: a bounded number of restarts serves both.
+    assert re.fullmatch(r"on-failure:\d+", bot["restart"])
+
+
+def test_images_are_pinned_to_a_minor_version() -> None:
+    froms = [a.split()[0] for k, a in _steps() if k == "FROM"]
+    for image in froms:
+        assert re.fullmatch(r"python:3\.\d+\.\d+-slim-\w+", image), image
+    for name in ("postgres", "redis"):
+        image = _services()[name]["image"]
+        assert re.fullmatch(rf"{name}:\d+\.\d+[\w.-]*", image), image
+
+
+def _normalized(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_the_image_installs_exactly_the_locked_dependencies() -> None:
+    import tomllib
+
+    lock = (ROOT / "requirements.lock").read_text("utf-8")
+    pinned = {
+        _normalized(line.split("==")[0]): line.split("==")[1]
+        for line in lock.splitlines()
+        if line and not line.startswith("#")
+    }
+    assert all(re.fullmatch(r"[\w.+]+", v) for v in pinned.values())  # exact versions only
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]
+    wanted = {
+        _normalized(re.split(r"[\[<>=!~ ;]", d, maxsplit=1)[0]) for d in project["dependencies"]
+    }
+    assert wanted - set(pinned) == set()
+    runs = [a for k, a in _steps() if k == "RUN"]
+    assert any("-r requirements.lock" in a for a in runs)
+    assert any(re.search(r"pip install .*--no-deps \.", a) for a in runs)  # nothing unlocked
+    assert any(sources == ["requirements.lock"] for sources, _ in _copies(_steps()))
+
+
+def test_systemd_unit_restarts_on_75_not_on_2() -> None:
+    service = _unit()
+    assert service["Restart"] == "on-failure"
+    assert "2" in service["RestartPreventExitStatus"].split()
+    for key in ("NoNewPrivileges", "ProtectHome", "PrivateTmp"):
+        assert service[key] == "yes"
+    assert service["ProtectSystem"] == "strict" and service["CapabilityBoundingSet"] == ""
+
+
+def test_systemd_unit_is_rated_ok_by_systemd_analyze() -> None:
+    import shutil
+
+    if shutil.which("systemd-analyze") is None:
+        pytest.skip("systemd-analyze is not installed")
+    done = subprocess.run(
+        ["systemd-analyze", "security", "--offline=true", "--no-pager",
+         str(ROOT / "deploy" / "article-serial-bot.service")],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    found = re.search(r"Overall exposure level for \S+: (\d+\.\d+)", done.stdout + done.stderr)
+    if found is None:
+        pytest.skip(f"this systemd-analyze cannot rate a unit file offline: {done.stderr[:200]}")
+    assert float(found[1]) <= 3.0, done.stdout
+
+
+def _exported() -> set[str]:
+    """Return every sample name a running bot's /metrics can show."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from bot.ops.metrics import Metrics
+
+    suffixes = {
+        "counter": ("_total", "_created"),
+        "histogram": ("_bucket", "_count", "_sum", "_created"),
+        "info": ("_info",),
+        "gauge": ("",),
+    }
+    names = {"up"}  # Prometheus's own, for every scrape target
+    for family in text_string_to_metric_families(Metrics(frozenset()).render().decode()):
+        names |= {family.name + s for s in suffixes.get(family.type, ("",))}
+        names |= {sample.name for sample in family.samples}
+    return names
+
+
+_PROMQL_WORDS = {
+    "sum", "min", "max", "avg", "count", "rate", "increase", "irate", "changes", "delta",
+    "histogram_quantile", "by", "without", "and", "or", "unless", "on", "ignoring", "offset",
+    "le", "bool", "time", "absent", "e9",
+}  # fmt: skip
+
+
+def _metric_names(expr: str) -> set[str]:
+    bare = re.sub(r"\{[^}]*\}|\[[^]]*\]|\"[^\"]*\"", " ", expr)  # matchers, ranges, strings
+    words = set(re.findall(r"[A-Za-z_:][A-Za-z0-9_:]*", bare))
+    return words - _PROMQL_WORDS
+
+
+def test_alerts_name_only_metrics_the_bot_exports() -> None:
+    rules = yaml.safe_load((ROOT / "deploy" / "alerts.yml").read_text("utf-8"))
+    alerts = [rule for group in rules["groups"] for rule in group["rules"]]
+    names = {rule["alert"] for rule in alerts}
+    # What the operators' documentation promises to alert on.
+    for needed in ("BotNotReady", "BotNoUpdatesHandled", "BotDeliveryLag",
+                   "BotTelegramFloodWaits", "BotChatsParked"):  # fmt: skip
+        assert needed in names
+    exported = _exported()
+    for rule in alerts:
+        assert rule["labels"]["severity"] in ("warning", "critical")
+        assert rule["annotations"]["summary"]
+        used = _metric_names(rule["expr"])
+        assert used, rule["alert"]
+        assert used - exported == set(), (rule["alert"], used - exported)
+
+
+def test_scrape_example_loads_the_alerts_and_scrapes_the_published_port() -> None:
+    config = yaml.safe_load((ROOT / "deploy" / "prometheus.yml").read_text("utf-8"))
+    for rule_file in config["rule_files"]:
+        assert (ROOT / "deploy" / rule_file).is_file()
+    [job] = config["scrape_configs"]
+    assert job["job_name"] == "article-serial-bot"  # the alerts select it by this name
+    assert job.get("metrics_path", "/metrics") == "/metrics"
+    [target] = [t for c in job["static_configs"] for t in c["targets"]]
+    published = [str(p) for p in _services()["bot"]["ports"]]
+    assert any(p.rsplit(":", 1)[0] == target for p in published), (target, published)
+    alerts = (ROOT / "deploy" / "alerts.yml").read_text("utf-8")
+    assert 'job="article-serial-bot"' in alerts

@@ -19,7 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from bot.store import SchemaError, Store, metadata
-from bot.store.migrate import BASELINE, head
+from bot.store.migrate import BASELINE, COMPATIBLE_KEY, check_current, current, head
 from tests.conftest import fresh_postgres
 
 DATA = Path(__file__).with_name("data")
@@ -123,7 +123,9 @@ async def test_a_first_release_database_is_adopted_with_every_row_kept(url: str)
         assert all(row["streak"] == 0 for row in users)
         async with store.engine.connect() as conn:
             assert await conn.run_sync(_differences) == []
-            version = await conn.execute(text("SELECT value FROM meta"))
+            version = await conn.execute(
+                text("SELECT value FROM meta WHERE key = 'schema_version'")
+            )
             assert version.scalar() == "2"  # the first release now refuses to run on it
         # The typed model reads the adopted rows.
         ann = await store.chats.get(1001)
@@ -143,8 +145,46 @@ async def test_a_schema_newer_than_the_code_is_refused_with_one_clear_line(url: 
         await store.init()
         async with store.engine.begin() as conn:
             await conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+            # ... by a release whose schema needs code newer than this one
+            await conn.execute(
+                text("UPDATE meta SET value = '9998' WHERE key = :k"), {"k": COMPATIBLE_KEY}
+            )
         with pytest.raises(SchemaError, match="9999, newer than this bot"):
             await store.init()
+    finally:
+        await store.close()
+
+
+async def test_a_newer_schema_marked_compatible_runs_without_migrating(url: str) -> None:
+    store = Store(url)
+    try:
+        await store.init()
+        async with store.engine.connect() as conn:
+            marked = await conn.execute(
+                text("SELECT value FROM meta WHERE key = :k"), {"k": COMPATIBLE_KEY}
+            )
+            assert marked.scalar() == "0003"  # this release's migration keeps 0003 running
+        # A later release migrated the database and says this code may still run on it.
+        async with store.engine.begin() as conn:
+            await conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+            await conn.execute(
+                text("UPDATE meta SET value = :v WHERE key = :k"),
+                {"v": head(), "k": COMPATIBLE_KEY},
+            )
+        done = await store.init()
+        assert (done.before, done.after, done.changed) == ("9999", "9999", False)
+        await check_current(store.engine)  # ready: /readyz does not fail on it
+        async with store.engine.connect() as conn:
+            assert await conn.run_sync(current) == "9999"  # not touched
+        # One that needs code newer than this is refused, at start and in readiness.
+        async with store.engine.begin() as conn:
+            await conn.execute(
+                text("UPDATE meta SET value = '9998' WHERE key = :k"), {"k": COMPATIBLE_KEY}
+            )
+        with pytest.raises(SchemaError, match="not marked compatible"):
+            await store.init()
+        with pytest.raises(SchemaError):
+            await check_current(store.engine)
     finally:
         await store.close()
 
@@ -205,3 +245,40 @@ async def test_processes_starting_together_migrate_once(url: str) -> None:
 
 def test_the_baseline_is_the_first_revision() -> None:
     assert BASELINE == "0001" and head() != BASELINE
+
+
+async def test_migrate_down_to_the_previous_release_and_up_again(tmp_path: Path) -> None:
+    import subprocess
+
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "bot", "migrate", *args],
+            cwd=tmp_path,
+            env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "DATABASE_URL": url},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    assert cli().returncode == 0
+    store = Store(url)
+    try:
+        await store.chats.change(1, lambda c: c, create=("private", "Ann"))
+        down = cli("--down-to", "0003")
+        assert down.returncode == 0, down.stderr
+        assert f"back from {head()} to 0003" in down.stdout
+        async with store.engine.connect() as conn:
+            assert await conn.run_sync(current) == "0003"
+            columns = (await conn.execute(text("PRAGMA table_info(chats)"))).all()
+            assert "parked_reason" not in {c[1] for c in columns}
+            kept = await conn.execute(text("SELECT count(*) FROM chats"))
+            assert kept.scalar() == 1  # rows stay
+        unknown = cli("--down-to", "0999")
+        assert unknown.returncode == 2 and "not one this bot knows" in unknown.stderr
+        assert cli().returncode == 0
+        async with store.engine.connect() as conn:
+            assert await conn.run_sync(current) == head()
+    finally:
+        await store.close()

@@ -143,3 +143,42 @@ async def test_stats_is_for_operators_only(run_bot: BotRunner, fake: FakeTelegra
         assert await bot.ask(u.command("/stats", 5201, chat=group)) == []  # groups: silence
     menus = [c.params for c in fake.calls_for("setMyCommands")]
     assert all("stats" not in str(m) for m in menus)
+
+
+def value(samples: Samples, name: str, **labels: str) -> float | None:
+    return samples.get((name, tuple(sorted(labels.items()))))
+
+
+async def test_metrics_an_operator_alerts_on(
+    run_bot: BotRunner, fake: FakeTelegram, http: aiohttp.ClientSession
+) -> None:
+    port = free_port()
+    async with run_bot(HTTP_PORT=str(port)) as bot:
+        before = await scrape(http, port)
+        await bot.command("/quote 4", 5301)
+        after = await scrape(http, port)
+        # The process: CPU, memory, start time.
+        for name in ("process_cpu_seconds_total", "process_resident_memory_bytes"):
+            assert (value(after, name) or 0) > 0, name
+        started = value(after, "process_start_time_seconds")
+        assert started is not None and abs(started - time.time()) < 600
+        # Which version runs.
+        [build] = [labels for name, labels in after if name == "bot_build_info"]
+        assert dict(build)["version"] and dict(build)["python"]
+        # This replica polls; nothing fetched is left unhandled once the reply is out.
+        assert value(after, "bot_polling") == 1.0
+        assert value(after, "bot_updates_unhandled") == 0.0
+        # Bot API latency by method: the reply's sendMessage was timed.
+        assert delta(before, after, "bot_api_request_seconds_count", method="sendMessage") == 1
+        assert value(after, "bot_api_request_seconds_count", method="getUpdates")
+        assert value(after, "bot_parked_chats") == 0.0
+
+        # A slow handler: the update counts as fetched and not handled until it is done.
+        fake.delay("sendMessage", 1.0)
+        fake.push(u.command("/quote 5", 5302))
+        deadline = time.monotonic() + 10
+        while value(await scrape(http, port), "bot_updates_unhandled") != 1.0:
+            assert time.monotonic() < deadline, "the waiting update never showed"
+            await asyncio.sleep(0.05)
+        await fake.wait_sent(1, 5302, timeout=10)
+        fake.delay("sendMessage", None)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 import sqlite3
 import sys
@@ -20,6 +21,8 @@ from fake_telegram import factories as u
 from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
+# ISO 8601 with milliseconds and the UTC offset: 2026-12-04T23:40:00.123+00:00
+OFFSET_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d")
 
 
 def environment(fake: FakeTelegram, tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -112,8 +115,34 @@ async def test_json_logs_are_one_object_per_line_with_the_update_and_no_secrets(
         assert await asyncio.wait_for(proc.wait(), timeout=30) == 0
     lines = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
     assert lines and all({"time", "level", "logger", "message"} <= set(e) for e in lines)
+    assert all(OFFSET_TIME.fullmatch(e["time"]) for e in lines), lines[0]["time"]
     handled = [e for e in lines if e.get("command") == "quote"]
     assert handled and handled[0]["chat_id"] == u.DEFAULT_USER_ID and "update_id" in handled[0]
+    # The command itself is logged at INFO, as the README says.
+    assert any(e["level"] == "INFO" and "/quote" in e["message"] for e in handled)
+
+
+async def test_start_up_errors_are_json_too_when_asked(fake: FakeTelegram, tmp_path: Path) -> None:
+    for extra in ({"BOT_TIMEZONE": "Mars/Olympus"}, {"HTTP_PORT": "99999"}):
+        env = environment(fake, tmp_path, LOG_FORMAT="json", **extra)
+        code, output = await run_to_end(env, tmp_path)
+        assert code == 2 and output.count("\n") == 1, output
+        entry = json.loads(output)
+        assert entry["level"] == "ERROR" and OFFSET_TIME.fullmatch(entry["time"])
+        assert next(iter(extra)) in entry["message"] or "IANA" in entry["message"]
+
+
+async def test_text_logs_carry_their_utc_offset(fake: FakeTelegram, tmp_path: Path) -> None:
+    env = environment(fake, tmp_path)
+    log = tmp_path / "text.log"
+    proc = await start(env, tmp_path, log)
+    try:
+        await fake.wait_for(lambda: fake.polling, 30)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(proc.wait(), timeout=30) == 0
+    first = log.read_text().splitlines()[0]
+    assert OFFSET_TIME.fullmatch(first.split(" ", 1)[0]), first
     text = log.read_text()
     assert fake.token.split(":", 1)[1] not in text
     assert "細節決定成敗" not in text  # what people read is not logged
@@ -123,7 +152,7 @@ async def test_json_logs_are_one_object_per_line_with_the_update_and_no_secrets(
     ("extra", "expected"),
     [
         (
-            {"DATABASE_URL": "postgresql://reader:s3cretpass@127.0.0.1:9/db"},
+            {"DATABASE_URL": "postgresql://reader:s3cretpass@127.0.0.1:5432/no_such_db_x"},
             "cannot be used",
         ),
         ({"DATABASE_URL": "mysql://reader:s3cretpass@host/db"}, "sqlite:///"),
@@ -131,6 +160,8 @@ async def test_json_logs_are_one_object_per_line_with_the_update_and_no_secrets(
         ({"BOT_TIMEZONE": "Mars/Olympus"}, "IANA"),
         ({"TELEGRAM_WEBHOOK_URL": "https://bot.example/hook"}, "TELEGRAM_WEBHOOK_SECRET"),
         ({"BOT_RATE_LIMIT": "100"}, "BOT_PAID_BROADCAST"),
+        ({"HTTP_PORT": "99999"}, "HTTP_PORT must be at most 65535"),
+        ({"DATABASE_URL": "sqlite:////proc/no-such-folder/bot.db"}, "cannot create the database"),
     ],
 )
 async def test_a_bad_setting_is_one_line_exit_2_secrets_masked(
@@ -144,6 +175,19 @@ async def test_a_bad_setting_is_one_line_exit_2_secrets_masked(
     assert expected in output
     assert "s3cretpass" not in output and fake.token not in output
     assert fake.token.split(":", 1)[1] not in output
+
+
+async def test_a_database_that_does_not_answer_at_start_exits_75_to_be_restarted(
+    fake: FakeTelegram, tmp_path: Path
+) -> None:
+    url = f"postgresql://reader:s3cretpass@127.0.0.1:{free_port()}/db"
+    for args in ((), ("migrate",)):
+        code, output = await run_to_end(
+            environment(fake, tmp_path, DATABASE_URL=url), tmp_path, *args
+        )
+        assert code == 75, output
+        assert output.startswith("error: ") and output.count("\n") == 1, output
+        assert "does not answer" in output and "s3cretpass" not in output
 
 
 async def test_a_token_telegram_refuses_is_one_line_at_start(

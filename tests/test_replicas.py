@@ -131,7 +131,7 @@ async def test_copy_db_moves_ten_thousand_chats_to_postgresql_and_reruns_safely(
     async with fresh_postgres() as target:
         first = copy()
         assert first.returncode == 0, first.stderr
-        assert "copied and verified row by row: 10000 chats, 1 users" in first.stdout
+        assert "10000 chats" in first.stdout and "1 users" in first.stdout
         again = copy()
         assert again.returncode == 0 and "nothing to do" in again.stdout
 

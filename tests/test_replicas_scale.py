@@ -15,7 +15,6 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import aiohttp
 import pytest
@@ -182,9 +181,9 @@ async def test_redis_gone_for_twenty_seconds_mid_fanout_costs_no_429_storm(
     chats = range(1, min(CHATS, 3000) + 1)
     fake.flood_control = True
     async with (
-        TcpProxy(urlsplit(redis_url).port or 6379) as redis,
+        TcpProxy.to(redis_url) as redis,
         fresh_postgres() as url,
-        Replicas(fake, tmp_path, url, redis_url=redis.url) as group,
+        Replicas(fake, tmp_path, url, redis_url=redis.through(redis_url)) as group,
     ):
         await seed_due(url, fake, chats)
         await fake.wait_for(lambda: fake.sent_count() >= 300, 60)

@@ -17,6 +17,15 @@ from telegram import Update
 from bot.handlers.common import BotContext
 
 
+async def resume_parked(update: Update, context: BotContext) -> None:
+    """Resume the digests of a chat parked after refused sends: it talks to the bot again."""
+    if update.message is None and update.callback_query is None:
+        return
+    chat = update.effective_chat
+    if chat is not None:
+        await context.services.chats.resume(chat.id)
+
+
 async def interacted(update: Update, context: BotContext) -> None:
     """Count today in the streak of whoever sent this message or pressed this button."""
     if update.message is None and update.callback_query is None:

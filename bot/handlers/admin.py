@@ -5,23 +5,17 @@ Everyone else gets the ordinary unknown-command reply, and the command is in no 
 
 from __future__ import annotations
 
+import html
 import time
-from importlib.metadata import PackageNotFoundError, version
 
 from telegram import Update
 
 from bot.handlers.common import BotContext, is_private, reader_script, say
 from bot.handlers.membership import unknown_command
+from bot.ops.metrics import bot_version
 from bot.render import texts
 
 _STARTED = time.monotonic()
-
-
-def _version() -> str:
-    try:
-        return version("article-serial-bot")
-    except PackageNotFoundError:
-        return "unknown"
 
 
 async def stats(update: Update, context: BotContext) -> None:
@@ -50,9 +44,13 @@ async def stats(update: Update, context: BotContext) -> None:
         lag=now - figures.oldest_due if figures.oldest_due is not None else 0,
         database={"postgresql": "PostgreSQL", "sqlite": "SQLite"}.get(figures.database, "?"),
         revision=figures.revision,
-        version=_version(),
+        version=bot_version(),
         uptime=texts.t(
             texts.STATS_UPTIME, script, hours=uptime // 3600, minutes=uptime % 3600 // 60
         ),
     )
+    parked, reason = await svc.chats.parked()
+    text += "\n" + texts.t(texts.STATS_PARKED, script, parked=parked)
+    if reason:
+        text += "\n" + texts.t(texts.STATS_PARKED_REASON, script, reason=html.escape(reason))
     await say(context, update, text)

@@ -53,17 +53,32 @@ async def send_card(update: Update, context: BotContext, number: int, script: Sc
     quote = svc.library.quote(number, script)
     assert quote is not None
     caption = t(texts.CARD_CAPTION, script, n=number, label=quote.date.label)
-    known = await svc.reading.card_file(number, script)
+
+    async def send_known(target: Target) -> bool:
+        """Send the card by the file_id of an earlier upload; False if there is none."""
+        known = await svc.reading.card_file(number, script)
+        if known is None:
+            return False
+        try:
+            await context.bot.send_photo(
+                target.chat_id, known, caption=caption, message_thread_id=target.thread_id
+            )
+            return True
+        except BadRequest as exc:  # a file_id another bot token issued: upload anew
+            log.info("a stored card could not be reused (%s); drawing it again", exc.message)
+            await svc.reading.forget_card(number, script)
+            return False
 
     async def send_photo(target: Target) -> None:
-        if known is not None:
-            try:
-                await context.bot.send_photo(
-                    target.chat_id, known, caption=caption, message_thread_id=target.thread_id
-                )
-                return
-            except BadRequest as exc:  # a file_id another bot token issued: upload anew
-                log.info("a stored card could not be reused (%s); drawing it again", exc.message)
+        if await send_known(target):
+            return
+        # One drawing and upload per card at a time: a burst of requests for one card waits
+        # for the first and sends its file_id (per replica; another may draw it too, once).
+        async with svc.card_uploads.hold((number, script)):
+            if not await send_known(target):
+                await upload(target)
+
+    async def upload(target: Target) -> None:
         article = svc.library.article(script)
         drawing = cards.QuoteCard(
             number,
@@ -74,7 +89,8 @@ async def send_card(update: Update, context: BotContext, number: int, script: Sc
             article.byline,
             script,
         )
-        png = await asyncio.to_thread(cards.render, drawing)  # ~0.2 s of drawing: off the loop
+        async with svc.card_drawers:  # ~0.2 s of CPU each: off the loop, a core at a time
+            png = await asyncio.to_thread(cards.render, drawing)
         sent = await context.bot.send_photo(
             target.chat_id,
             InputFile(png, filename=f"quote-{number}.png"),

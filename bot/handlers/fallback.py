@@ -12,7 +12,7 @@ import logging
 
 from sqlalchemy.exc import DBAPIError
 from telegram import Update
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot.botapi.errors import is_not_modified
 from bot.content.scripts import Script, script_for_language
@@ -21,6 +21,7 @@ from bot.ops import logs
 from bot.ops.failures import Stopping, describe_db_error
 from bot.render import texts
 from bot.rules import chats
+from bot.telegram_io.transport import last_call
 
 log = logging.getLogger(__name__)
 
@@ -51,11 +52,22 @@ async def on_error(update: object, context: BotContext) -> None:
         return
     if isinstance(error, BadRequest) and is_not_modified(error):
         return  # a double tap on a button: the message already shows it
-    if isinstance(error, NetworkError):
-        log.warning("Telegram did not answer in time (%s)", error)
+    if isinstance(error, NetworkError):  # BadRequest is one too, in PTB
+        log.warning(describe_api_error(error))
         return
     log.error("error while handling an update", exc_info=error)
     await _apologize(update, context, texts.ERROR)
+
+
+def describe_api_error(error: NetworkError) -> str:
+    """Say in one line which Bot API call failed, and how (PTB's errors name no method)."""
+    method, status = last_call.get()
+    call = method or "a Bot API call"
+    if isinstance(error, TimedOut):
+        return f"Telegram did not answer {call} in time"
+    if status is None:
+        return f"could not reach Telegram for {call} ({error.message})"
+    return f"Telegram refused {call}: {status} {error.message}"
 
 
 def _complain_about_store(error: BaseException) -> None:

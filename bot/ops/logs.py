@@ -8,10 +8,12 @@ processor, so every line logged while handling it names it.
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 import time
 from contextvars import ContextVar
+from datetime import datetime
 from typing import Any
 
 from pythonjsonlogger.json import JsonFormatter
@@ -63,10 +65,22 @@ class _OneLine(logging.Filter):
         return True
 
 
+def timestamp(created: float | None = None) -> str:
+    """Return a moment as ISO 8601 local time with its UTC offset (2026-12-04T23:40:00.123+00:00).
+
+    A time without its offset cannot be lined up with another host's logs.
+    """
+    moment = datetime.fromtimestamp(time.time() if created is None else created)
+    return moment.astimezone().isoformat(timespec="milliseconds")
+
+
 class _Redacting(logging.Formatter):
     def __init__(self, secrets: list[str]) -> None:
         super().__init__(_TEXT)
         self._secrets = sorted(secrets, key=len, reverse=True)
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        return timestamp(record.created)
 
     def format(self, record: logging.LogRecord) -> str:
         return redact(super().format(record), self._secrets)
@@ -81,6 +95,9 @@ class _RedactingJson(JsonFormatter):
         )
         self._secrets = sorted(secrets, key=len, reverse=True)
 
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        return timestamp(record.created)
+
     def add_fields(
         self, log_record: dict[str, Any], record: logging.LogRecord, message_dict: dict[str, Any]
     ) -> None:
@@ -93,6 +110,14 @@ class _RedactingJson(JsonFormatter):
 
     def format(self, record: logging.LogRecord) -> str:
         return redact(super().format(record), self._secrets)
+
+
+def startup_error(message: str, fmt: str) -> str:
+    """Return the one line a start-up failure is, in the log format asked for."""
+    if fmt == "json":
+        entry = {"time": timestamp(), "level": "ERROR", "logger": "bot", "message": message}
+        return json.dumps(entry, ensure_ascii=False)
+    return f"error: {message}"
 
 
 def redact(line: str, secrets: list[str]) -> str:

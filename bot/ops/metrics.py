@@ -6,7 +6,19 @@ lists (anything else is "other"), Bot API methods likewise; no user or chat ids,
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+import platform
+from importlib.metadata import PackageNotFoundError, version
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    Info,
+    PlatformCollector,
+    ProcessCollector,
+    generate_latest,
+)
 from telegram import Update
 
 from bot.botapi.update_kind import describe
@@ -35,6 +47,8 @@ _METHODS = frozenset(
 _KINDS = frozenset(Update.ALL_TYPES)
 # Seconds: replies take milliseconds; a flood-limited one may wait a second or more.
 _HANDLING = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+# Seconds a Bot API call takes: tens of milliseconds; getUpdates long polls for up to 30 s.
+_API = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 45)
 # Seconds behind the due minute: a fan-out of ten thousand at 30/s takes about 330 s.
 _LAG = (1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600)
 
@@ -46,6 +60,34 @@ class Metrics:
         self.registry = CollectorRegistry()
         self._commands = commands
         r = self.registry
+        # process_cpu_seconds_total, process_resident_memory_bytes, process_start_time_seconds,
+        # process_open_fds ...; python_info.
+        ProcessCollector(registry=r)
+        PlatformCollector(registry=r)
+        self.build = Info("bot_build", "The bot's version and its Python", registry=r)
+        self.build.info({"version": bot_version(), "python": platform.python_version()})
+        self.polling = Gauge(
+            "bot_polling",
+            "1 while this replica polls Telegram for updates (at most one replica does)",
+            registry=r,
+        )
+        self.ready = Gauge(
+            "bot_ready",
+            "1 while /readyz answers ready: database and schema usable, updates arriving",
+            registry=r,
+        )
+        self.unhandled = Gauge(
+            "bot_updates_unhandled",
+            "Updates fetched from Telegram but not yet handled (running or waiting)",
+            registry=r,
+        )
+        self.api_seconds = Histogram(
+            "bot_api_request_seconds",
+            "Bot API request latency by method (getUpdates: its long poll)",
+            ["method"],
+            buckets=_API,
+            registry=r,
+        )
         self.updates = Counter(
             "bot_updates", "Updates handled, by kind and command", ["kind", "command"], registry=r
         )
@@ -91,6 +133,11 @@ class Metrics:
             ["lane"],
             registry=r,
         )
+        self.parked = Gauge(
+            "bot_parked_chats",
+            "Chats whose digests stopped after repeated refusals, until they talk again",
+            registry=r,
+        )
         self.duplicates = Counter(
             "bot_updates_duplicate",
             "Updates Telegram delivered again, not applied twice",
@@ -107,14 +154,25 @@ class Metrics:
     def dropped(self, update: object) -> None:
         self.updates_dropped.inc()
 
-    def api_call(self, method: str, outcome: str) -> None:
-        self.api_requests.labels(method if method in _METHODS else "other", outcome).inc()
+    def api_call(self, method: str, outcome: str, seconds: float | None = None) -> None:
+        name = method if method in _METHODS else "other"
+        self.api_requests.labels(name, outcome).inc()
+        if seconds is not None:
+            self.api_seconds.labels(name).observe(seconds)
 
     def waited(self, lane: str, seconds: float) -> None:
         self.flood_wait.labels(lane).inc(seconds)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+def bot_version() -> str:
+    """Return the installed package's version ("unknown" from a bare checkout)."""
+    try:
+        return version("article-serial-bot")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 def outcome(status: int) -> str:

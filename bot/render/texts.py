@@ -217,6 +217,10 @@ STATS = (
 )
 STATS_UPTIME = "{hours} 小时 {minutes} 分"
 
+# --- parked chats (/stats): digests stopped after repeated refusals ---
+STATS_PARKED = "暂停推送：{parked} 个聊天（推送屡次被拒，聊天再次发言时恢复）"
+STATS_PARKED_REASON = "最近一次的原因：{reason}"
+
 # Time zones readers know by a common name; the IANA name follows it in replies.
 ZONE_NAMES = {
     "Asia/Shanghai": "北京时间",

@@ -41,6 +41,8 @@ class ChatState:
     finished_at: int | None = None  # the last one did
     onthisday: bool = True  # on-this-day cards between the story's dates
     onthisday_last: str | None = None  # local date (ISO) of the last one sent
+    parked_reason: str | None = None  # digests stopped after repeated refusals: why
+    parked_at: int | None = None  # since when (epoch seconds)
 
     @property
     def sections_read(self) -> int:
@@ -175,7 +177,7 @@ def rejoined(chat: ChatState, now: datetime, defaults: ChatDefaults) -> ChatStat
     Leaving clears next_due_at so nothing is sent to a chat the bot left; without resuming
     here, a re-added group would stay subscribed on paper but never get another section.
     """
-    changed = replace(chat, active=True, failures=0)
+    changed = replace(chat, active=True, failures=0, parked_reason=None, parked_at=None)
     if changed.next_due_at is None:
         changed = replace(changed, next_due_at=next_due(changed, now, defaults))
     return changed

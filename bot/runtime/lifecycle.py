@@ -230,13 +230,14 @@ async def _delivery_job(context: BotContext) -> None:
         if _store_trouble.ready():
             log.warning("digest delivery waits for the database: %s", describe_db_error(exc))
         return
-    if report.delivered or report.ended or report.deactivated or report.retried:
+    if report.delivered or report.ended or report.deactivated or report.retried or report.parked:
         log.info(
-            "digest: %d sections, %d end messages, %d deactivated, %d to retry",
+            "digest: %d sections, %d end messages, %d deactivated, %d to retry, %d parked",
             report.delivered,
             report.ended,
             report.deactivated,
             report.retried,
+            report.parked,
         )
 
 
@@ -252,6 +253,7 @@ async def _housekeeping(context: BotContext) -> None:
     svc.metrics.due_backlog.set(await svc.store.queue.backlog(now))
     for (kind, script), count in (await svc.store.chats.subscribers()).items():
         svc.metrics.subscribers.labels(kind, script).set(count)
+    svc.metrics.parked.set((await svc.store.chats.parked())[0])
     await svc.store.updates.prune()
     await svc.store.queue.prune_log()
 

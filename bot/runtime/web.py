@@ -15,6 +15,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from aiohttp import web
+from aiohttp.web_protocol import RequestHandler
 from telegram import Update
 
 from bot.store import Seen
@@ -26,6 +27,40 @@ log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 LEASE = 30  # seconds another replica waits before taking over an update being handled
+# A client has this long to send a request's head (a slow-loris holds a socket forever
+# otherwise), and this long for a webhook body; an idle keep-alive connection is closed
+# after KEEPALIVE.
+HEADER_TIMEOUT = 10.0
+BODY_TIMEOUT = 10.0
+KEEPALIVE = 15.0
+# Telegram's update ids fit a signed 64-bit column; anything else is not Telegram's.
+_MAX_UPDATE_ID = 2**63 - 1
+
+
+class _GuardedSite(web.TCPSite):
+    """aiohttp's TCP site, closing a connection that has not sent a whole request head in
+    HEADER_TIMEOUT (aiohttp has no such timeout; later requests on a kept-alive connection
+    are bounded by its keep-alive timeout)."""
+
+    async def start(self) -> None:
+        await web.BaseSite.start(self)
+        loop = asyncio.get_running_loop()
+        server = self._runner.server
+        assert server is not None
+
+        def protocol() -> asyncio.Protocol:
+            handler = server()
+            loop.call_later(HEADER_TIMEOUT, _close_if_silent, handler)
+            return handler
+
+        self._server = await loop.create_server(protocol, self._host, self._port)
+        self._bound_port = self._server.sockets[0].getsockname()[1]
+
+
+def _close_if_silent(handler: RequestHandler) -> None:
+    if handler._request_count == 0 and handler.transport is not None:
+        handler.force_close()
+        handler.transport.close()
 
 
 class WebServer:
@@ -47,9 +82,11 @@ class WebServer:
 
     async def start(self) -> None:
         settings = self.app.services.settings
-        self._runner = web.AppRunner(self._web, access_log=None, handle_signals=False)
+        self._runner = web.AppRunner(
+            self._web, access_log=None, handle_signals=False, keepalive_timeout=KEEPALIVE
+        )
         await self._runner.setup()
-        site = web.TCPSite(self._runner, settings.http_host, settings.http_port)
+        site = _GuardedSite(self._runner, settings.http_host, settings.http_port)
         try:
             await site.start()
         except OSError as exc:
@@ -94,12 +131,16 @@ class WebServer:
         if self.draining or not self.app.running:
             return web.Response(status=503, text="not running")  # Telegram redelivers
         try:
-            data = json.loads(await request.read())
-            if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
-                raise ValueError("not an update")
-        except ValueError as exc:  # any malformed body: refused, never a crash
-            log.warning("refused a malformed webhook body (%s)", type(exc).__name__)
+            async with asyncio.timeout(BODY_TIMEOUT):
+                body = await request.read()
+        except TimeoutError:
+            log.warning("refused a webhook body that took over %.0f s to arrive", BODY_TIMEOUT)
+            return web.Response(status=408, text="too slow")
+        problem = _unreadable(body)
+        if problem is not None:  # refused, never a crash: Telegram would redeliver a 500
+            log.warning("refused a malformed webhook body (%s)", problem)
             return web.Response(status=400, text="malformed update")
+        data = json.loads(body)
         try:
             update = Update.de_json(data, self.app.bot)
         except Exception as exc:
@@ -127,3 +168,21 @@ class WebServer:
         while True:
             await asyncio.sleep(LEASE / 3)
             await self.app.services.store.updates.renew(update_id, LEASE)
+
+
+def _unreadable(body: bytes) -> str | None:
+    """Return why a webhook body is not an update Telegram could have sent, or None."""
+    try:
+        data = json.loads(body)
+    except RecursionError:
+        return "nested too deeply"
+    except ValueError:
+        return "not JSON"
+    if not isinstance(data, dict):
+        return "not an object"
+    update_id = data.get("update_id")
+    if type(update_id) is not int:
+        return "no integer update_id"
+    if not 0 <= update_id <= _MAX_UPDATE_ID:
+        return "update_id out of range"
+    return None

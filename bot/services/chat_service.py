@@ -8,6 +8,7 @@ the row as stored (locked while it decides), not to a caller's copy.
 
 from __future__ import annotations
 
+import time as time_module
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time
@@ -51,6 +52,9 @@ class Stats:
     revision: str | None  # the schema's
 
 
+UNPARKED_SECONDS = 60.0
+
+
 class ChatService:
     """Apply the rules of ``bot.rules.chats`` to stored chats, one transaction per change."""
 
@@ -60,6 +64,10 @@ class ChatService:
         self.store = store
         self.defaults = defaults
         self.clock = clock
+        # Chats seen not parked, and when (monotonic): each is asked at most once a minute.
+        # This process's parkings drop their entry at once; another replica's are noticed
+        # within UNPARKED_SECONDS.
+        self._unparked: dict[int, float] = {}
 
     async def get(self, chat_id: int) -> ChatState | None:
         return await self.store.chats.get(chat_id)
@@ -67,8 +75,9 @@ class ChatService:
     async def contact(self, chat_id: int, kind: str, title: str = "") -> ChatState:
         """Return the chat's state, creating it on first contact and reactivating it."""
         found = await self.store.chats.get(chat_id)
-        if found is not None and found.active:
+        if found is not None and found.active and found.parked_reason is None:
             return found  # the common case: no write at all
+        # New, back after leaving, or parked after refused digests: talking resumes it.
         _, after = await self.store.chats.change(chat_id, self._rejoin, create=(kind, title))
         return after
 
@@ -131,16 +140,56 @@ class ChatService:
         return await self._edit(chat, lambda current: with_quiet(current, quiet))
 
     async def drop_thread(self, chat_id: int) -> None:
-        await self.store.chats.change(chat_id, without_thread)
+        try:
+            await self.store.chats.change(chat_id, without_thread)
+        except LookupError:  # a chat not stored has no topic to forget
+            return
+
+    async def park(
+        self, chat_id: int, token: str, *, reason: str, failures: int, section: int | None
+    ) -> bool:
+        """Stop retrying a chat's digest until the chat talks to the bot again."""
+        self._unparked.pop(chat_id, None)
+        return await self.store.chats.park(
+            chat_id, token, reason=reason, failures=failures, section=section
+        )
+
+    async def resume(self, chat_id: int) -> bool:
+        """Resume a parked chat's digests (at its next delivery time); False if not parked.
+
+        The common case, a chat that is not parked, costs one UPDATE that matches no row,
+        once a minute at most.
+        """
+        now = time_module.monotonic()
+        if now - self._unparked.get(chat_id, -UNPARKED_SECONDS) < UNPARKED_SECONDS:
+            return False
+        if len(self._unparked) > 100_000:  # bounded: forgetting only costs a query
+            self._unparked.clear()
+        self._unparked[chat_id] = now
+        if not await self.store.chats.unpark(chat_id):
+            return False
+        try:
+            await self.store.chats.change(chat_id, self._rejoin)
+        except LookupError:
+            return False
+        return True
 
     async def deactivate(self, chat_id: int) -> None:
-        await self.store.chats.change(chat_id, left)
+        """Stop posting to a chat that refused the bot (one never stored has nothing to stop)."""
+        try:
+            await self.store.chats.change(chat_id, left)
+        except LookupError:
+            return
 
     async def migrate(self, old_id: int, new_id: int) -> None:
         """Move a group to its supergroup, keeping (and merging) everything it had."""
         await self.store.chats.migrate(
             old_id, new_id, lambda group, supergroup: merged(group, supergroup, new_id)
         )
+
+    async def parked(self) -> tuple[int, str | None]:
+        """Return how many chats are parked and the reason of the latest parking."""
+        return await self.store.chats.parked()
 
     async def stats(self, now: int) -> Stats:
         """Return the figures /stats shows at ``now`` (epoch seconds)."""

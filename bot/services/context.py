@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Hashable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -48,6 +50,36 @@ class TTLCache:
         self._data.pop(key, None)
 
 
+class KeyedLocks:
+    """One holder per key at a time (a card drawn once while others wait for it); a key's
+    lock lives only while someone holds or awaits it, so the table stays small."""
+
+    def __init__(self) -> None:
+        self._locks: dict[Hashable, tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def hold(self, key: Hashable) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+    def __len__(self) -> int:
+        return len(self._locks)
+
+
+# Cards drawn at once: drawing is CPU work (about 0.2 s each), and more threads than cores
+# would only keep more images in memory at a time.
+CARD_DRAWERS = 2
+
+
 @dataclass
 class Services:
     settings: Settings
@@ -73,6 +105,11 @@ class Services:
     touched: TTLCache = field(default_factory=lambda: TTLCache(ttl=86_400, size=100_000))
     # Each chat's zone, for the streak's day: a minute late after a change of zone at most.
     zones: TTLCache = field(default_factory=lambda: TTLCache(ttl=ZONE_SECONDS, size=100_000))
+    # A card being drawn and uploaded: later requests for it wait, then send its file_id.
+    card_uploads: KeyedLocks = field(default_factory=KeyedLocks)
+    card_drawers: asyncio.Semaphore = field(
+        default_factory=lambda: asyncio.Semaphore(CARD_DRAWERS)
+    )
 
     def exact_caches(self) -> None:
         """Keep users' scripts for a day: this process is the database's only writer.

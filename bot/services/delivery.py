@@ -42,8 +42,15 @@ class Report:
     ended: int = 0
     deactivated: int = 0
     retried: int = 0
+    parked: int = 0
     migrated: int = 0
     chats: list[int] = field(default_factory=list)
+
+
+# A digest Telegram refuses (a 400 that does not mean the chat is gone, or an error of
+# ours) this many times in a row is parked: no more retries, the reason kept, until the
+# chat talks to the bot again. Timeouts and 5xx are Telegram's trouble, never a reason.
+PARK_AFTER_FAILURES = 8
 
 
 @dataclass(frozen=True)
@@ -194,7 +201,7 @@ class Deliverer:
             # and their messages repeated when their leases expire.
             log.exception("delivery to chat %s failed unexpectedly; will retry", state.chat_id)
             try:
-                await self._retry_later(state.chat_id, state, now, report)
+                await self._retry_later(state.chat_id, state, now, report, refused="bot error")
             except Exception:
                 log.exception("could not reschedule chat %s; its lease will", state.chat_id)
             return None
@@ -233,7 +240,9 @@ class Deliverer:
                 await self._deactivate(target.chat_id, exc, report)
                 return None
             log.error("delivery to chat %s rejected: %s", target.chat_id, exc.message)
-            await self._retry_later(target.chat_id, state, now, report)
+            await self._retry_later(
+                target.chat_id, state, now, report, refused=f"400 {exc.message}"
+            )
             return None
         except RetryAfter as exc:
             # The rate limiter already waited and retried; try again after the wait.
@@ -276,6 +285,28 @@ class Deliverer:
             recap=before,
         )
 
+    async def _park(
+        self, chat_id: int, state: ChatState, failures: int, reason: str, report: Report
+    ) -> None:
+        assert state.claim_token is not None
+        section = plan_delivery(state.progress, self.library.section_count).section
+        parked = await self.chats.park(
+            chat_id, state.claim_token, reason=reason, failures=failures, section=section
+        )
+        if not parked:
+            return  # the lease ran out meanwhile: another worker has the chat
+        log.warning(
+            "chat %s parked after %d failed digests (%s): no more retries until it talks "
+            "to the bot again",
+            chat_id,
+            failures,
+            reason,
+        )
+        report.parked += 1
+        if self._metrics is not None:
+            self._metrics.digests.labels("failed").inc()
+            self._metrics.parked.inc()
+
     async def _deactivate(self, chat_id: int, exc: Exception, report: Report) -> None:
         log.info("chat %s is no longer reachable (%s); subscription deactivated", chat_id, exc)
         await self.chats.deactivate(chat_id)
@@ -284,9 +315,18 @@ class Deliverer:
             self._metrics.digests.labels("failed").inc()
 
     async def _retry_later(
-        self, chat_id: int, state: ChatState, now: datetime, report: Report, at_least: int = 0
+        self,
+        chat_id: int,
+        state: ChatState,
+        now: datetime,
+        report: Report,
+        at_least: int = 0,
+        refused: str | None = None,
     ) -> None:
         failures = state.failures + 1
+        if refused is not None and failures >= PARK_AFTER_FAILURES:
+            await self._park(chat_id, state, failures, refused, report)
+            return
         delay = min(
             self.config.retry_base_seconds * 2 ** (failures - 1), self.config.retry_max_seconds
         )

@@ -103,3 +103,7 @@ class ReadingService:
 
     async def remember_card(self, quote: int, script: Script, file_id: str) -> None:
         await self.store.cards.remember(quote, script, file_id)
+
+    async def forget_card(self, quote: int, script: Script) -> None:
+        """Drop a file_id Telegram no longer accepts: the card is drawn and uploaded anew."""
+        await self.store.cards.forget(quote, script)

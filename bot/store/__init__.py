@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import DBAPIError
 
-from bot.ops.failures import StartupError, describe_db_error
+from bot.ops.failures import DependencyUnavailable, StartupError, describe_db_error
 from bot.store import migrate
 from bot.store.card_files import Cards
 from bot.store.chat_records import Chats
@@ -34,6 +34,15 @@ __all__ = [
     "metadata",
     "users",
 ]
+
+
+def _unreachable(error: BaseException) -> bool:
+    """Tell a server that is down or starting (try later) from a wrong setting (fix it)."""
+    if isinstance(error, OSError):  # refused, unreachable, timed out: the network said so
+        return True
+    cause = error.orig.__cause__ if isinstance(error, DBAPIError) and error.orig else None
+    # PostgreSQL starting up or shutting down, or out of connections for the moment.
+    return type(cause).__name__ in ("CannotConnectNowError", "TooManyConnectionsError")
 
 
 class Store:
@@ -65,6 +74,10 @@ class Store:
         except SchemaError as exc:
             raise StartupError(f"database {where}: {exc}") from None
         except (DBAPIError, OSError) as exc:
+            if self.kind != "sqlite" and _unreachable(exc):
+                raise DependencyUnavailable(
+                    f"database {where} does not answer: {describe_db_error(exc)}"
+                ) from None
             raise StartupError(
                 f"database {where} cannot be used: {describe_db_error(exc)}"
             ) from None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.content.scripts import Script
@@ -28,3 +28,9 @@ class Cards:
             )
             key = and_(card_files.c.quote == quote, card_files.c.script == script.value)
             await conn.execute(update(card_files).where(key).values(file_id=file_id))
+
+    async def forget(self, quote: int, script: Script) -> None:
+        """Drop a file_id Telegram no longer accepts (the card is drawn and uploaded anew)."""
+        key = and_(card_files.c.quote == quote, card_files.c.script == script.value)
+        async with self.engine.begin() as conn:
+            await conn.execute(delete(card_files).where(key))

@@ -9,7 +9,7 @@ from datetime import time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import BigInteger, and_, bindparam, case, func, literal, select, update
+from sqlalchemy import BigInteger, and_, bindparam, case, func, insert, literal, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -17,7 +17,7 @@ from bot.content.scripts import Script
 from bot.rules.chats import ChatState, is_basic_group
 from bot.rules.schedule import format_hhmm
 from bot.store.engine import insert_or_ignore, now
-from bot.store.schema import chat_moves, chats
+from bot.store.schema import chat_moves, chats, deliveries
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +60,8 @@ def to_state(row: Row[Any]) -> ChatState:
         finished_at=m["finished_at"],
         onthisday=m["onthisday"],
         onthisday_last=m["onthisday_last"],
+        parked_reason=m["parked_reason"],
+        parked_at=m["parked_at"],
     )
 
 
@@ -207,6 +209,60 @@ class Chats:
         async with self.engine.connect() as conn:
             rows = (await conn.execute(query)).all()
         return {(kind, str(name)): int(n) for kind, name, n in rows}
+
+    async def park(
+        self, chat_id: int, token: str, *, reason: str, failures: int, section: int | None
+    ) -> bool:
+        """Stop retrying a claimed delivery (its failure logged), keeping why; return whether
+        the claim was still this worker's (the token fences a lease that ran out)."""
+        async with self.engine.begin() as conn:
+            parked = await conn.execute(
+                update(chats)
+                .where(and_(chats.c.chat_id == chat_id, chats.c.claim_token == token))
+                .values(
+                    claimed_until=None,
+                    claim_token=None,
+                    next_due_at=None,
+                    failures=failures,
+                    parked_reason=reason[:200],
+                    parked_at=now(),
+                )
+            )
+            if parked.rowcount and section:
+                await conn.execute(
+                    insert(deliveries).values(
+                        at=now(), chat_id=chat_id, section=section, result="failed"
+                    )
+                )
+        return bool(parked.rowcount)
+
+    async def unpark(self, chat_id: int) -> bool:
+        """Clear a chat's parking (its failures too); return whether it was parked."""
+        async with self.engine.begin() as conn:
+            done = await conn.execute(
+                update(chats)
+                .where(and_(chats.c.chat_id == chat_id, chats.c.parked_at.is_not(None)))
+                .values(parked_reason=None, parked_at=None, failures=0, updated_at=now())
+            )
+        return bool(done.rowcount)
+
+    async def parked(self) -> tuple[int, str | None]:
+        """Return how many chats are parked, and the latest one's reason."""
+        async with self.engine.connect() as conn:
+            count = (
+                await conn.execute(
+                    select(func.count()).select_from(chats).where(chats.c.parked_at.is_not(None))
+                )
+            ).scalar_one()
+            latest = (
+                await conn.execute(
+                    select(chats.c.parked_reason)
+                    .where(chats.c.parked_at.is_not(None))
+                    .order_by(chats.c.parked_at.desc())
+                    .limit(1)
+                )
+            ).scalar()
+        return int(count), latest
 
     async def count_by_kind(self) -> dict[str, int]:
         query = select(chats.c.kind, func.count()).group_by(chats.c.kind)

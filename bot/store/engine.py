@@ -40,7 +40,14 @@ def open_engine(url: str) -> AsyncEngine:
     parsed = make_url(url)
     sqlite = parsed.drivername.startswith("sqlite")
     if sqlite and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(parsed.database).parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StartupError(
+                f"cannot create the database folder {folder} ({exc.strerror}): "
+                "check DATABASE_URL, or create the folder and let the bot write to it"
+            ) from None
     if sqlite:
         # One connection: SQLite runs one writer at a time anyway, and queueing writers
         # on the pool (an asyncio wait) beats SQLite's busy handler, which sleeps.

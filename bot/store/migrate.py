@@ -2,7 +2,12 @@
 
 A database made by the first release (a ``meta`` row saying schema_version 1, no Alembic
 table) is adopted: stamped at the baseline revision, then upgraded. A database at a
-revision this code does not know is newer than the code: refused with a clear message.
+revision this code does not know is newer than the code: it runs on it (without migrating)
+when the newer release's migrations said so, in the ``meta`` row COMPATIBLE_KEY naming the
+oldest revision whose code still reads and writes that schema correctly, and this code
+knows that revision. That is what lets a rolling upgrade migrate first while the previous
+release keeps running, and a rollback run the previous release again. Otherwise the
+database is refused with a clear message.
 """
 
 from __future__ import annotations
@@ -26,6 +31,10 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 BASELINE = "0001"
 # Any constant: the PostgreSQL advisory lock that makes replicas starting together migrate once.
 _LOCK_KEY = 0x5E12_1A1
+
+
+# The meta row a migration writes: the oldest revision whose code can run on its schema.
+COMPATIBLE_KEY = "schema_compatible_from"
 
 
 class SchemaError(Exception):
@@ -62,18 +71,33 @@ def current(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
-def _check_known(revision: str | None) -> None:
-    if revision is None:
-        return
+def _known(revision: str) -> bool:
     try:
-        known = ScriptDirectory.from_config(_config()).get_revision(revision)
+        return ScriptDirectory.from_config(_config()).get_revision(revision) is not None
     except CommandError:
-        known = None
-    if known is None:
-        raise SchemaError(
-            f"the database schema is at revision {revision}, newer than this bot knows "
-            f"(its newest is {head()}): run the newer release, or restore a backup"
-        )
+        return False
+
+
+def _compatible(connection: Connection) -> bool:
+    """Tell whether a newer release's schema says this code may run on it."""
+    if not inspect(connection).has_table("meta"):
+        return False
+    oldest = connection.execute(
+        text("SELECT value FROM meta WHERE key = :key"), {"key": COMPATIBLE_KEY}
+    ).scalar()
+    return oldest is not None and _known(oldest)
+
+
+def _check_known(revision: str | None, connection: Connection | None = None) -> None:
+    if revision is None or _known(revision):
+        return
+    if connection is not None and _compatible(connection):
+        return
+    raise SchemaError(
+        f"the database schema is at revision {revision}, newer than this bot knows "
+        f"(its newest is {head()}) and not marked compatible with it: run the newer "
+        "release, or restore a backup"
+    )
 
 
 def _upgrade(connection: Connection) -> Migration:
@@ -82,7 +106,9 @@ def _upgrade(connection: Connection) -> Migration:
         # here, then finds the schema current and does nothing.
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
     before = current(connection)
-    _check_known(before)
+    _check_known(before, connection)
+    if before is not None and not _known(before):
+        return Migration(before, before, False)  # a newer release's, compatible: run as is
     adopted = False
     if before is None and inspect(connection).has_table("chats"):
         version = connection.execute(
@@ -125,6 +151,26 @@ async def upgrade(engine: AsyncEngine) -> Migration:
     return result
 
 
+async def downgrade(engine: AsyncEngine, target: str) -> Migration:
+    """Take the schema back to ``target`` (a revision this code knows), for a rollback to the
+    release whose newest revision it is; return what was done."""
+    if not _known(target):
+        raise SchemaError(f"revision {target} is not one this bot knows")
+
+    def run(connection: Connection) -> Migration:
+        before = current(connection)
+        if before is None or not _known(before):
+            raise SchemaError(f"the database is at revision {before}: nothing this bot can undo")
+        command.downgrade(_config(connection), target)
+        return Migration(before, target, False)
+
+    with _file_lock(engine.url.render_as_string(hide_password=False)):
+        async with engine.connect() as conn:
+            result = await conn.run_sync(run)
+            await conn.commit()
+    return result
+
+
 async def revision(engine: AsyncEngine) -> str | None:
     """Return the database's revision (None before the first migration)."""
     async with engine.connect() as conn:
@@ -132,8 +178,12 @@ async def revision(engine: AsyncEngine) -> str | None:
 
 
 async def check_current(engine: AsyncEngine) -> None:
-    """Raise SchemaError unless the database is at this code's head."""
-    found = await revision(engine)
+    """Raise SchemaError unless the database is at this code's head (or a newer release's
+    that says this code may run on it)."""
+    async with engine.connect() as conn:
+        found = await conn.run_sync(current)
+        if found is not None and not _known(found) and await conn.run_sync(_compatible):
+            return
     _check_known(found)
     if found != head():
         raise SchemaError(

@@ -52,6 +52,9 @@ chats = Table(
     Column("finished_at", BigInteger),  # the last one did
     Column("onthisday", Boolean, nullable=False, default=True, server_default=true()),
     Column("onthisday_last", String(10)),  # local date of the last on-this-day card
+    # Digests stopped after repeated refusals (why, and since when), until the chat talks.
+    Column("parked_reason", String(200)),
+    Column("parked_at", BigInteger),
 )
 Index("ix_chats_due", chats.c.next_due_at)
 Index("ix_chats_claim_token", chats.c.claim_token)

@@ -48,6 +48,24 @@ def lane_key(update: object) -> int | None:
     return None
 
 
+def raw_lane_key(data: object) -> int | None:
+    """Return lane_key of an update still in its JSON form (read before PTB parses it)."""
+    if not isinstance(data, dict):
+        return None
+    for kind, value in data.items():
+        if kind == "update_id" or not isinstance(value, dict):
+            continue
+        chat = value.get("chat") or (value.get("message") or {}).get("chat")
+        who = chat if isinstance(chat, dict) else value.get("from") or value.get("user")
+        found = who.get("id") if isinstance(who, dict) else None
+        return found if type(found) is int else None
+    return None
+
+
+def _bare(update: Update) -> bool:
+    return all(getattr(update, kind, None) is None for kind in Update.ALL_TYPES)
+
+
 class ChatLanes(BaseUpdateProcessor):
     """The update processor described above."""
 
@@ -82,13 +100,44 @@ class ChatLanes(BaseUpdateProcessor):
     async def initialize(self) -> None:
         return None
 
+    def admit(self, keys: list[int | None]) -> list[bool]:
+        """Say which of a fetched batch's updates (by lane) their lanes will take.
+
+        Read before the batch is parsed: a flooding chat's excess is dropped here, for the
+        price of reading its chat id, instead of being parsed first (most of its cost) and
+        dropped after; the rest of the batch, and every other chat, waits less.
+        """
+        taken: dict[int, int] = {}
+        verdicts = []
+        for key in keys:
+            if key is None:
+                verdicts.append(True)
+                continue
+            taken[key] = taken.get(key, 0) + 1
+            lane = self._lanes.get(key)
+            room = self.per_chat + 1 - (len(lane.waiting) if lane is not None else 0)
+            verdicts.append(taken[key] <= room)
+            if taken[key] > room:
+                self._count_drop(None, key)
+        return verdicts
+
     async def shutdown(self) -> None:
         """Give the updates in hand a moment; cancel what is still running after it."""
         await self.drain(timeout=2.0)
+        lanes = list(self._lanes.values())  # a cancelled lane removes itself from the table
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=1.0)
+        # Updates still waiting in a lane were never started: close them (Telegram was told
+        # they arrived, so they are lost either way; the drain above is what saves them).
+        for lane in lanes:
+            for _, coroutine, done in lane.waiting:
+                if hasattr(coroutine, "close"):
+                    coroutine.close()
+                if not done.done():
+                    done.set_result(False)
+            lane.waiting.clear()
 
     async def drain(self, timeout: float | None = None) -> None:
         if self._tasks:
@@ -96,6 +145,11 @@ class ChatLanes(BaseUpdateProcessor):
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         """Take a polled update (PTB's fetcher awaits this: backpressure)."""
+        if isinstance(update, Update) and update.effective_chat is None and _bare(update):
+            # Only its id (unreadable, or a flooding chat's excess): nothing to handle.
+            if hasattr(coroutine, "close"):
+                coroutine.close()
+            return
         if self._ledger is not None and isinstance(update, Update):
             coroutine = self._once(update, coroutine)
         await self.submit(update, coroutine)
@@ -159,6 +213,9 @@ class ChatLanes(BaseUpdateProcessor):
         if hasattr(coroutine, "close"):
             coroutine.close()  # never awaited: closing it avoids a "never awaited" warning
         done.set_result(False)
+        self._count_drop(update, key)
+
+    def _count_drop(self, update: object, key: int | None) -> None:
         self.dropped += 1
         if self._on_dropped is not None:
             self._on_dropped(update)
@@ -198,7 +255,13 @@ class ChatLanes(BaseUpdateProcessor):
             await coroutine  # PTB's process_update: its errors go to the error handlers
         finally:
             elapsed = time.perf_counter() - started
-            log.debug("handled in %.1f ms", elapsed * 1000)
+            # Commands at INFO (what operators read); every other update at DEBUG.
+            log.log(
+                logging.INFO if command else logging.DEBUG,
+                "handled %s in %.1f ms",
+                f"/{command}" if command else "an update",
+                elapsed * 1000,
+            )
             if self._on_handled is not None:
                 self._on_handled(update, elapsed)
             logs.command.reset(tokens[2])

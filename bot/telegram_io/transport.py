@@ -10,12 +10,17 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Callable
+from contextvars import ContextVar
+from typing import Any
 
 import aiohttp
 from telegram import Update
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+
+from bot.telegram_io.lanes import raw_lane_key
 
 log = logging.getLogger(__name__)
 
@@ -23,8 +28,14 @@ _DEFAULT = BaseRequest.DEFAULT_NONE
 # PTB declares each timeout ODVInput[float] (a private type): seconds, None (no limit), or
 # DEFAULT_NONE where the caller set none. ``object`` accepts all three.
 Timeout = object
-# Told of every answer: (Bot API method, HTTP status, or None and "timeout"/"network").
-Observer = Callable[[str, int | None, str], None]
+# Told of every answer: (Bot API method, HTTP status, or None and "timeout"/"network",
+# seconds from asking to the answer or the failure).
+Observer = Callable[[str, int | None, str, float], None]
+# Which of a batch's updates (by chat or user id, None: neither) their lanes will take.
+Admit = Callable[[list[int | None]], list[bool]]
+# The Bot API method this task called last and the HTTP status it got (None: no answer),
+# so an error logged later names the call that failed: PTB's errors do not say.
+last_call: ContextVar[tuple[str, int | None]] = ContextVar("last_call", default=("", None))
 
 
 def _seconds(given: Timeout, ours: float | None) -> float | None:
@@ -98,23 +109,26 @@ class AiohttpRequest(BaseRequest):
                 kwargs["data"] = json.dumps(request_data.parameters).encode()
                 kwargs["headers"] = {"Content-Type": "application/json"}
         name = url.rsplit("/", 1)[-1]
+        last_call.set((name, None))
+        started = time.perf_counter()
         try:
             async with self._session.request(method, url, **kwargs) as response:  # type: ignore[arg-type]
                 body = await response.read()
         except TimeoutError as exc:
-            self._observe(name, None, "timeout")
+            self._observe(name, None, "timeout", started)
             raise TimedOut from exc
         except asyncio.CancelledError:
             raise
         except aiohttp.ClientError as exc:
-            self._observe(name, None, "network")
+            self._observe(name, None, "network", started)
             raise NetworkError(f"aiohttp.{exc.__class__.__name__}: {exc}") from exc
-        self._observe(name, response.status, "")
+        last_call.set((name, response.status))
+        self._observe(name, response.status, "", started)
         return response.status, body
 
-    def _observe(self, method: str, status: int | None, failure: str) -> None:
+    def _observe(self, method: str, status: int | None, failure: str, started: float) -> None:
         if self._observer is not None:
-            self._observer(method, status, failure)
+            self._observer(method, status, failure, time.perf_counter() - started)
 
 
 class UpdatesRequest(AiohttpRequest):
@@ -123,8 +137,14 @@ class UpdatesRequest(AiohttpRequest):
     python-telegram-bot parses a batch of updates at once; one it cannot parse (a field of
     a newer Bot API, say) fails the whole batch, and polling would fetch the same batch
     forever. Such an update is replaced by a bare one with its id: no handler matches it,
-    and the offset moves past it.
+    and the offset moves past it. ``admit`` (the update lanes') says which updates their
+    chats' lanes will take: the others (a flooding chat's excess) are made bare before
+    anything parses them.
     """
+
+    def __init__(self, *, admit: Admit | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._admit = admit
 
     async def do_request(
         self,
@@ -141,25 +161,46 @@ class UpdatesRequest(AiohttpRequest):
         )
         if status != 200 or not url.endswith("/getUpdates"):
             return status, body
-        return status, skip_unreadable(body)
+        return status, skip_unreadable(body, self._admit)
 
 
-def skip_unreadable(body: bytes) -> bytes:
-    """Return a getUpdates answer with every update PTB cannot parse reduced to its id."""
+def skip_unreadable(body: bytes, admit: Admit | None = None) -> bytes:
+    """Return a getUpdates answer with every update PTB cannot parse reduced to its id.
+
+    An update without an integer id cannot be confirmed by getUpdates' offset (and PTB
+    would fail computing the next offset from it): it is left out; the next update's id
+    confirms it with the rest.
+    """
     try:
         answer = json.loads(body)
         updates = answer["result"]
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         return body  # not ours to judge: PTB reports a malformed answer itself
+    if not isinstance(updates, list):
+        return body
+    kept: list[object] = []
     changed = False
-    for i, data in enumerate(updates):
+    taken = admit([raw_lane_key(d) for d in updates]) if admit else [True] * len(updates)
+    last = len(updates) - 1
+    for i, (data, wanted) in enumerate(zip(updates, taken, strict=True)):
+        update_id = data.get("update_id") if isinstance(data, dict) else None
+        if type(update_id) is not int:
+            log.warning("skipped an update without an integer update_id (%r)", update_id)
+            changed = True
+            continue
+        if not wanted:  # its chat's lane is full: dropped (and counted) already
+            if i == last:  # the batch's last id moves getUpdates' offset: keep it, bare
+                kept.append({"update_id": update_id})
+            changed = True
+            continue
         try:
             Update.de_json(data, None)
         except Exception as exc:
-            update_id = data.get("update_id") if isinstance(data, dict) else None
-            if not isinstance(update_id, int):
-                continue
             log.warning("skipped update %s: it cannot be read (%s)", update_id, type(exc).__name__)
-            updates[i] = {"update_id": update_id}
+            data = {"update_id": update_id}
             changed = True
-    return json.dumps(answer).encode() if changed else body
+        kept.append(data)
+    if not changed:
+        return body
+    answer["result"] = kept
+    return json.dumps(answer).encode()
