@@ -89,10 +89,9 @@ def build_application(
             )
 
     lanes = ChatLanes(
+        concurrency=settings.update_concurrency,
         on_handled=metrics.handled,
         on_dropped=metrics.dropped,
-        # Several replicas may see an update twice (a failover re-fetches it): once only.
-        ledger=store.updates if store.kind == "postgresql" and not settings.webhook_mode else None,
     )
     builder = (
         ApplicationBuilder()
@@ -117,11 +116,12 @@ def build_application(
             )
         )
         .concurrent_updates(lanes)
+        # Updates come from our own poller (bot/runtime/polling.py), which confirms nothing to
+        # Telegram before it is stored, or from Telegram's POSTs to bot/runtime/web.py.
+        .updater(None)
     )
     if settings.base_url:
         builder = builder.base_url(settings.base_url)
-    if settings.webhook_mode:
-        builder = builder.updater(None)  # Telegram POSTs updates to bot/runtime/web.py instead
     if settings.rate_limit > 0:
         flood = FloodControl(
             _budget(settings),
@@ -166,7 +166,6 @@ def build_application(
     if store.kind == "sqlite":
         app.services.exact_caches()
     # Read when /metrics is scraped: always current, nothing to keep in step.
-    metrics.polling.set_function(lambda: float(app.updater is not None and app.updater.running))
     metrics.unhandled.set_function(lambda: float(lanes.held + app.update_queue.qsize()))
     metrics.ready.set_function(lambda: 0.0 if health.problems() else 1.0)
     app.run_jobs = run_jobs

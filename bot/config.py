@@ -48,6 +48,7 @@ VARIABLES = (
     "BOT_PAID_BROADCAST",
     "BOT_REPLY_PRIORITY",
     "DELIVERY_CONCURRENCY",
+    "BOT_UPDATE_CONCURRENCY",
     "DELIVERY_TICK_SECONDS",
     "DELIVERY_LEASE_SECONDS",
     "DELIVERY_RETRY_BASE_SECONDS",
@@ -71,6 +72,7 @@ class Settings:
     # Tuning, with defaults fit for Telegram; tests and benchmarks change them.
     rate_limit: int = 30  # messages/s across all chats; 0 turns the limiter off
     concurrency: int = 32  # digest messages in flight at once
+    update_concurrency: int = 128  # updates handled at once; twice this fetched at most
     tick_seconds: float = 5.0  # how often the store is asked what is due
     lease_seconds: int = 120  # how long a claimed delivery is reserved for one worker
     retry_base_seconds: int = 5
@@ -223,6 +225,7 @@ def _read(values: Mapping[str, str], need_token: bool = True) -> Settings:
         article,
         rate_limit=rate,
         concurrency=_number(values, "DELIVERY_CONCURRENCY", 32, minimum=1),
+        update_concurrency=_number(values, "BOT_UPDATE_CONCURRENCY", 128, minimum=1),
         tick_seconds=float(_number(values, "DELIVERY_TICK_SECONDS", 5, minimum=1, real=True)),
         lease_seconds=_number(values, "DELIVERY_LEASE_SECONDS", 120, minimum=1),
         retry_base_seconds=_number(values, "DELIVERY_RETRY_BASE_SECONDS", 5, minimum=1),

@@ -58,21 +58,42 @@ async def test_a_flood_beyond_the_lane_is_dropped_not_queued() -> None:
 
 
 async def test_every_lane_full_makes_taking_updates_wait() -> None:
-    lanes = ChatLanes(capacity=2)
+    lanes = ChatLanes(concurrency=1)  # one running, and as many again waiting
     release = asyncio.Event()
+    started: list[int] = []
 
-    async def slow() -> None:
+    async def slow(chat: int) -> None:
+        started.append(chat)
         await release.wait()
 
-    await lanes.submit(update(1), slow())
-    await lanes.submit(update(2), slow())
-    third = asyncio.create_task(lanes.submit(update(3), slow()))
+    assert lanes.capacity == 2
+    await lanes.submit(update(1), slow(1))
+    await lanes.submit(update(2), slow(2))
+    third = asyncio.create_task(lanes.submit(update(3), slow(3)))
     await asyncio.sleep(0.05)
-    assert not third.done() and lanes.held == 2  # backpressure: the poller would wait here
+    assert not third.done() and lanes.held == 2  # backpressure: a producer waits here
+    assert started == [1]  # chat 2 waits for a turn: one update runs at a time
     release.set()
     await (await third)
     await lanes.drain()
-    assert lanes.held == 0
+    assert lanes.held == 0 and started == [1, 2, 3]
+
+
+async def test_updates_left_when_the_lanes_stop_are_cancelled_not_done() -> None:
+    lanes = ChatLanes(concurrency=2)
+    release = asyncio.Event()
+    finished: list[int] = []
+
+    async def slow(n: int) -> None:
+        await release.wait()
+        finished.append(n)
+
+    running = await lanes.submit(update(1, update_id=1), slow(1))
+    waiting = await lanes.submit(update(1, update_id=2), slow(2))
+    await asyncio.sleep(0)
+    await lanes.cancel_all()
+    assert running.cancelled() and waiting.cancelled()  # neither counts as handled
+    assert lanes.held == 0 and finished == []
 
 
 async def test_a_failing_update_frees_its_lane(caplog: pytest.LogCaptureFixture) -> None:

@@ -4,6 +4,11 @@ Telegram allows one getUpdates consumer per bot (a second gets 409 Conflict). Ea
 tries the lock every few seconds on a connection of its own; the holder polls. If it dies,
 its connection closes, PostgreSQL frees the lock, and another replica takes over polling
 within one retry interval. The others only deliver digests meanwhile.
+
+Nothing the database or its driver raises ends the loop: a connection cut (PostgreSQL
+restarted, pg_terminate_backend) raises ``asyncpg.InterfaceError`` or a
+``ConnectionDoesNotExistError`` rather than a ``PostgresError``; the poller stops, /readyz
+says why, and the loop connects again and polls once it holds the lock.
 """
 
 from __future__ import annotations
@@ -33,11 +38,13 @@ class PollingLeadership:
         on_gain: Callable[[], Awaitable[None]],
         on_lose: Callable[[], Awaitable[None]],
         *,
+        on_status: Callable[[str | None], None] = lambda problem: None,
         retry: float = 5.0,
     ) -> None:
         self._dsn = _dsn(database_url)
         self._on_gain = on_gain
         self._on_lose = on_lose
+        self._on_status = on_status  # None: fine (this replica polls, or another does)
         self._retry = retry
         self.leading = False
 
@@ -47,11 +54,14 @@ class PollingLeadership:
             conn: asyncpg.Connection | None = None
             try:
                 conn = await asyncpg.connect(self._dsn, timeout=self._retry)
+                self._on_status(None)
                 while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", _POLLER_LOCK):
                     await asyncio.sleep(self._retry)
                 await self._lead(conn)
-            except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
-                log.warning("polling leadership: %s; trying again", exc)
+            except Exception as exc:  # any of them: the loop must outlive every outage
+                problem = f"not polling: the database connection failed ({_say(exc)})"
+                self._on_status(problem)
+                log.warning("polling leadership: %s; trying again", _say(exc))
             finally:
                 if conn is not None:
                     conn.terminate()
@@ -68,5 +78,12 @@ class PollingLeadership:
                     await conn.fetchval("SELECT 1")
         finally:
             self.leading = False
-            await self._on_lose()
+            try:
+                await self._on_lose()
+            except Exception as exc:
+                log.warning("stopping the poller: %s", _say(exc))
             log.info("this replica stopped polling")
+
+
+def _say(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0][:200]

@@ -1,10 +1,11 @@
 """Running the bot: start-up checks, serving updates (polling or webhook), drain and stop.
 
 Start-up checks the database (migrating it, once), the token and the HTTP port, and says
-plainly what is wrong in one line. Updates come from polling (with PostgreSQL, only the
-replica holding the poller lock polls) or from Telegram's POSTs to the webhook. On SIGTERM
-the bot stops taking updates, lets those in hand finish, hands unsent digest claims back
-and closes its connections, well within a container's 10 s grace period.
+plainly what is wrong in one line. Updates come from polling (bot/runtime/polling.py; with
+PostgreSQL, only the replica holding the poller lock polls) or from Telegram's POSTs to
+the webhook. On SIGTERM the bot stops taking updates, lets those in hand finish, hands
+unsent digest claims and unhandled updates back, and closes its connections (the bot's
+HTTP transport last), well within a container's 10 s grace period.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 from telegram import BotCommand, BotCommandScopeAllGroupChats
-from telegram.error import Conflict, InvalidToken, NetworkError, TelegramError
+from telegram.error import InvalidToken, NetworkError
 
 from bot.app import ALLOWED_UPDATES, build_application
 from bot.config import Settings
@@ -31,6 +32,7 @@ from bot.ops import logs
 from bot.ops.failures import StartupError, describe_db_error
 from bot.render import texts
 from bot.runtime.leader import PollingLeadership
+from bot.runtime.polling import Poller
 from bot.runtime.web import WebServer
 from bot.runtime.webhook import register
 
@@ -91,12 +93,13 @@ async def running(
             # Objects made at start-up (the article, handlers, caches) live as long as the
             # bot: moving them out of the collector's sight keeps full collections short.
             gc.freeze()
+            poller: Poller | None = None
             try:
                 background.append(asyncio.create_task(svc.health.watch(svc.store)))
-                await _take_updates(app, poll, poll_timeout, background)
+                poller = await _take_updates(app, poll, poll_timeout, background)
                 yield app
             finally:
-                await _drain(app, web, background)
+                await _drain(app, web, background, poller)
     finally:
         if web is not None:
             await web.stop()
@@ -124,49 +127,55 @@ async def _connect(app: BotApplication) -> None:
 
 async def _take_updates(
     app: BotApplication, poll: bool, timeout: int, background: list[asyncio.Task[None]]
-) -> None:
+) -> Poller | None:
     svc = app.services
     if svc.settings.webhook_mode:
         log.info("%s", await register(app.bot, svc.settings, svc.store, ALLOWED_UPDATES))
         svc.health.updates = None
-        return
-    if not poll or app.updater is None:
+        return None
+    if not poll:
         svc.health.updates = None
-        return
-    updater = app.updater
-
-    async def start_polling() -> None:
-        await updater.start_polling(
-            allowed_updates=list(ALLOWED_UPDATES),
-            timeout=timeout,
-            poll_interval=0,
-            error_callback=_polling_error,
-        )
-
-    async def stop_polling() -> None:
-        if updater.running:
-            await updater.stop()
-
+        return None
+    poller = Poller(
+        app,
+        svc.store.updates,
+        svc.lanes,
+        svc.health,
+        allowed_updates=ALLOWED_UPDATES,
+        timeout=timeout,
+    )
+    # Read when /metrics is scraped: 1 while this replica is the one fetching updates.
+    svc.metrics.polling.set_function(lambda: float(poller.running))
     if svc.store.kind == "postgresql":
-        leadership = PollingLeadership(svc.settings.database_url, start_polling, stop_polling)
+
+        async def gain() -> None:
+            poller.start()
+
+        def status(problem: str | None) -> None:
+            svc.health.updates = problem
+
+        leadership = PollingLeadership(
+            svc.settings.database_url, gain, poller.stop, on_status=status
+        )
         background.append(asyncio.create_task(leadership.run()))
     else:
-        await start_polling()
-    svc.health.updates = None  # this replica polls, or another does while it delivers
-
-
-def _polling_error(error: TelegramError) -> None:
-    """Log a polling failure in one line; PTB keeps polling (with back-off)."""
-    if isinstance(error, Conflict):
-        log.warning("another process is polling this bot (409 Conflict); retrying")
-    else:
-        log.warning("polling failed (%s); retrying", error)
+        # The file lock makes this the only process: a claim in the inbox is a dead one's.
+        await svc.store.updates.release_all()
+        poller.start()
+    return poller
 
 
 async def _drain(
-    app: BotApplication, web: WebServer | None, background: list[asyncio.Task[None]]
+    app: BotApplication,
+    web: WebServer | None,
+    background: list[asyncio.Task[None]],
+    poller: Poller | None,
 ) -> None:
-    """Stop taking updates, let those in hand finish, hand unsent claims back, close."""
+    """Stop taking updates, let those in hand finish, hand the rest back, close.
+
+    The lanes are empty before PTB's shutdown closes the bot's HTTP transport (which it
+    does before stopping the update processor): no handler runs without it.
+    """
     svc = app.services
     # Finish the messages in hand, not the whole digest run: the rest stays due.
     svc.deliverer.stopping = True
@@ -177,8 +186,8 @@ async def _drain(
     for task in background:
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
-    if app.updater is not None and app.updater.running:
-        await _quietly("stopping the poller", app.updater.stop())
+    if poller is not None:
+        await _quietly("stopping the poller", poller.stop())
     # Updates in hand finish (their replies may wait on flood control meanwhile) ...
     await svc.lanes.drain(timeout=DRAIN_SECONDS)
     # ... then whatever still waits for a turn to send gives up: unsent digest claims go
@@ -186,10 +195,14 @@ async def _drain(
     limiter = app.bot.rate_limiter
     if isinstance(limiter, FloodControl):
         limiter.scheduler.abort()
+    await svc.lanes.drain(timeout=0.5)
+    # What is still in the lanes stays unhandled: its claim goes back to the inbox (or
+    # its webhook POST gets 503), so the next start handles it.
+    await svc.lanes.cancel_all()
+    if poller is not None:
+        await _quietly("recording handled updates", poller.close())
     if app.running:
-        # Hands PTB's last fetched updates (already confirmed to Telegram) to the lanes.
         await _quietly("stopping", app.stop())
-    await svc.lanes.drain(timeout=2.0)
     if web is not None:
         await _quietly("stopping the HTTP server", web.stop())
 

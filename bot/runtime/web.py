@@ -156,11 +156,14 @@ class WebServer:
         renewing = asyncio.create_task(self._renew(update.update_id))
         try:
             done = await svc.lanes.submit(update, self.app.process_update(update))
-            await done
+            await asyncio.wait([done])
         finally:
             renewing.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await renewing
+        if done.cancelled():  # the bot stopped before handling it: Telegram redelivers
+            await svc.store.updates.release([update.update_id])
+            return web.Response(status=503, text="stopping")
         await svc.store.updates.finish(update.update_id)
         return web.Response(text="ok")
 
@@ -170,8 +173,42 @@ class WebServer:
             await self.app.services.store.updates.renew(update_id, LEASE)
 
 
+# Telegram's updates nest a dozen levels at most (a reply to a message with entities).
+_MAX_DEPTH = 64
+
+
+def _depth(body: bytes) -> int:
+    """Return how deeply a JSON text nests arrays and objects (strings skipped), in one pass.
+
+    Asked before parsing: ``json.loads`` would recurse once per level, and a RecursionError
+    raised deep in C code leaves CPython 3.11's parser counters behind for later compiles.
+    """
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in body:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # closing quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > _MAX_DEPTH:
+                return deepest  # enough to refuse it; no need to read on
+        elif byte in (0x5D, 0x7D):  # ] }
+            depth -= 1
+    return deepest
+
+
 def _unreadable(body: bytes) -> str | None:
     """Return why a webhook body is not an update Telegram could have sent, or None."""
+    if _depth(body) > _MAX_DEPTH:
+        return "nested too deeply"
     try:
         data = json.loads(body)
     except RecursionError:

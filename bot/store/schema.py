@@ -15,6 +15,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     true,
 )
 
@@ -79,13 +80,16 @@ chat_moves = Table(
     Column("new_id", BigInteger, nullable=False),
 )
 
-# Updates handled (webhook mode): Telegram may deliver one twice, to any replica.
+# Updates received: Telegram may deliver one twice, to any replica; it is handled once.
+# Polled updates are the inbox: stored (with their body) before Telegram is told to drop
+# them, and finished by whichever poller finds them not done after a crash.
 processed_updates = Table(
     "processed_updates",
     metadata,
     Column("update_id", BigInteger, primary_key=True, autoincrement=False),
     Column("claimed_until", BigInteger),  # a replica is handling it until then
     Column("done_at", BigInteger),  # handled; kept a day, then pruned
+    Column("body", Text),  # a polled update's JSON, until it is handled
     Index("ix_processed_updates_done", "done_at"),
 )
 

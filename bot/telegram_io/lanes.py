@@ -5,8 +5,12 @@ one after another (so a chat's commands apply in order and never race each other
 different chats run concurrently. A lane holds one running update and at most
 ``per_chat`` waiting; a chat that sends more than that (a flood) has the excess dropped,
 counted and logged once a minute, so it never queues for minutes or delays anyone else.
-All lanes together hold at most ``capacity`` updates; past that, taking new updates waits
-(backpressure): the poller stops fetching, and Telegram keeps the rest for us.
+At most ``concurrency`` updates run at once, and all lanes together hold at most
+``capacity`` (twice that); past that, taking new updates waits (backpressure): the poller
+(bot/runtime/polling.py) fetches no more than there is room for, and Telegram keeps the rest.
+
+An update the lanes never finish (the bot stops) has its future cancelled, not resolved:
+the poller hands it back to the inbox and the webhook answers 503, so it is handled later.
 """
 
 from __future__ import annotations
@@ -24,11 +28,11 @@ from telegram.ext import BaseUpdateProcessor
 
 from bot.botapi.update_kind import describe
 from bot.ops import logs
-from bot.store import Seen, UpdateLedger
 
 log = logging.getLogger(__name__)
 
-Done = asyncio.Future[bool]  # resolves True when handled, False when dropped
+# Resolves True when handled, False when dropped; cancelled when left unhandled (stopping).
+Done = asyncio.Future[bool]
 
 
 @dataclass
@@ -72,24 +76,24 @@ class ChatLanes(BaseUpdateProcessor):
     def __init__(
         self,
         *,
-        capacity: int = 256,
+        concurrency: int = 128,
         per_chat: int = 8,
         on_handled: Callable[[object, float], None] | None = None,
         on_dropped: Callable[[object], None] | None = None,
-        ledger: UpdateLedger | None = None,
     ) -> None:
         # PTB awaits a processor whose limit is 1 instead of starting a task per update:
-        # that await is where backpressure reaches the poller. Concurrency is ours.
+        # that await is where backpressure reaches a producer. Concurrency is ours.
         super().__init__(max_concurrent_updates=1)
-        self.capacity = capacity
+        self.concurrency = concurrency
+        self.capacity = 2 * concurrency  # running plus waiting: what may sit in memory
         self.per_chat = per_chat
-        self._room = asyncio.Semaphore(capacity)
+        self._room = asyncio.Semaphore(self.capacity)
         self._held = 0  # updates accepted (a slot of _room taken) and not yet finished
+        self._turns = asyncio.Semaphore(concurrency)
         self._lanes: dict[int | None, _Lane] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._on_handled = on_handled
         self._on_dropped = on_dropped
-        self._ledger = ledger
         self.dropped = 0
 
     @property
@@ -122,57 +126,24 @@ class ChatLanes(BaseUpdateProcessor):
         return verdicts
 
     async def shutdown(self) -> None:
-        """Give the updates in hand a moment; cancel what is still running after it."""
-        await self.drain(timeout=2.0)
-        lanes = list(self._lanes.values())  # a cancelled lane removes itself from the table
+        """Leave nothing running: the lifecycle drained the lanes before the transport closed."""
+        await self.cancel_all()
+
+    async def drain(self, timeout: float | None = None) -> None:
+        """Wait until every update in hand is done, or ``timeout`` seconds."""
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=timeout)
+
+    async def cancel_all(self) -> None:
+        """Stop every lane: what did not finish stays unhandled (its future is cancelled)."""
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=1.0)
-        # Updates still waiting in a lane were never started: close them (Telegram was told
-        # they arrived, so they are lost either way; the drain above is what saves them).
-        for lane in lanes:
-            for _, coroutine, done in lane.waiting:
-                if hasattr(coroutine, "close"):
-                    coroutine.close()
-                if not done.done():
-                    done.set_result(False)
-            lane.waiting.clear()
-
-    async def drain(self, timeout: float | None = None) -> None:
-        if self._tasks:
-            await asyncio.wait(set(self._tasks), timeout=timeout)
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        """Take a polled update (PTB's fetcher awaits this: backpressure)."""
-        if isinstance(update, Update) and update.effective_chat is None and _bare(update):
-            # Only its id (unreadable, or a flooding chat's excess): nothing to handle.
-            if hasattr(coroutine, "close"):
-                coroutine.close()
-            return
-        if self._ledger is not None and isinstance(update, Update):
-            coroutine = self._once(update, coroutine)
+        """Take an update from PTB's own queue (the bot polls without it: runtime/polling.py)."""
         await self.submit(update, coroutine)
-
-    async def _once(self, update: Update, coroutine: Awaitable[Any], lease: int = 30) -> None:
-        """Handle a polled update unless a replica did already (it may have been re-fetched
-        after the poller that took it died); one being handled by a dead replica waits for
-        its lease to run out, then is handled here."""
-        assert self._ledger is not None
-        seen = await self._ledger.begin(update.update_id, lease)
-        for _ in range(lease + 5):
-            if seen is not Seen.BUSY:
-                break
-            await asyncio.sleep(1)
-            seen = await self._ledger.begin(update.update_id, lease)
-        if seen is not Seen.NEW:
-            if hasattr(coroutine, "close"):
-                coroutine.close()
-            return
-        try:
-            await coroutine
-        finally:
-            await self._ledger.finish(update.update_id)
 
     async def submit(self, update: object, coroutine: Awaitable[Any]) -> Done:
         """Queue an update in its chat's lane; return a future that says when it is done.
@@ -182,6 +153,13 @@ class ChatLanes(BaseUpdateProcessor):
         """
         key = lane_key(update)
         done: Done = asyncio.get_running_loop().create_future()
+        if isinstance(update, Update) and update.effective_chat is None and _bare(update):
+            # Only its id (unreadable, or a flooding chat's excess cut by ``admit``):
+            # nothing to handle, and nothing left to do for it.
+            if hasattr(coroutine, "close"):
+                coroutine.close()
+            done.set_result(True)
+            return done
         if self._flooding(key):
             self._drop(update, key, coroutine, done)
             return done
@@ -230,18 +208,30 @@ class ChatLanes(BaseUpdateProcessor):
             while lane.waiting:
                 update, coroutine, done = lane.waiting[0]
                 try:
-                    await self._handle(update, coroutine)
+                    async with self._turns:
+                        await self._handle(update, coroutine)
                 except Exception:  # PTB hands errors to the error handlers; this is a bug
                     log.exception("an update escaped its error handling")
-                finally:
-                    lane.waiting.popleft()
-                    self._held -= 1
-                    self._room.release()
-                    if not done.done():
-                        done.set_result(True)
+                except asyncio.CancelledError:  # stopping: this one and the rest stay unhandled
+                    self._abandon(lane)
+                    raise
+                lane.waiting.popleft()
+                self._held -= 1
+                self._room.release()
+                if not done.done():
+                    done.set_result(True)
         finally:
             if self._lanes.get(key) is lane:
                 del self._lanes[key]
+
+    def _abandon(self, lane: _Lane) -> None:
+        while lane.waiting:
+            _, coroutine, done = lane.waiting.popleft()
+            if hasattr(coroutine, "close"):
+                coroutine.close()  # one never started must not warn "never awaited"
+            done.cancel()
+            self._held -= 1
+            self._room.release()
 
     async def _handle(self, update: object, coroutine: Awaitable[Any]) -> None:
         _, command = describe(update)

@@ -1,7 +1,7 @@
 """Parked chats: a chat whose digests Telegram keeps refusing stops being retried, with the
 reason kept, until it talks to the bot again.
 
-Revision ID: 0004_i21
+Revision ID: 0004
 Revises: 0003
 Create Date: 2026-12-04
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_i21"
+revision = "0004"
 down_revision = "0003"
 branch_labels = None
 depends_on = None
