@@ -107,14 +107,15 @@ class Replicas:
             bad = [c for c in codes if c != 0]
             assert not bad, f"replicas exited with {codes}:\n{self.tails()}"
 
-    async def start(self, name: str, **env: str) -> Replica:
+    async def start(self, name: str, module: str = "bot", **env: str) -> Replica:
+        """Start one more replica (``module``: what ``python -m`` runs, the bot by default)."""
         port = free_port()
         log = self.workdir / f"{name}.log"
         with log.open("ab") as out:
             proc = await asyncio.create_subprocess_exec(
                 sys.executable,
                 "-m",
-                "bot",
+                module,
                 env={**self.env, "HTTP_PORT": str(port), **env},
                 cwd=self.workdir,
                 stdout=out,

@@ -138,5 +138,6 @@ async def test_sigkill_mid_digest_then_restart(tmp_path: Path, fake: FakeTelegra
     assert all("1/5" in m.plain_text for m in fake.sent())
     repeated = [chat for chat, n in counts.items() if n > 1]
     assert max(counts.values()) <= 2
-    # In flight at the kill plus one unrecorded batch: both at most DELIVERY_CONCURRENCY.
-    assert len(repeated) <= 2 * CONCURRENCY, f"{len(repeated)} repeated (killed at {at_kill})"
+    # Only what was between its mark and its record at the kill: DELIVERY_CONCURRENCY at most.
+    assert len(repeated) <= CONCURRENCY, f"{len(repeated)} repeated (killed at {at_kill})"
+    print(f"\n[faults] sigkill: chats={CHATS} killed_at={at_kill} repeats={len(repeated)}")

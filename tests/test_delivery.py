@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections import Counter
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
@@ -16,9 +17,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.exc import OperationalError
 from telegram import Bot
 
+from bench.seed import add_subscribers
 from bot.content import Library
 from bot.content.scripts import Script
 from bot.render import texts
@@ -27,6 +30,8 @@ from bot.services.chat_service import ChatService
 from bot.services.delivery import Deliverer, DeliveryConfig, Report
 from bot.services.reading import ReadingService
 from bot.store import DeliveryQueue, Store, chats
+from bot.store import chats as chats_table
+from bot.store.engine import db_now
 from fake_telegram import FakeTelegram, SentMessage
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -548,3 +553,140 @@ async def test_deleted_topic_delivers_to_the_chat_itself_from_then_on(
     await deliverer.run_due(tg, at_epoch(due, 86_400))
     assert sections(fake, -1000000000081) == [1, 2]
     assert sends_to(fake, -1000000000081) == 3
+
+
+# --- leases: fenced, on the database's clock, never growing ----------------------------------
+
+
+async def due_now(store: Store, fake: FakeTelegram, chats: list[int]) -> None:
+    """Subscribe ``chats`` with their digest due a minute ago by the real clock."""
+    fake.add_chats(chats)
+    await add_subscribers(store, chats, next_due_at=int(datetime.now(UTC).timestamp()) - 60)
+
+
+async def move_leases_back(store: Store, seconds: int) -> None:
+    """Age every lease by ``seconds``, as if the holder had been frozen that long."""
+    async with store.engine.begin() as conn:
+        await conn.execute(
+            update(chats_table)
+            .where(chats_table.c.claim_token.is_not(None))
+            .values(claimed_until=chats_table.c.claimed_until - seconds)
+        )
+
+
+def first_sections(fake: FakeTelegram, chats: list[int]) -> Counter[int]:
+    return Counter(
+        m.chat_id for m in fake.sent() if m.chat_id in chats and "第 1/5" in m.plain_text
+    )
+
+
+async def test_a_deliverer_that_lost_its_lease_stops_at_once_and_repeats_at_most_its_slots(
+    tmp_path: Path, fake: FakeTelegram, tg: Bot, library: Library
+) -> None:
+    path = tmp_path / "shared.db"
+    mine, theirs = await open_store(path), await open_store(path)
+    try:
+        chats = list(range(3000, 3100))
+        await due_now(mine, fake, chats)
+        fake.delay("sendMessage", 0.02)
+        frozen = make_deliverer(mine, library, concurrency=4)
+        run = asyncio.create_task(frozen.run_due(tg, datetime.now(UTC)))
+        await fake.wait_for(lambda: fake.sent_count() >= 10)
+        # Its lease runs out (a freeze would do that) and another worker takes the chats.
+        await move_leases_back(mine, 3600)
+        taken = await theirs.queue.claim(int(datetime.now(UTC).timestamp()), limit=500, lease=120)
+        sent_at_takeover = fake.sent_count()
+        report = await asyncio.wait_for(run, 10)  # it stops by itself, without the rest
+        after = fake.sent_count() - sent_at_takeover
+        assert after <= 4, f"{after} sent after the lease was lost"  # those in flight only
+        assert len(report.chats) < len(chats) // 2
+        # Its late records matched nothing: the new holder still owns every taken chat.
+        assert {c.state.chat_id for c in taken} <= set(chats)
+        async with mine.engine.connect() as conn:
+            held = (
+                await conn.execute(
+                    select(chats_table.c.chat_id).where(
+                        chats_table.c.claim_token == taken[0].state.claim_token
+                    )
+                )
+            ).scalars()
+            assert set(held) == {c.state.chat_id for c in taken}
+        # The new holder sends what it took; a chat is repeated only if it was in flight.
+        await move_leases_back(theirs, 3600)
+        await make_deliverer(theirs, library, concurrency=4).run_due(tg, datetime.now(UTC))
+        received = first_sections(fake, chats)
+        assert set(received) == set(chats)  # none missed
+        repeats = sum(n - 1 for n in received.values())
+        assert repeats <= 4, received
+        counted = await theirs.queue.results_since(0)
+        assert counted.get("repeated", 0) == repeats  # each real repeat counted once
+    finally:
+        await mine.close()
+        await theirs.close()
+
+
+async def test_a_lease_stays_its_length_however_long_the_run(
+    store: Store, fake: FakeTelegram, tg: Bot, library: Library
+) -> None:
+    chats = list(range(4000, 4040))
+    await due_now(store, fake, chats)
+    fake.delay("sendMessage", 0.1)  # 40 chats, 2 at a time: a run of about 2 s
+    deliverer = make_deliverer(store, library, concurrency=2, batch=6, lease_seconds=3)
+    run = asyncio.create_task(deliverer.run_due(tg, datetime.now(UTC)))
+    longest = 0
+    ahead = select(func.max(chats_table.c.claimed_until - db_now())).where(
+        chats_table.c.claim_token.is_not(None)
+    )
+    while not run.done():  # sample the leases on the database's clock as the run ages
+        async with store.engine.connect() as conn:
+            longest = max(longest, (await conn.execute(ahead)).scalar() or 0)
+        await asyncio.sleep(0.05)
+    report = await run
+    assert len(report.chats) == len(chats)
+    assert 0 < longest <= 3  # never more than the lease, late in the run as early
+
+
+async def test_a_record_the_database_could_not_take_is_written_when_it_is_back(
+    store: Store, fake: FakeTelegram, tg: Bot, library: Library, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chats = list(range(5000, 5020))
+    await due_now(store, fake, chats)
+    complete = store.queue.complete
+    failures = 0
+
+    async def flaky(done: Any) -> set[int]:
+        nonlocal failures
+        if failures < 3:  # the database restarts under the first records
+            failures += 1
+            raise OperationalError("UPDATE chats", {}, ConnectionResetError("connection lost"))
+        return await complete(done)
+
+    monkeypatch.setattr(store.queue, "complete", flaky)
+    report = await make_deliverer(store, library, concurrency=4).run_due(tg, datetime.now(UTC))
+    assert failures == 3 and sorted(report.chats) == chats
+    assert first_sections(fake, chats) == Counter(dict.fromkeys(chats, 1))
+    assert [(await state(store, chat)).progress for chat in chats] == [1] * len(chats)
+    assert await store.queue.results_since(0) == {"delivered": len(chats)}
+
+
+async def test_a_worker_whose_clock_is_minutes_ahead_takes_no_lease_that_holds(
+    postgres_url: str, fake: FakeTelegram, tg: Bot, library: Library
+) -> None:
+    stores = [Store(postgres_url), Store(postgres_url)]
+    try:
+        for s in stores:
+            await s.init()
+        chats = list(range(6000, 6300))
+        await due_now(stores[0], fake, chats)
+        fake.delay("sendMessage", 0.005)
+        workers = [make_deliverer(s, library, batch=10, concurrency=4) for s in stores]
+        right = datetime.now(UTC)
+        ahead = right + timedelta(minutes=5)  # more than the 120 s lease
+        reports = await asyncio.gather(
+            workers[0].run_due(tg, right), workers[1].run_due(tg, ahead)
+        )
+        assert all(r.delivered > 0 for r in reports), "both should have taken a share"
+        assert first_sections(fake, chats) == Counter(dict.fromkeys(chats, 1))
+    finally:
+        for s in stores:
+            await s.close()

@@ -243,6 +243,27 @@ async def test_processes_starting_together_migrate_once(url: str) -> None:
         await store.close()
 
 
+async def test_a_retry_time_kept_in_the_lease_column_moves_to_its_own(url: str) -> None:
+    """Before 0004 a failed delivery's retry time sat in claimed_until, on a replica's clock."""
+    await _first_release_database(url)
+    old = Store(url)
+    async with old.engine.begin() as conn:
+        await conn.execute(
+            text("UPDATE chats SET claimed_until = 1700000200 WHERE chat_id = 1001")
+        )
+    await old.close()
+    store = Store(url)
+    try:
+        await store.init()
+        rows = {row["chat_id"]: row for row in await _rows(store, "chats", "chat_id")}
+    finally:
+        await store.close()
+    retrying, leased = rows[1001], rows[-4001]
+    assert (retrying["claimed_until"], retrying["retry_at"]) == (None, 1_700_000_200)
+    assert (leased["claimed_until"], leased["retry_at"]) == (1_700_000_100, None)
+    assert not retrying["sending"] and not leased["sending"]
+
+
 def test_the_baseline_is_the_first_revision() -> None:
     assert BASELINE == "0001" and head() != BASELINE
 

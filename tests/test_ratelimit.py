@@ -11,8 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from telegram.error import RetryAfter
 
-from bot.flood.budget import CATCH_UP, SHARE, Limits, LocalBudget
+from bot.flood.budget import CATCH_UP, SHARE, Decision, Limits, LocalBudget
 from bot.flood.control import FloodControl, Lane, digest_lane
+from bot.ops.failures import Stopping
 
 
 @pytest.fixture(autouse=True)
@@ -226,6 +227,41 @@ async def test_only_sends_to_a_chat_are_counted() -> None:
         await flood.process_request(other, (), {}, "getChatMember", {"chat_id": 1}, None)
     assert calls == 10
     await flood.shutdown()
+
+
+class SlowBudget(LocalBudget):
+    """A budget whose answer waits for the test: a Redis round trip caught mid-way."""
+
+    def __init__(self) -> None:
+        super().__init__(Limits(rate=1000))
+        self.asked = asyncio.Event()
+        self.answer = asyncio.Event()
+
+    async def acquire(self, chat: int | str, paid: bool) -> Decision:
+        self.asked.set()
+        await self.answer.wait()
+        return await super().acquire(chat, paid)
+
+
+async def test_stopping_while_the_budget_is_asked_fails_the_waiters_and_nothing_else() -> None:
+    budget = SlowBudget()
+    flood = FloodControl(budget)
+
+    async def send() -> bool:
+        return True
+
+    waiting = [
+        asyncio.create_task(
+            flood.process_request(send, (), {}, "sendMessage", {"chat_id": chat}, None)
+        )
+        for chat in (1, 2)
+    ]
+    await budget.asked.wait()  # the dispatcher is inside acquire() for chat 1
+    flood.scheduler.abort()  # the bot stops: the lanes are emptied under it
+    budget.answer.set()
+    results = await asyncio.gather(*waiting, return_exceptions=True)
+    assert [type(r) for r in results] == [Stopping, Stopping]
+    await flood.shutdown()  # the dispatcher ended cleanly: no IndexError surfaces here
 
 
 def test_lanes_order_replies_first() -> None:

@@ -10,9 +10,11 @@ from contextlib import AsyncExitStack
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from time import monotonic
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
@@ -22,7 +24,7 @@ from bot.rules.chats import ChatDefaults, ChatState, next_due
 from bot.rules.schedule import plan_delivery, read_to_end
 from bot.rules.streaks import Streak, touch
 from bot.services.chat_service import ChatService
-from bot.store import Delivered, Store, engine
+from bot.store import Claim, Delivered, Store, chats, engine
 from tests.conftest import fresh_postgres
 from tests.tcp_proxy import TcpProxy
 
@@ -166,13 +168,106 @@ async def test_only_the_lease_holder_records_a_delivery(
     [claim] = await store.queue.claim(NOW, limit=10, lease=60)
     claimed = claim.state
     assert claimed.claim_token is not None and not claim.lapsed
-    await store.queue.complete([Delivered(11, "not-the-token", 1, NOW + 86_400, False)])
+    stale = [Delivered(11, "not-the-token", 1, NOW + 86_400, False)]
+    assert await store.queue.complete(stale) == set()  # 0 rows matched: said so
     chat = await store.chats.get(11)
     assert chat is not None and chat.progress == 0
-    await store.queue.complete([Delivered(11, claimed.claim_token, 1, NOW + 86_400, False)])
+    done = [Delivered(11, claimed.claim_token, 1, NOW + 86_400, False)]
+    assert await store.queue.complete(done) == {11}
     chat = await store.chats.get(11)
     assert chat is not None
     assert (chat.progress, chat.next_due_at, chat.claim_token) == (1, NOW + 86_400, None)
+    assert await store.queue.results_since(0) == {"delivered": 1}
+
+
+async def expire_leases(store: Store, seconds: int = 3600) -> None:
+    """Move every lease that far into the past, as if the database's clock had moved on."""
+    async with store.engine.begin() as conn:
+        await conn.execute(
+            update(chats)
+            .where(chats.c.claimed_until.is_not(None))
+            .values(claimed_until=chats.c.claimed_until - seconds)
+        )
+
+
+async def test_a_stale_token_matches_nothing_once_another_worker_took_the_chat(
+    store: Store, service: ChatService
+) -> None:
+    await subscribe(service, 17)
+    await subscribe(service, 18)
+    first = await store.queue.claim(NOW, limit=10, lease=60)
+    old = first[0].state.claim_token
+    assert old is not None
+    assert await store.queue.start_sending(old, [17]) == {17}
+    assert await store.queue.renew(old, 60) == {17, 18}
+    await expire_leases(store)  # the holder froze past its lease
+    # An expired lease is not renewed nor marked, even before anyone else takes it.
+    assert await store.queue.renew(old, 60) == set()
+    assert await store.queue.start_sending(old, [18]) == set()
+    second = await store.queue.claim(NOW, limit=10, lease=60)
+    new = second[0].state.claim_token
+    assert new is not None and new != old
+    # Only 17 was being sent when the lease ran out: only its send may be a repeat.
+    assert {c.state.chat_id: c.lapsed for c in second} == {17: True, 18: False}
+    assert await store.queue.complete([Delivered(17, old, 1, NOW + 86_400, False)]) == set()
+    assert not await store.queue.release(18, old, retry_at=None, failures=0)
+    assert await store.queue.start_sending(new, [17, 18]) == {17, 18}
+    done = [
+        Delivered(17, new, 1, NOW + 86_400, False, repeated=True),
+        Delivered(18, new, 1, NOW + 86_400, False),
+    ]
+    assert await store.queue.complete(done) == {17, 18}
+    assert await store.queue.results_since(0) == {"delivered": 1, "repeated": 1}
+    chat = await store.chats.get(17)
+    assert chat is not None and chat.progress == 1 and chat.claim_token is None
+
+
+async def test_leases_are_decided_on_the_databases_clock_not_the_callers(
+    store: Store, service: ChatService
+) -> None:
+    """A caller whose clock is hours ahead still cannot take a lease that holds."""
+    await subscribe(service, 19)
+    assert len(await store.queue.claim(NOW, limit=10, lease=60)) == 1
+    assert await store.queue.claim(NOW + 7200, limit=10, lease=60) == []
+    async with store.engine.connect() as conn:
+        row = (
+            await conn.execute(
+                select(chats.c.claimed_until - engine.db_now()).where(chats.c.chat_id == 19)
+            )
+        ).scalar_one()
+    assert 59 <= row <= 60  # the lease runs from the database's now, whatever NOW says
+
+
+async def test_a_lease_runs_out_on_the_databases_clock(store: Store, service: ChatService) -> None:
+    await subscribe(service, 20)
+    [first] = await store.queue.claim(NOW, limit=10, lease=1)
+    began = monotonic()
+    again: list[Claim] = []
+    while not again:  # re-asked until the database's clock passes the lease
+        again = await store.queue.claim(NOW, limit=10, lease=1)
+        assert monotonic() - began < 5
+        await asyncio.sleep(0.05)
+    assert monotonic() - began >= 1  # not before the lease was over
+    assert again[0].state.claim_token != first.state.claim_token
+
+
+async def test_a_record_racing_a_renewal_is_never_lost(store: Store) -> None:
+    """A renewal changes every row of the claim while its deliveries are being recorded."""
+    await add_subscribers(store, range(1, 2001), next_due_at=NOW - 60)
+    claims = await store.queue.claim(NOW, limit=2000, lease=60)
+    token = claims[0].state.claim_token
+    assert token is not None and len(claims) == 2000
+    lost: list[int] = []
+    for start in range(1, 2001, 8):
+        group = list(range(start, start + 8))
+        assert await store.queue.start_sending(token, group) == set(group)
+        recorded, _ = await asyncio.gather(
+            store.queue.complete([Delivered(c, token, 1, NOW + 86_400, False) for c in group]),
+            store.queue.renew(token, 60),
+        )
+        lost.extend(set(group) - recorded)
+    assert lost == []
+    assert await store.queue.results_since(0) == {"delivered": 2000}
 
 
 async def test_the_claim_and_the_backlog_agree_on_what_is_due(store: Store) -> None:
@@ -208,23 +303,27 @@ async def test_released_claim_waits_for_its_retry_time(store: Store, service: Ch
     assert again.state.failures == 1 and not again.lapsed  # handed back, not lapsed
 
 
-async def test_a_lease_that_ran_out_is_taken_again_and_marked_lapsed(
+async def test_a_lease_that_ran_out_unsent_is_taken_again_and_not_counted_as_a_repeat(
     store: Store, service: ChatService
 ) -> None:
     await subscribe(service, 15)
     [first] = await store.queue.claim(NOW, limit=10, lease=60)
-    assert await store.queue.claim(NOW + 59, limit=10, lease=60) == []
-    [second] = await store.queue.claim(NOW + 61, limit=10, lease=60)  # its worker died
-    assert second.lapsed and second.state.claim_token != first.state.claim_token
+    assert await store.queue.claim(NOW, limit=10, lease=60) == []
+    await expire_leases(store)  # its worker died before sending
+    [second] = await store.queue.claim(NOW, limit=10, lease=60)
+    assert not second.lapsed and second.state.claim_token != first.state.claim_token
 
 
 async def test_a_renewed_lease_is_not_taken(store: Store, service: ChatService) -> None:
     await subscribe(service, 16)
     [claim] = await store.queue.claim(NOW, limit=10, lease=60)
     assert claim.state.claim_token is not None
-    await store.queue.renew(claim.state.claim_token, NOW + 100 + 60)
-    assert await store.queue.claim(NOW + 100, limit=10, lease=60) == []
-    assert len(await store.queue.claim(NOW + 161, limit=10, lease=60)) == 1
+    await expire_leases(store, 30)  # half of it has gone by
+    assert await store.queue.renew(claim.state.claim_token, 60) == {16}
+    await expire_leases(store, 45)  # the first lease would be over by now
+    assert await store.queue.claim(NOW, limit=10, lease=60) == []
+    await expire_leases(store, 30)
+    assert len(await store.queue.claim(NOW, limit=10, lease=60)) == 1
 
 
 async def test_a_claim_takes_at_most_its_limit_oldest_first(

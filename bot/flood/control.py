@@ -158,6 +158,10 @@ class Scheduler:
                 continue
             decision = await self.budget.acquire(ticket.chat, ticket.paid)
             now = loop.time()
+            if not lane or lane[0] is not ticket:
+                # The lane changed while the budget was asked (abort() emptied it at
+                # shutdown): this ticket is no longer the head to pop.
+                continue
             if decision.wait <= 0:
                 heapq.heappop(lane)
                 if not ticket.future.done():

@@ -1,8 +1,12 @@
 """The daily digest: claim due chats from the store, send each its next section, record it.
 
-The store is the source of truth; JobQueue only wakes this up. A delivery is recorded right
-after Telegram accepted it, in batches of ``concurrency``, and no new message is sent while
-2 x ``concurrency`` are in flight or unrecorded, so a hard kill can repeat at most that many.
+The store is the source of truth; JobQueue only wakes this up. A claim is a lease on the
+database's clock with a fencing token (``bot.store.queue``). Before a message goes out its
+chat is marked as being sent, in a statement that matches only while the lease holds; the
+delivery is recorded right after Telegram accepted it, in a statement that matches only while
+no one else has claimed the chat. At most ``concurrency`` messages are between their mark and
+their record at any moment, so whatever happens to this process or its database - a kill, a
+freeze longer than the lease, a restart of PostgreSQL - at most that many are repeated.
 """
 
 from __future__ import annotations
@@ -11,10 +15,12 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Generic, TypeVar
 
+from sqlalchemy.exc import SQLAlchemyError
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
@@ -23,6 +29,8 @@ from bot.botapi.errors import is_chat_gone, retry_seconds
 from bot.content import Library
 from bot.flood.control import digest_lane
 from bot.ops.failures import Stopping
+from bot.ops.failures import describe_db_error as describe
+from bot.ops.logs import Throttle
 from bot.ops.metrics import Metrics
 from bot.rules.chats import ChatState, digest_script
 from bot.rules.reading import recap
@@ -34,6 +42,14 @@ from bot.store import Claim, Delivered, DeliveryQueue
 from bot.telegram_io import sender
 
 log = logging.getLogger(__name__)
+
+# What the database being away looks like: a restart, cut connections, a full pool.
+DATABASE_AWAY = (SQLAlchemyError, OSError)
+# A delivery Telegram accepted is recorded even if the database is away this long (or a
+# lease, if longer): recording it later beats repeating it.
+RECORD_PATIENCE_SECONDS = 60.0
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass
@@ -93,8 +109,10 @@ class Deliverer:
     async def run_due(self, bot: Bot, now: datetime) -> Report:
         """Deliver to every chat due at ``now``; a run already under way makes this a no-op.
 
-        A long run (ten thousand chats at 30/s take minutes) reads the time afresh for each
-        claim: a lease runs from when it was taken, and is renewed while its batch sends.
+        A long run (ten thousand chats at 30/s take minutes) moves ``now`` on with it, so
+        that chats falling due meanwhile are taken too. A batch that lost its lease ends the
+        run: the next tick starts afresh. The database being away raises (after the
+        deliveries already made are recorded, or given up on).
         """
         report = Report()
         if self._lock.locked():
@@ -106,84 +124,134 @@ class Deliverer:
                 claimed = await self.queue.claim(
                     int(at.timestamp()), limit=self.config.batch, lease=self.config.lease_seconds
                 )
-                if not claimed:
+                if not claimed or not await self._deliver_batch(bot, claimed, at, report):
                     break
-                renewing = asyncio.create_task(self._renew(claimed, at, started))
-                try:
-                    await self._deliver_batch(bot, claimed, at, report)
-                finally:
-                    renewing.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await renewing
         return report
-
-    async def _renew(self, claimed: list[Claim], at: datetime, started: float) -> None:
-        """Keep a batch's lease alive while it is being sent, so no one else takes it."""
-        token = claimed[0].state.claim_token
-        assert token is not None
-        lease = self.config.lease_seconds
-        while True:
-            await asyncio.sleep(lease / 3)
-            elapsed = time.monotonic() - started
-            await self.queue.renew(token, int(at.timestamp() + elapsed) + lease)
 
     async def _deliver_batch(
         self, bot: Bot, claimed: list[Claim], now: datetime, report: Report
-    ) -> None:
-        """Send to the claimed chats and record what was sent, in batches of ``concurrency``.
+    ) -> bool:
+        """Send to the claimed chats and record each; return False if the lease was lost.
 
-        Two bounds make the crash guarantee: ``sending`` caps messages in flight, and
-        ``unrecorded`` caps messages in flight plus those sent but not yet committed. A send
-        waits for a free ``unrecorded`` slot, so recording can never fall behind sending by
-        more than one batch, however slow the database is: a hard kill repeats at most
-        2 x concurrency messages.
+        One bound makes the guarantee: a chat takes one of ``concurrency`` slots before it
+        is marked as being sent and gives it back only once its delivery is recorded (or
+        failed, or handed back). Marks and records are grouped: each statement takes what
+        queued while the previous one ran.
         """
-        concurrency = max(1, self.config.concurrency)
-        sending = asyncio.Semaphore(concurrency)
-        unrecorded = asyncio.Semaphore(2 * concurrency)
-        pending: list[Delivered] = []
-        flushing = asyncio.Lock()
+        token = claimed[0].state.claim_token
+        assert token is not None
+        batch = _Batch(token, {c.state.chat_id for c in claimed})
+        slots = asyncio.Semaphore(max(1, self.config.concurrency))
+        marking: _Grouped[int, set[int]] = _Grouped(
+            lambda ids: self.queue.start_sending(token, ids)
+        )
+        recording = _Grouped(self._record)
         started = time.monotonic()
-
-        async def flush() -> None:
-            async with flushing:
-                batch = pending[:]
-                del pending[: len(batch)]
-                try:
-                    await self.queue.complete(batch)
-                finally:
-                    for _ in batch:
-                        unrecorded.release()
 
         async def one(claim: Claim) -> None:
             state = claim.state
-            await unrecorded.acquire()
-            awaiting_record = False
-            try:
+            async with slots:
+                if batch.halted:
+                    return
                 if self.stopping:
                     # Shutting down: hand the claim back so a restart takes it at once.
-                    assert state.claim_token is not None
-                    await self.queue.release(
-                        state.chat_id, state.claim_token, retry_at=0, failures=state.failures
-                    )
+                    batch.waiting.discard(state.chat_id)
+                    with contextlib.suppress(*DATABASE_AWAY):
+                        await self.queue.release(
+                            state.chat_id, token, retry_at=None, failures=state.failures
+                        )
                     return
-                async with sending:
-                    done = await self._deliver_safely(bot, state, now, report)
-                if done is not None:
-                    self._count_sent(claim, now.timestamp() + time.monotonic() - started)
-                    pending.append(replace(done, repeated=claim.lapsed))
-                    awaiting_record = True  # flush() frees this slot once it is committed
-            finally:
-                if not awaiting_record:
-                    unrecorded.release()
-            if len(pending) >= concurrency:
-                await flush()
+                try:
+                    mine = state.chat_id in await marking(state.chat_id)
+                except DATABASE_AWAY as exc:
+                    batch.halt(exc)
+                    return
+                batch.waiting.discard(state.chat_id)
+                if not mine:
+                    batch.halt(None)  # the lease ran out: stop before sending anything more
+                    return
+                done = await self._deliver_safely(bot, state, now, report)
+                if done is None:
+                    return
+                self._count_sent(claim, now.timestamp() + time.monotonic() - started)
+                try:
+                    recorded = done.chat_id in await recording(
+                        replace(done, repeated=claim.lapsed)
+                    )
+                except DATABASE_AWAY as exc:
+                    log.error(
+                        "the delivery to chat %s could not be recorded (%s): it will be sent "
+                        "again when its lease runs out",
+                        done.chat_id,
+                        describe(exc),
+                    )
+                    batch.halt(exc)
+                    return
+                if not recorded:
+                    log.warning(
+                        "chat %s was claimed by another worker before its delivery was "
+                        "recorded: it may get this section twice",
+                        done.chat_id,
+                    )
+                    batch.halt(None)
 
-        await asyncio.gather(*(one(c) for c in claimed))
-        if pending:
-            await flush()
+        renewing = asyncio.create_task(self._renew(batch))
+        try:
+            await asyncio.gather(*(one(c) for c in claimed))
+        finally:
+            renewing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewing
+        if batch.halted:
+            log.warning(
+                "a digest batch stopped before its end (%s): the rest is left to the next claim",
+                "the database is away" if batch.error is not None else "its lease was lost",
+            )
+        if batch.error is not None:
+            raise batch.error
+        return not batch.halted
+
+    async def _renew(self, batch: _Batch) -> None:
+        """Keep a batch's lease alive while it is being sent; halt it once a chat is lost."""
+        lease = self.config.lease_seconds
+        while True:
+            await asyncio.sleep(lease / 3)
+            try:
+                held = await self.queue.renew(batch.token, lease)
+            except DATABASE_AWAY as exc:
+                # The lease runs down; marks stop matching once it is over.
+                if _renew_trouble.ready():
+                    log.warning("could not renew a digest lease: %s", describe(exc))
+                continue
+            if batch.waiting - held:
+                batch.halt(None)
+                return
+
+    async def _record(self, done: list[Delivered]) -> set[int]:
+        """Record deliveries; while the database is away, try again for a bounded time.
+
+        A delivery Telegram accepted and this process could not record is sent again once
+        its lease runs out: recording it when the database is back is better.
+        """
+        patience = max(float(self.config.lease_seconds), RECORD_PATIENCE_SECONDS)
+        give_up = time.monotonic() + patience
+        pause = 0.2
+        while True:
+            try:
+                return await self.queue.complete(done)
+            except DATABASE_AWAY as exc:
+                # Stopping: the drain cannot wait; the lease hands the chats on instead.
+                if self.stopping or time.monotonic() + pause > give_up:
+                    raise
+                if _record_trouble.ready():
+                    log.warning(
+                        "recording %d digests waits for the database: %s", len(done), describe(exc)
+                    )
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 5.0)
 
     def _count_sent(self, claim: Claim, sent_at: float) -> None:
+        """Count a digest sent: once as repeated if an earlier holder may have sent it."""
         if self._metrics is None:
             return
         self._metrics.digests.labels("repeated" if claim.lapsed else "delivered").inc()
@@ -229,7 +297,7 @@ class Deliverer:
         except Stopping:
             # The bot is stopping and this message never got its turn: hand it back now.
             await self.queue.release(
-                state.chat_id, state.claim_token, retry_at=0, failures=state.failures
+                state.chat_id, state.claim_token, retry_at=None, failures=state.failures
             )
             return None
         except Forbidden as exc:
@@ -343,3 +411,55 @@ class Deliverer:
         report.retried += 1
         if self._metrics is not None:
             self._metrics.digests.labels("failed").inc()
+
+
+_renew_trouble = Throttle(60)
+_record_trouble = Throttle(60)
+
+
+@dataclass
+class _Batch:
+    """One claim's chats as they are sent: which are not yet marked, and whether to stop."""
+
+    token: str
+    waiting: set[int]  # claimed, not yet marked as being sent
+    halted: bool = False  # the lease was lost or the database is away: send nothing more
+    error: Exception | None = None  # the database error that halted it
+
+    def halt(self, error: Exception | None) -> None:
+        self.halted = True
+        if error is not None and self.error is None:
+            self.error = error
+
+
+class _Grouped(Generic[T, R]):
+    """Run a statement for many callers at once: each run takes whatever queued meanwhile.
+
+    Every caller of one run gets that run's result (or its exception).
+    """
+
+    def __init__(self, action: Callable[[list[T]], Awaitable[R]]) -> None:
+        self._action = action
+        self._queue: list[tuple[T, asyncio.Future[R]]] = []
+        self._runner: asyncio.Task[None] | None = None
+
+    async def __call__(self, item: T) -> R:
+        future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
+        self._queue.append((item, future))
+        if self._runner is None or self._runner.done():
+            self._runner = asyncio.create_task(self._run())
+        return await future
+
+    async def _run(self) -> None:
+        while self._queue:
+            group, self._queue = self._queue, []
+            try:
+                result = await self._action([item for item, _ in group])
+            except Exception as exc:
+                for _, future in group:
+                    if not future.done():
+                        future.set_exception(exc)
+            else:
+                for _, future in group:
+                    if not future.done():
+                        future.set_result(result)

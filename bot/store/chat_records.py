@@ -222,6 +222,8 @@ class Chats:
                 .values(
                     claimed_until=None,
                     claim_token=None,
+                    sending=False,  # its send failed: nothing is in flight to repeat
+                    retry_at=None,
                     next_due_at=None,
                     failures=failures,
                     parked_reason=reason[:200],

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import Table, event
+from sqlalchemy import BigInteger, Table, event
 from sqlalchemy.dialects.postgresql import Insert as PGInsert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import Insert as SQLiteInsert
@@ -16,7 +16,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import Insert
+from sqlalchemy.sql.functions import FunctionElement
 
 from bot.ops.failures import StartupError
 from bot.store import sqlite_inline
@@ -24,6 +27,27 @@ from bot.store import sqlite_inline
 
 def now() -> int:
     return int(time.time())
+
+
+class db_now(FunctionElement[int]):
+    """The database's clock in epoch seconds, read by the statement that uses it.
+
+    Leases are decided on it: replicas whose own clocks disagree still agree on who holds
+    a claim, since only the database's clock is asked.
+    """
+
+    type = BigInteger()
+    inherit_cache = True
+
+
+@compiles(db_now, "postgresql")
+def _db_now_postgresql(element: db_now, compiler: SQLCompiler, **kw: Any) -> str:
+    return "CAST(FLOOR(EXTRACT(EPOCH FROM statement_timestamp())) AS BIGINT)"
+
+
+@compiles(db_now, "sqlite")
+def _db_now_sqlite(element: db_now, compiler: SQLCompiler, **kw: Any) -> str:
+    return "CAST(strftime('%s', 'now') AS INTEGER)"
 
 
 def async_url(url: str) -> str:
@@ -68,7 +92,13 @@ def open_engine(url: str) -> AsyncEngine:
             "max_overflow": 10,
             "pool_timeout": 10,
             "pool_recycle": 1800,
-            "connect_args": {"timeout": 5},
+            "connect_args": {
+                "timeout": 5,
+                # Our transactions take milliseconds. One left open longer is a process that
+                # froze mid-way (a paused VM, a swap storm): end it, so that the rows it
+                # locked - leased chats among them - can be taken by the replicas still up.
+                "server_settings": {"idle_in_transaction_session_timeout": "10000"},
+            },
         }
     engine = create_async_engine(async_url(url), **options)
     if not sqlite:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -12,21 +13,23 @@ from sqlalchemy import (
     Integer,
     String,
     and_,
-    bindparam,
     case,
     delete,
     func,
     insert,
+    literal,
     or_,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql import ColumnElement, Subquery
+from sqlalchemy.types import TypeEngine
 
 from bot.rules.chats import ChatState
 from bot.store.chat_records import to_state
-from bot.store.engine import now
+from bot.store.engine import db_now, now
 from bot.store.schema import chats, deliveries
 
 
@@ -35,7 +38,9 @@ class Claim:
     """A due chat leased to this worker."""
 
     state: ChatState
-    lapsed: bool  # an earlier lease on it ran out unrecorded: this may repeat a message
+    # An earlier holder began sending it and its lease ran out unrecorded: the message may
+    # have reached the chat, so sending it now may repeat it.
+    lapsed: bool
 
 
 @dataclass(frozen=True)
@@ -64,153 +69,214 @@ def _due(now_epoch: int) -> ColumnElement[bool]:
 
 
 class DeliveryQueue:
+    """Leases on due chats, decided on the database's clock and fenced by a token.
+
+    A claim gives a batch of chats one token and a lease that ends ``lease`` seconds after
+    the database's ``now``. Every later step names the token in the statement that acts:
+    ``start_sending`` and ``renew`` match only while the lease holds, ``complete`` and
+    ``release`` only while no one else has claimed the chat. A worker whose lease ran out
+    learns it from the rows matched, and stops.
+    """
+
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._immediate = engine.execution_options(sqlite_immediate=True)
 
     async def claim(self, now_epoch: int, *, limit: int, lease: int) -> list[Claim]:
-        """Take a lease on up to ``limit`` due chats; no other worker can take them meanwhile.
+        """Take a lease on up to ``limit`` chats due at ``now_epoch``; no one else can meanwhile.
 
-        One statement: the due rows are picked (skipping rows another replica is claiming
-        right now) and leased. The pick is a materialized CTE so that the planner runs it
-        once, whatever its statistics say; a subquery inside ``IN`` can be re-run per row
-        and ignore its LIMIT. A row still carrying another worker's token had a lease that
-        ran out unrecorded: its message may already have been sent (``lapsed``).
+        Due and retry times are the schedule, on the bot's clock (``now_epoch``); whether a
+        lease has run out is asked of the database's clock. One statement picks the due rows
+        (skipping rows another replica is claiming right now) and leases them. The pick is a
+        materialized CTE so that the planner runs it once, whatever its statistics say; a
+        subquery inside ``IN`` can be re-run per row and ignore its LIMIT.
         """
         token = str(uuid.uuid4())
-        due = and_(
-            _due(now_epoch),
-            or_(chats.c.claimed_until.is_(None), chats.c.claimed_until < now_epoch),
-        )
         picked = (
-            select(chats.c.chat_id, chats.c.claim_token.label("lapsed"))
-            .where(due)
+            select(chats.c.chat_id)
+            .where(
+                _due(now_epoch),
+                # A failed send waits for its retry time (the schedule's clock, like "due");
+                # a lease is decided on the database's clock.
+                or_(chats.c.retry_at.is_(None), chats.c.retry_at < now_epoch),
+                or_(chats.c.claimed_until.is_(None), chats.c.claimed_until < db_now()),
+            )
             .order_by(chats.c.next_due_at)
             .limit(limit)
         )
-        lease_values = {"claimed_until": now_epoch + lease, "claim_token": token}
+        lease_values = {"claimed_until": db_now() + lease, "claim_token": token}
         if self.engine.dialect.name == "postgresql":
-            async with self.engine.begin() as conn:
-                cte = picked.with_for_update(skip_locked=True).cte("picked")
-                rows = await conn.execute(
-                    update(chats)
-                    .where(chats.c.chat_id == cte.prefix_with("MATERIALIZED").c.chat_id)
-                    .values(**lease_values)
-                    .returning(*chats.c, cte.c.lapsed)
-                )
-                claims = [Claim(to_state(row), row.lapsed is not None) for row in rows]
+            cte = picked.with_for_update(skip_locked=True).cte("picked")
+            statement = update(chats).where(
+                chats.c.chat_id == cte.prefix_with("MATERIALIZED").c.chat_id
+            )
+            engine = self.engine
         else:
-            # SQLite's RETURNING sees only the updated table: read the pick first, in one
-            # write-locked transaction so that no other writer comes between.
-            async with self._immediate.begin() as conn:
-                lapsed = {r.chat_id: r.lapsed is not None for r in await conn.execute(picked)}
-                rows = await conn.execute(
-                    update(chats)
-                    .where(and_(chats.c.chat_id.in_(list(lapsed)), due))
-                    .values(**lease_values)
-                    .returning(*chats.c)
-                )
-                claims = [Claim(to_state(row), lapsed[row.chat_id]) for row in rows]
+            # SQLite runs one writer at a time; IMMEDIATE takes the lock before the pick.
+            statement = update(chats).where(chats.c.chat_id.in_(picked.scalar_subquery()))
+            engine = self._immediate
+        async with engine.begin() as conn:
+            rows = await conn.execute(statement.values(**lease_values).returning(*chats.c))
+            claims = [Claim(to_state(row), row.sending) for row in rows]
         return sorted(claims, key=lambda c: (c.state.next_due_at or 0, c.state.chat_id))
 
-    async def renew(self, token: str, until: int) -> None:
-        """Extend a claim's lease while its batch is still being sent."""
-        async with self.engine.begin() as conn:
-            await conn.execute(
-                update(chats).where(chats.c.claim_token == token).values(claimed_until=until)
-            )
+    async def start_sending(self, token: str, chat_ids: Sequence[int]) -> set[int]:
+        """Mark chats as being sent, only while this token's lease holds; return those marked.
 
-    async def complete(self, done: Sequence[Delivered]) -> None:
-        """Record delivered sections in one transaction; only the lease holder may write.
-
-        One executemany statement, not one round trip per chat: recording must keep pace
-        with sending, since sends wait for their records (see Deliverer._deliver_batch).
+        The ownership check and the mark are one statement: a chat missing from the answer
+        was lost (its lease ran out, and perhaps another worker has it) and must not be sent.
         """
-        if not done:
-            return
-        section = bindparam("b_section", type_=Integer)
+        if not chat_ids:
+            return set()
         statement = (
             update(chats)
             .where(
-                and_(
-                    chats.c.chat_id == bindparam("b_chat_id"),
-                    chats.c.claim_token == bindparam("b_token"),
+                _locked(
+                    chats.c.claim_token == token,
+                    chats.c.chat_id.in_(list(chat_ids)),
+                    chats.c.claimed_until >= db_now(),
                 )
             )
+            .values(sending=True)
+            .returning(chats.c.chat_id)
+        )
+        async with self.engine.begin() as conn:
+            return set((await conn.execute(statement)).scalars())
+
+    async def renew(self, token: str, lease: int) -> set[int]:
+        """Extend a lease that still holds to ``lease`` seconds from the database's now.
+
+        Return the chats still held: those recorded or handed back are not, nor any chat
+        whose lease already ran out (another worker may hold it now, or soon will).
+        """
+        statement = (
+            update(chats)
+            .where(_locked(chats.c.claim_token == token, chats.c.claimed_until >= db_now()))
+            .values(claimed_until=db_now() + lease)
+            .returning(chats.c.chat_id)
+        )
+        async with self.engine.begin() as conn:
+            return set((await conn.execute(statement)).scalars())
+
+    async def complete(self, done: Sequence[Delivered]) -> set[int]:
+        """Record delivered sections in one statement; return the chats recorded.
+
+        Only the token's holder may record: a chat another worker claimed meanwhile is left
+        to it (and missing from the answer). Recording needs no unexpired lease, only the
+        token: no one else claimed the chat, so the record is the truth.
+        """
+        if not done:
+            return set()
+        rows = _rows(
+            [
+                {
+                    "chat_id": d.chat_id,
+                    "token": d.token,
+                    "section": d.section,
+                    "next_due_at": d.next_due_at,
+                    "finished": d.finished,
+                    "bit": 1 << (d.section - 1) if d.section else 0,
+                    "onthisday": d.onthisday,
+                }
+                for d in done
+            ]
+        )
+        statement = (
+            update(chats)
+            .where(chats.c.chat_id == rows.c.chat_id, chats.c.claim_token == rows.c.token)
             .values(
-                next_due_at=bindparam("b_next_due_at"),
+                next_due_at=rows.c.next_due_at,
                 claimed_until=None,
                 claim_token=None,
+                sending=False,
+                retry_at=None,
                 failures=0,
-                finished=bindparam("b_finished"),
+                finished=rows.c.finished,
                 updated_at=now(),
                 started_at=func.coalesce(chats.c.started_at, now()),
                 finished_at=case(
-                    (
-                        bindparam("b_finished", type_=Boolean),
-                        func.coalesce(chats.c.finished_at, now()),
-                    ),
+                    (rows.c.finished, func.coalesce(chats.c.finished_at, now())),
                     else_=chats.c.finished_at,
                 ),
-                onthisday_last=func.coalesce(
-                    bindparam("b_onthisday", type_=String), chats.c.onthisday_last
-                ),
+                onthisday_last=func.coalesce(rows.c.onthisday, chats.c.onthisday_last),
                 # Section 0 (only the end message) leaves progress and read_mask as they are.
-                progress=case((chats.c.progress < section, section), else_=chats.c.progress),
-                read_mask=chats.c.read_mask.op("|")(bindparam("b_bit", type_=BigInteger)),
+                progress=case(
+                    (chats.c.progress < rows.c.section, rows.c.section), else_=chats.c.progress
+                ),
+                read_mask=chats.c.read_mask.op("|")(rows.c.bit),
             )
+            .returning(chats.c.chat_id)
         )
-        rows = [
-            {
-                "b_chat_id": d.chat_id,
-                "b_token": d.token,
-                "b_section": d.section,
-                "b_next_due_at": d.next_due_at,
-                "b_finished": d.finished,
-                "b_bit": 1 << (d.section - 1) if d.section else 0,
-                "b_onthisday": d.onthisday,
-            }
-            for d in done
-        ]
+        # Lock the rows first, in a statement of their own: an UPDATE joined to a derived
+        # table that meets a row a concurrent renewal just changed can skip it (PostgreSQL
+        # rechecks the join against the new row version and drops it), and the delivery
+        # would go unrecorded. Once locked, no one changes them until this commits.
+        mine = (
+            select(chats.c.chat_id)
+            .where(
+                or_(
+                    *(
+                        and_(chats.c.chat_id == d.chat_id, chats.c.claim_token == d.token)
+                        for d in done
+                    )
+                )
+            )
+            .order_by(chats.c.chat_id)
+            .with_for_update()
+        )
         at = now()
-        log = [
-            {
-                "at": at,
-                "chat_id": d.chat_id,
-                "section": d.section,
-                "result": "repeated" if d.repeated else "delivered",
-            }
-            for d in done
-        ]
         async with self.engine.begin() as conn:
-            await conn.execute(statement, rows)
-            await conn.execute(insert(deliveries), log)
+            await conn.execute(mine)
+            recorded = set((await conn.execute(statement)).scalars())
+            log = [
+                {
+                    "at": at,
+                    "chat_id": d.chat_id,
+                    "section": d.section,
+                    "result": "repeated" if d.repeated else "delivered",
+                }
+                for d in done
+                if d.chat_id in recorded
+            ]
+            if log:
+                await conn.execute(insert(deliveries), log)
+        return recorded
 
     async def release(
         self,
         chat_id: int,
         token: str,
         *,
-        retry_at: int,
+        retry_at: int | None,
         failures: int,
         failed_section: int | None = None,
-    ) -> None:
-        """Give a claimed delivery back, to be tried again at ``retry_at``.
+    ) -> bool:
+        """Give a claimed delivery back, to be tried again after ``retry_at`` (None: at once).
 
         ``failed_section``: the send failed (it is logged); None: handed back unsent.
+        Return False when the claim was no longer this token's (nothing changed).
         """
         async with self.engine.begin() as conn:
-            if failed_section is not None:
+            result = await conn.execute(
+                update(chats)
+                .where(and_(chats.c.chat_id == chat_id, chats.c.claim_token == token))
+                .values(
+                    claimed_until=None,
+                    claim_token=None,
+                    sending=False,
+                    retry_at=retry_at,
+                    failures=failures,
+                )
+                .returning(chats.c.chat_id)
+            )
+            held = result.first() is not None
+            if held and failed_section is not None:
                 await conn.execute(
                     insert(deliveries).values(
                         at=now(), chat_id=chat_id, section=failed_section, result="failed"
                     )
                 )
-            await conn.execute(
-                update(chats)
-                .where(and_(chats.c.chat_id == chat_id, chats.c.claim_token == token))
-                .values(claimed_until=retry_at, claim_token=None, failures=failures)
-            )
+        return held
 
     async def backlog(self, now_epoch: int) -> int:
         """Return how many chats are due and not yet delivered."""
@@ -238,3 +304,35 @@ class DeliveryQueue:
     async def prune_log(self, older_than: int = 7 * 86_400) -> None:
         async with self.engine.begin() as conn:
             await conn.execute(delete(deliveries).where(deliveries.c.at < now() - older_than))
+
+
+_ROW_TYPES: dict[str, TypeEngine[Any]] = {
+    "chat_id": BigInteger(),
+    "token": String(),
+    "section": Integer(),
+    "next_due_at": BigInteger(),
+    "finished": Boolean(),
+    "bit": BigInteger(),
+    "onthisday": String(),
+}
+
+
+def _locked(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
+    """Match the rows meeting ``conditions``, locked in chat order (PostgreSQL).
+
+    Every statement that locks several chats does so in one order, so that two of them -
+    a renewal and a record, say - never wait for each other in a deadlock.
+    """
+    rows = select(chats.c.chat_id).where(*conditions).order_by(chats.c.chat_id)
+    return chats.c.chat_id.in_(rows.with_for_update())
+
+
+def _rows(values: list[dict[str, Any]]) -> Subquery:
+    """Return rows of values as a table to join: ``SELECT ... UNION ALL SELECT ...``.
+
+    A VALUES list would read better, but SQLite cannot name its columns.
+    """
+    selects = [
+        select(*(literal(v, _ROW_TYPES[k]).label(k) for k, v in row.items())) for row in values
+    ]
+    return union_all(*selects).subquery("done")

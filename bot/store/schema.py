@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
     true,
 )
 
@@ -44,8 +45,12 @@ chats = Table(
     Column("quiet", Boolean, nullable=False, default=False),
     Column("thread_id", BigInteger),  # forum topic the subscription was made in
     Column("next_due_at", BigInteger),  # NULL when nothing is scheduled
-    Column("claimed_until", BigInteger),  # a worker's lease on the due delivery
-    Column("claim_token", String(36)),
+    Column("claimed_until", BigInteger),  # a worker's lease, on the database's clock
+    Column("claim_token", String(36)),  # the lease holder's fencing token
+    # The lease holder began sending: if its lease runs out unrecorded, the message may
+    # have reached the chat, and whoever sends it again repeats it.
+    Column("sending", Boolean, nullable=False, default=False, server_default=false()),
+    Column("retry_at", BigInteger),  # a failed delivery is tried again from then on
     Column("failures", Integer, nullable=False, default=0),
     Column("finished", Boolean, nullable=False, default=False),  # end message sent
     Column("updated_at", BigInteger, nullable=False, default=0),
