@@ -274,8 +274,6 @@ def _register(app: BotApplication) -> None:
             membership.not_text,
         )
     )
-    # After answering: no reply waits for the streak's write (/progress counts first).
-    app.add_handler(TypeHandler(Update, activity.interacted), group=1)
     # A chat parked after refused digests gets them again once it talks to the bot.
-    app.add_handler(TypeHandler(Update, activity.resume_parked), group=2)
+    app.add_handler(TypeHandler(Update, activity.resume_parked), group=1)
     app.add_error_handler(on_error)

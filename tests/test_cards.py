@@ -287,3 +287,60 @@ def test_shorten() -> None:
     assert shorten("細節決定成敗。", 6, unit) == "細節決定成…"
     assert shorten("細節決，定成敗。", 5, unit) == "細節決…"  # no "，…"
     assert wrap_at_most("一二三四五六七八九十", 3, unit, 2) == ["一二三", "四五…"]
+
+
+# --- balanced lines: every card, both scripts -------------------------------------------------
+
+
+@pytest.mark.parametrize(("number", "script"), ALL_CARDS)
+def test_every_cards_lines_are_balanced(library: Library, number: int, script: Script) -> None:
+    """No card ends on a lone character; its lines are as even as their count allows."""
+    from bot.render.card_image import _QUOTE_SIZES, _font, card_text
+    from bot.render.linebreak import MIN_LAST_LINE, readable
+
+    card = card_for(library, number, script)
+    plan = layout(card)
+    lines = plan.quote_lines
+    assert "".join(lines) == card_text(card.text)  # nothing lost, nothing added
+    measure = _font(script, plan.quote_size).getlength
+    greedy = wrap(card_text(card.text), WIDTH - 2 * MARGIN, measure)
+    assert len(lines) == len(greedy)  # balancing never costs a line
+    if len(lines) > 1:
+        assert readable(lines[-1]) >= MIN_LAST_LINE, lines
+        # As even as it goes: any narrower and the quote would need another line.
+        widest = max(measure(line) for line in lines)
+        assert len(wrap(card_text(card.text), widest - 1, measure)) > len(lines)
+    assert plan.quote_size in _QUOTE_SIZES
+
+
+def test_the_cards_that_ended_on_one_character_now_do_not(library: Library) -> None:
+    from bot.render.linebreak import readable
+
+    # 控。” 了！” 看。” 的。” 打。”: the greedy wrap left one character on the last line.
+    for script in Script:
+        for number in range(1, 13):
+            assert readable(layout(card_for(library, number, script)).quote_lines[-1]) >= 3
+
+
+def test_quote_12s_stray_inner_mark_is_dropped_on_the_card_only(library: Library) -> None:
+    from bot.render.card_image import card_text
+
+    for script in Script:
+        text = library.article(script).quote(12).text  # type: ignore[union-attr]
+        assert text.count("“") == 2  # the source, verbatim
+        shown = card_text(text)
+        assert shown.count("“") == 1 and shown.count("”") == 1
+        assert shown.replace("“", "") == text.replace("“", "")
+    assert card_text("“他说“好”。”") == "“他说“好”。”"  # a closed inner quote stays
+    assert card_text("没有引号") == "没有引号"
+
+
+@given(text=chinese, width=st.integers(min_value=8, max_value=24))
+@example(text="一二三四五六七八九十一二三四五六七八九控。”", width=10)
+def test_balanced_keeps_the_line_count_and_the_rules(text: str, width: int) -> None:
+    from bot.render.linebreak import balanced
+
+    lines = balanced(text, width, unit)
+    assert "".join(lines) == text
+    assert len(lines) == len(wrap(text, width, unit))
+    assert all(unit(line) <= width for line in lines)

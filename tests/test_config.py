@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from datetime import time
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from bot.config import ConfigError, load_settings
 
@@ -102,3 +104,28 @@ def test_claim_batch_is_sent_within_its_lease(
 
     settings = load_settings({"TELEGRAM_BOT_TOKEN": TOKEN, **env}, env_file=tmp_path / "none")
     assert claim_batch(settings) == batch
+
+
+def test_console_mode_saves_cards_and_takes_a_typed_vote(tmp_path: Path) -> None:
+    """The console is the same bot: /card saves the PNG and prints its path, /quiz prints
+    its options, and a number typed after it votes (the bot answers the vote)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "--console"],
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "TELEGRAM_BOT_TOKEN": ""},
+        input="/card 4\n/quiz\n2\n",
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "has no attribute" not in result.stderr and "Traceback" not in result.stderr
+    [path] = re.findall(r"\(image: (\S+\.png)\)", out)
+    with Image.open(path) as card:
+        assert card.format == "PNG" and card.size == (1080, 1350)
+    assert "語錄 4" in out and "start=quote_4" in out  # the caption, with its link
+    assert "這句話是哪天說的" in out
+    assert all(f"  ({i}) 2月" in out for i in range(1, 5))  # four dates, numbered
+    # The typed 2 was a vote: the bot says whether it was right, and the score.
+    assert re.search(r"(答對了|差一點).*1 題", out), out[-500:]

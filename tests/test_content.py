@@ -1066,3 +1066,55 @@ def test_cli_errors(tmp_path: Path, make: Callable[[Path], Path], problem: str) 
         assert len(lines) == 1, result.stderr
         assert str(path) in lines[0]
         assert problem in lines[0]
+
+
+# --- one reading of numbers -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "number"),
+    [
+        ("3", 3),
+        ("３", 3),
+        ("１２", 12),
+        ("三", 3),
+        ("十", 10),
+        ("十二", 12),
+        ("二十", 20),
+        ("第3條", 3),
+        ("第3条", 3),
+        ("第3節", 3),
+        ("第3节", 3),
+        ("第十二條", 12),
+        ("#4", 4),
+        ("第５节", 5),
+    ],
+)
+def test_one_parser_reads_every_way_of_writing_a_number(typed: str, number: int) -> None:
+    from bot.rules.arguments import parse_item, parse_item_number
+
+    assert parse_item_number(typed) == number
+    found = parse_item(typed)
+    assert found is not None and found.number == number
+
+
+@pytest.mark.parametrize("typed", ["三天", "第", "abc", "²", "①", "十十", "", "第3天"])
+def test_what_is_not_a_number_is_not_read_as_one(typed: str) -> None:
+    from bot.rules.arguments import parse_item_number
+
+    assert parse_item_number(typed) is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "kind", "number"),
+    [
+        ("語錄 十二", "quote", 12),
+        ("语录3", "quote", 3),
+        ("第三节", "section", 3),
+        ("第12條", "quote", 12),
+    ],
+)
+def test_a_buttons_label_typed_as_text_names_its_item(typed: str, kind: str, number: int) -> None:
+    from bot.rules.arguments import ItemRef, parse_item
+
+    assert parse_item(typed) == ItemRef(kind, number)

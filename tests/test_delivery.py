@@ -24,7 +24,6 @@ from telegram import Bot
 from bench.seed import add_subscribers
 from bot.content import Library
 from bot.content.scripts import Script
-from bot.render import texts
 from bot.rules.chats import ChatDefaults, ChatState
 from bot.services.chat_service import ChatService
 from bot.services.delivery import Deliverer, DeliveryConfig, Report
@@ -37,7 +36,6 @@ from fake_telegram import FakeTelegram, SentMessage
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NEW_YORK = ZoneInfo("America/New_York")
 KATHMANDU = ZoneInfo("Asia/Kathmandu")
-END_NOTE = texts.t(texts.END_APPENDED, Script.TRADITIONAL)
 
 
 def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
@@ -291,9 +289,10 @@ async def test_the_last_section_ends_the_deliveries_and_nothing_follows_it(
 
     assert sections(fake, 31) == [4, 5]  # no separate end message
     *_, last, summary = fake.sent(31)
-    assert END_NOTE in last.plain_text
-    assert "rs" in str(last.reply_markup)  # "read again" under the last section
-    assert "全文讀完了" in summary.plain_text and "讀了 5/5 節" in summary.plain_text
+    # The end is said once, in the summary, with the ways on; the section has no copy of them.
+    assert "全文完" not in last.plain_text and "rs" not in str(last.reply_markup)
+    assert "全文完" in summary.plain_text and "讀了 5/5 節" in summary.plain_text
+    assert "rs" in str(summary.reply_markup)  # "read again" under the summary
     assert fake.sent(32) == []  # a delivery would only have said it is over
     for chat in (31, 32):
         final = await state(store, chat)

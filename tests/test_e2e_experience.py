@@ -186,7 +186,8 @@ async def test_a_returning_reader_is_welcomed_back_where_they_are(
     title = bot.services.library.section(3, script).title  # type: ignore[union-attr]
     expected = "歡迎回來" if script is T else "欢迎回来"
     assert back.plain_text.startswith(expected) and "第 3 " in back.plain_text
-    assert f"《{title}》" in back.plain_text
+    marked = f"〈{title}〉" if script is T else f"“{title}”"  # a section's marks, never 《》
+    assert marked in back.plain_text and f"《{title}》" not in back.plain_text
     [section] = await press(bot, back, "nx", script)
     assert "第 4/5" in section.plain_text
 
@@ -227,8 +228,8 @@ async def test_numbers_open_a_section_or_a_quote(bot: Harness, typed: str, expec
     ("目錄", "目錄"),
     ("時間軸", "時間軸"),
     ("語錄", "語錄 "),
-    ("你好", "直接發一個詞"),
-    ("Hello!", "直接發一個詞"),
+    ("你好", "直接輸入一個詞"),
+    ("Hello!", "直接輸入一個詞"),
 ])  # fmt: skip
 async def test_navigation_words_and_greetings_do_what_they_say(
     bot: Harness, typed: str, expect: str

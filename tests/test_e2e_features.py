@@ -83,9 +83,12 @@ async def test_a_group_quiz_is_one_shared_question_with_a_board(bot: Harness) ->
 async def test_the_quiz_is_offered_after_the_quotes_and_at_the_end(bot: Harness) -> None:
     replies = [m for _ in range(5) for m in await bot.command("/next", 9301)]
     quotes_section = next(m for m in replies if "第 5/5 節" in m.plain_text)
-    assert "qz" in data(quotes_section)  # the last section: in the end buttons
+    assert "qz" not in data(quotes_section)  # the summary right after it offers the quiz
     summary = replies[-1]
-    assert summary.plain_text.startswith("全文讀完了") and "qz" in data(summary)
+    assert summary.plain_text.startswith("—— 全文完 ——") and "qz" in data(summary)
+    # Re-reading the last section later (no summary after it): the quiz is in its buttons.
+    [again] = await bot.command("/read 5", 9301)
+    assert "qz" in data(again)
 
 
 # --- on this day, the story so far, streaks ---------------------------------------------------
@@ -149,8 +152,16 @@ async def test_the_second_delivery_recalls_where_the_reader_left_off(
     [second] = await _deliver_on(bot, clock, 9501, datetime(2026, 5, 2, 7, 0, tzinfo=SHANGHAI))
     opening = bot.services.library.section(1, T)
     assert opening is not None
-    assert f"上回讀到第 1 節《{opening.title}》" in second.plain_text
-    assert "2月19日" in second.plain_text  # the opening is mostly about its last date
+    assert f"前情提要：上回讀到第 1 節〈{opening.title}〉，從2月13日講起：" in second.plain_text
+    # The recap is the section's own first sentence, verbatim, in a folded quote.
+    first_sentence = opening.paragraphs[0]
+    assert f"\n{first_sentence}\n" in second.plain_text
+    [(start, end)] = [
+        (start, end)
+        for kind, start, end, extra in second.entities
+        if kind == "blockquote" and extra == "expandable"
+    ]
+    assert second.plain_text[start:end] == first_sentence
 
 
 async def test_a_streak_grows_over_three_days_and_breaks_after_a_gap(
@@ -162,8 +173,11 @@ async def test_a_streak_grows_over_three_days_and_breaks_after_a_gap(
         await bot.command("/next", 9601)
     [progress] = await bot.command("/progress", 9601)
     assert "已經連續閱讀 3 天（最長 3 天）" in progress.plain_text
-    clock.now = day + timedelta(days=5)  # two days without a visit
-    [progress] = await bot.command("/progress", 9601)  # today counts: a new run of 1
+    clock.now = day + timedelta(days=5)  # two days without reading
+    [progress] = await bot.command("/progress", 9601)  # looking is not reading
+    assert "已經連續閱讀" not in progress.plain_text and "今天讀一節" in progress.plain_text
+    await bot.command("/read 1", 9601)  # re-reading a section counts: a new run of 1
+    [progress] = await bot.command("/progress", 9601)
     assert "已經連續閱讀 1 天（最長 3 天）" in progress.plain_text
     streak = await bot.services.store.users.streak(9601)
     assert (streak.current, streak.best, streak.last_day) == (1, 3, date(2026, 6, 6))

@@ -187,7 +187,7 @@ async def test_next_reads_the_whole_article_every_paragraph_once(
     delivered = [await one(bot, "/next") for _ in sections[:-1]]
     last, summary = await bot.ask(private_command("/next"))  # the end: and how it went
     delivered.append(last)
-    assert summary.plain_text.startswith("全文讀完了") and "5/5" in summary.plain_text
+    assert summary.plain_text.startswith("—— 全文完 ——") and "5/5" in summary.plain_text
 
     for n, msg in enumerate(delivered, start=1):
         assert is_section(msg, n)
@@ -209,10 +209,11 @@ async def test_last_section_from_next_says_the_article_is_over(bot: Harness) -> 
     for _ in range(TOTAL_SECTIONS - 1):
         await one(bot, "/next")
     last, summary = await bot.ask(private_command("/next"))
-    assert {"qz", "rs"} <= set(callback_data(summary))  # take the quiz, or start over
     assert is_section(last, 5)
-    assert "全文完" in last.plain_text
-    assert {"rs", "toc", "qr"} <= set(callback_data(last))  # no dead end
+    # 全文完 and the summary are one message, with the ways on: no dead end, no repeats.
+    assert "全文完" in summary.plain_text and "全文完" not in last.plain_text
+    assert {"qz", "rs", "toc", "qr"} <= set(callback_data(summary))
+    assert not {"rs", "toc", "qr"} & set(callback_data(last))
 
 
 async def test_section_message_has_next_and_switch_buttons(bot: Harness) -> None:

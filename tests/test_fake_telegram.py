@@ -1513,3 +1513,17 @@ async def test_standalone_process(ptb_timedelta: None, http: aiohttp.ClientSessi
     finally:
         proc.terminate()
         assert await asyncio.wait_for(proc.wait(), 10) is not None
+
+
+def test_an_expandable_blockquote_parses_as_telegram_does() -> None:
+    """``<blockquote expandable>`` (Bot API 7.4): an expandable_blockquote entity, by UTF-16."""
+    from fake_telegram.html import entities_json, parse_html
+
+    plain, entities = parse_html("<b>前情提要</b>：\n<blockquote expandable>第一句。</blockquote>")
+    assert plain == "前情提要：\n第一句。"
+    assert entities_json(plain, entities) == [
+        {"type": "bold", "offset": 0, "length": 4},
+        {"type": "expandable_blockquote", "offset": 6, "length": 4},
+    ]
+    plain, entities = parse_html("<blockquote>引文</blockquote>")
+    assert entities_json(plain, entities) == [{"type": "blockquote", "offset": 0, "length": 2}]

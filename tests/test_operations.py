@@ -135,10 +135,10 @@ async def test_stats_is_for_operators_only(run_bot: BotRunner, fake: FakeTelegra
         await bot.command("/subscribe 08:00", 5203)
         [report] = await bot.command("/stats", 5201)
         text = report.plain_text
-        assert "執行狀態" in text and "私訊 1" in text and "訂閱：1" in text
+        assert "運作狀態" in text and "私訊 1" in text and "訂閱：1" in text
         assert "SQLite" in text and head() in text
         [refused] = await bot.command("/stats", 5203)
-        assert "執行狀態" not in refused.plain_text and "/help" in refused.plain_text
+        assert "運作狀態" not in refused.plain_text and "/help" in refused.plain_text
         group = u.group_chat(-5204, "Ops")
         assert await bot.ask(u.command("/stats", 5201, chat=group)) == []  # groups: silence
     menus = [c.params for c in fake.calls_for("setMyCommands")]

@@ -6,30 +6,21 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.content import Article, DateEntry, Event, Library, MonthDay, Section, SectionKind
+from bot.content import Library, MonthDay, Section, SectionKind
 from bot.content.scripts import Script
 from bot.rules.reading import (
     READING_SPEED,
     Recap,
-    main_date,
+    opening_sentence,
     readable_chars,
     reading_minutes,
     recap,
+    section_date,
 )
 
 
 def section(*paragraphs: str, title: str = "") -> Section:
     return Section(1, title, SectionKind.PART, paragraphs)
-
-
-def article_with_events(*events: tuple[MonthDay, int]) -> Article:
-    """Build an article whose date index holds one event per (day, section) pair, in that order."""
-    days = list(dict.fromkeys(day for day, _ in events))
-    dates = tuple(
-        DateEntry(day, tuple(Event("事", n) for d, n in events if d == day), ()) for day in days
-    )
-    sections = tuple(Section(n, f"第{n}節", SectionKind.PART, ("正文。",)) for n in (1, 2, 3))
-    return Article("題", "記者", "圖", sections, (), dates)
 
 
 # --- reading_minutes -------------------------------------------------------------------------
@@ -87,49 +78,46 @@ def test_the_real_sections_take_a_few_minutes_in_either_script(library: Library)
         assert reading_minutes(traditional) == minutes
 
 
-# --- main_date -------------------------------------------------------------------------------
+# --- a section's date: the first its text names ---------------------------------------------
 
 
-def test_the_date_with_most_events_wins() -> None:
-    march = [MonthDay(3, d) for d in (1, 2, 3)]
-    article = article_with_events(
-        (march[0], 1), (march[1], 1), (march[1], 1), (march[2], 1), (march[2], 2)
-    )
-    assert main_date(article, 1) == march[1]
-    assert main_date(article, 2) == march[2]
+def _section(*paragraphs: str) -> Section:
+    return Section(1, "题", SectionKind.PART, tuple(paragraphs))
 
 
-def test_a_tie_goes_to_the_earliest_date() -> None:
-    early, late = MonthDay(1, 31), MonthDay(12, 1)
-    # The late day comes first in the index, so only the rule can pick the early one.
-    article = article_with_events((late, 1), (early, 1), (late, 2), (early, 2), (early, 2))
-    assert article.dates[0].date == late
-    assert main_date(article, 1) == early
+def test_a_sections_date_is_the_first_its_text_names() -> None:
+    named = _section("开头没有日期。", "2月13日上任，2月19日又来。")
+    assert section_date(named) == MonthDay(2, 13)
+    # A bare day counts only under a month named before it (here none: 2日 is skipped).
+    assert section_date(_section("2日没有月份。", "3月5日才算，6日也是。")) == MonthDay(3, 5)
+    assert section_date(_section("没有日期。")) is None
 
 
-def test_a_section_without_events_has_no_main_date() -> None:
-    article = article_with_events((MonthDay(3, 1), 1))
-    assert main_date(article, 3) is None
-    assert main_date(article, 99) is None
+def test_the_real_sections_dates(library: Library) -> None:
+    for script in Script:
+        article = library.article(script)
+        assert [section_date(s) for s in article.sections] == [
+            MonthDay(2, 13),  # the opening: the day he took office, not the day it looks to
+            MonthDay(2, 18),
+            MonthDay(2, 18),
+            MonthDay(2, 16),
+            MonthDay(2, 14),
+        ]
 
 
-def test_the_real_sections_main_dates(library: Library) -> None:
-    article = library.article(Script.SIMPLIFIED)
-    for s in article.sections:
-        counts = {
-            entry.date: sum(e.section == s.number for e in entry.events) for entry in article.dates
-        }
-        best = max(counts.values())
-        tied = [day for day, n in counts.items() if n == best > 0]
-        expected = min(tied) if tied else None
-        assert main_date(article, s.number) == expected
-    assert [main_date(article, s.number) for s in article.sections] == [
-        MonthDay(2, 19),
-        MonthDay(2, 16),
-        MonthDay(2, 18),
-        MonthDay(2, 19),
-        None,  # the quote list: its quotes' stories are told in the body sections
-    ]
+def test_the_opening_sentence_is_verbatim_and_never_leaves_a_quote_open(
+    library: Library,
+) -> None:
+    for script in Script:
+        article = library.article(script)
+        for s in article.sections:
+            opening = opening_sentence(s)
+            assert s.paragraphs[0].startswith(opening) or opening in s.text
+            assert opening.count("“") == opening.count("”")
+            assert opening[-1] in "。！？”"
+    first = opening_sentence(library.article(Script.SIMPLIFIED).sections[0])
+    assert first.startswith("2月13日，武汉市委书记王忠林正式上任")
+    assert first.endswith("“为人正派”。")
 
 
 # --- recap -----------------------------------------------------------------------------------
@@ -143,7 +131,9 @@ def test_the_recap_is_of_the_section_read_last(library: Library) -> None:
     article = library.article(Script.TRADITIONAL)
     for progress in range(1, library.section_count + 1):
         s = article.sections[progress - 1]
-        assert recap(article, progress) == Recap(s.number, s.title, main_date(article, s.number))
+        assert recap(article, progress) == Recap(
+            s.number, s.title, section_date(s), opening_sentence(s)
+        )
 
 
 def test_the_recap_title_is_in_the_articles_script(library: Library) -> None:
@@ -161,3 +151,109 @@ def test_no_recap_beyond_the_article(library: Library) -> None:
 def test_negative_progress_is_an_error(library: Library) -> None:
     with pytest.raises(ValueError):
         recap(library.article(Script.SIMPLIFIED), -1)
+
+
+# --- the place in the article: every path that opens a section ----------------------------
+
+
+def test_caught_up_moves_past_sections_read_in_a_row() -> None:
+    from bot.rules.schedule import caught_up
+
+    assert caught_up(0, 0) == 0
+    assert caught_up(0, 0b1) == 1
+    assert caught_up(1, 0b1101) == 1  # 2 unread: 3 and 4 wait for it
+    assert caught_up(1, 0b1111) == 4
+    assert caught_up(3, 0) == 3  # an older place without marks stays
+
+
+def test_opening_the_next_unread_section_counts_and_others_only_mark() -> None:
+    from datetime import UTC, datetime, time
+    from zoneinfo import ZoneInfo
+
+    from bot.rules.chats import ChatDefaults, ChatState, opened
+
+    defaults = ChatDefaults(ZoneInfo("Asia/Taipei"), time(8), sections=5)
+    now = datetime(2026, 3, 1, tzinfo=UTC)
+    chat = ChatState(1, "private", subscribed=True, next_due_at=123)
+    ahead = opened(chat, 3, now, defaults)
+    assert (ahead.progress, ahead.read_mask) == (0, 0b100)
+    first = opened(ahead, 1, now, defaults)
+    assert (first.progress, first.started_at) == (1, int(now.timestamp()))
+    filled = opened(first, 2, now, defaults)
+    assert filled.progress == 3 and filled.next_due_at == 123
+    again = opened(filled, 1, now, defaults)
+    assert again == filled  # re-reading changes nothing
+    done = opened(opened(filled, 5, now, defaults), 4, now, defaults)
+    assert done.progress == 5 and done.next_due_at is None  # read to the end: nothing due
+    assert done.finished_at == int(now.timestamp())
+
+
+def test_a_delivery_fills_the_gap_and_moves_past_what_was_read_ahead() -> None:
+    from bot.rules.schedule import plan_delivery
+
+    assert plan_delivery(1, 5, 0b1).progress == 2  # nothing read ahead: the section itself
+    plan = plan_delivery(1, 5, 0b1101)
+    assert (plan.section, plan.progress, plan.finished) == (2, 4, False)
+    plan = plan_delivery(1, 5, 0b11101)
+    assert (plan.section, plan.progress, plan.finished) == (2, 5, True)
+
+
+def test_blocking_ends_a_private_subscription_and_a_group_resumes_its_own() -> None:
+    from datetime import UTC, datetime, time
+    from zoneinfo import ZoneInfo
+
+    from bot.content.scripts import Script
+    from bot.rules.chats import (
+        ChatDefaults,
+        ChatState,
+        left,
+        rejoined,
+        stopped_by_block,
+        subscribed,
+    )
+
+    defaults = ChatDefaults(ZoneInfo("Asia/Taipei"), time(8), sections=5)
+    now = datetime(2026, 3, 1, tzinfo=UTC)
+
+    def subscribed_chat(kind: str) -> ChatState:
+        chat = ChatState(1 if kind == "private" else -1, kind)
+        at = time(7, 30)
+        return subscribed(
+            chat,
+            at=at,
+            quiet=False,
+            thread_id=None,
+            script=Script.SIMPLIFIED,
+            now=now,
+            defaults=defaults,
+        )
+
+    reader = left(subscribed_chat("private"))
+    assert stopped_by_block(reader)
+    back = rejoined(reader, now, defaults)
+    assert back.active and not back.subscribed and back.next_due_at is None
+    assert back.delivery_time == time(7, 30)  # kept, for the one button that resumes
+    group = rejoined(left(subscribed_chat("group")), now, defaults)
+    assert group.subscribed and group.next_due_at is not None
+    assert not stopped_by_block(left(subscribed_chat("group")))
+
+
+def test_a_chat_that_read_everything_is_not_subscribed() -> None:
+    from datetime import UTC, datetime, time
+    from zoneinfo import ZoneInfo
+
+    from bot.content.scripts import Script
+    from bot.rules.chats import ChatDefaults, ChatState, subscribed
+
+    defaults = ChatDefaults(ZoneInfo("Asia/Taipei"), time(8), sections=5)
+    done = ChatState(1, "private", progress=5, read_mask=0b11111)
+    after = subscribed(
+        done,
+        at=time(9),
+        quiet=False,
+        thread_id=None,
+        script=Script.SIMPLIFIED,
+        now=datetime(2026, 3, 1, tzinfo=UTC),
+        defaults=defaults,
+    )
+    assert after == done  # refused, and nothing recorded

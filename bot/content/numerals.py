@@ -42,3 +42,9 @@ def chinese_numbers_to_digits(text: str) -> str:
     return _CN_NUMBER.sub(
         lambda m: str(n) if (n := chinese_number(m.group())) else m.group(), text
     )
+
+
+def numeral(text: str) -> int | None:
+    """Return a number as readers write it: ``3``, full-width ``３``, ``三``, ``十二``."""
+    cleaned = text.strip().translate(_FULL_WIDTH_DIGITS)
+    return parse_number(cleaned) if cleaned.isascii() else chinese_number(cleaned)

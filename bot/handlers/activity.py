@@ -1,10 +1,10 @@
-"""Reading streaks: a day counts when the reader did something with the bot.
+"""Reading streaks: a day counts when the reader read something.
 
 Telegram does not tell a bot that a message was read, so a day counts when the reader
-interacted: sent a command or a plain message, or pressed a button. The day is the chat's
-local date. The first interaction of a day is written; the rest of that day are not. The
-write comes after the answer (a handler group after the commands), so no reply waits for
-it; /progress counts first, since it shows the streak.
+opened or paged through a section (by any path: /next, /read, the contents, a link, a
+search hit, a typed number, the 下一节 button) or answered a quiz question. Looking at
+/progress, the help or a setting does not count. The day is the reader's local date (the
+zone of their private chat). The first reading of a day is written; the rest are not.
 """
 
 from __future__ import annotations
@@ -26,25 +26,25 @@ async def resume_parked(update: Update, context: BotContext) -> None:
         await context.services.chats.resume(chat.id)
 
 
-async def interacted(update: Update, context: BotContext) -> None:
-    """Count today in the streak of whoever sent this message or pressed this button."""
-    if update.message is None and update.callback_query is None:
-        return  # channel posts, inline queries, poll answers and membership do not count
-    user, chat = update.effective_user, update.effective_chat
-    if user is None or user.is_bot or chat is None:
+async def count_reading(update: Update, context: BotContext) -> None:
+    """Count today in the streak of whoever read a section (or answered a quiz) just now."""
+    user = update.effective_user
+    if user is None or user.is_bot:
         return
+    await count_user(context, user.id)
+
+
+async def count_user(context: BotContext, user_id: int) -> None:
+    """Count today, on the reader's own local date, in their streak."""
     svc = context.services
-    now = svc.clock()
-    last = svc.touched.get(user.id)
-    if last is not None and last == now.astimezone(svc.chats.defaults.timezone).date():
-        return  # counted already today (by this replica; another one writes the same)
-    zone = svc.zones.get(chat.id)
+    # The reader's zone is their private chat's (same id as the user); a minute stale at most.
+    zone = svc.zones.get(user_id)
     if zone is None:
-        state = await svc.chats.get(chat.id)
+        state = await svc.chats.get(user_id)
         zone = svc.chats.zone(state) if state is not None else svc.chats.defaults.timezone
-        svc.zones.put(chat.id, zone)
-    today = now.astimezone(cast(tzinfo, zone)).date()
-    if last == today:
-        return
-    await svc.reading.touch(user.id, today)
-    svc.touched.put(user.id, today)
+        svc.zones.put(user_id, zone)
+    today = svc.clock().astimezone(cast(tzinfo, zone)).date()
+    if svc.touched.get(user_id) == today:
+        return  # counted already today (by this replica; another one writes the same)
+    await svc.reading.touch(user_id, today)
+    svc.touched.put(user_id, today)

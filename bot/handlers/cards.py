@@ -13,6 +13,7 @@ import random
 from telegram import InputFile, Update
 from telegram.error import BadRequest
 
+from bot import render
 from bot.content.scripts import Script
 from bot.handlers.common import BotContext, post, reader_script, say
 from bot.render import callback_data as cb
@@ -52,7 +53,9 @@ async def send_card(update: Update, context: BotContext, number: int, script: Sc
         return
     quote = svc.library.quote(number, script)
     assert quote is not None
-    caption = t(texts.CARD_CAPTION, script, n=number, label=quote.date.label)
+    # A shared card brings its readers back: the link opens this quote in the bot.
+    link = render.deep_link(context.bot.username, cb.QuoteLink(number))
+    caption = t(texts.CARD_CAPTION, script, n=number, label=quote.date.label, link=link)
 
     async def send_known(target: Target) -> bool:
         """Send the card by the file_id of an earlier upload; False if there is none."""

@@ -18,6 +18,7 @@ from bot.content.scripts import Script
 from bot.render import texts
 from bot.rules import chats
 from bot.rules.chats import ChatState
+from bot.services.chat_service import Arrival
 from bot.services.context import Services
 from bot.telegram_io import sender
 
@@ -70,12 +71,25 @@ async def reader_script(
 
 
 async def chat_state(context: BotContext, update: Update) -> ChatState:
-    """Return the state of the update's chat, creating it on first contact."""
+    """Return the state of the update's chat, creating it on first contact.
+
+    A reader back after blocking the bot hears first that their delivery stopped then.
+    """
     chat = update.effective_chat
     assert chat is not None
-    return await context.services.chats.contact(
+    arrival = await context.services.chats.arrive(
         chat.id, chat.type, chat.title or chat.full_name or ""
     )
+    if arrival.stopped is not None:
+        await tell_stopped(context, update, arrival)
+    return arrival.state
+
+
+async def tell_stopped(context: BotContext, update: Update, arrival: Arrival) -> None:
+    """Say the daily delivery stopped when the bot was blocked; offer to resume it."""
+    assert arrival.stopped is not None
+    script = await reader_script(context, update, arrival.state)
+    await send(context, update, render.blocked_return(arrival.stopped, script))
 
 
 def reply_target(update: Update) -> sender.Target:

@@ -15,14 +15,13 @@ from telegram import (
 from telegram.constants import ParseMode
 
 from bot import render
-from bot.content.numerals import parse_number
 from bot.content.scripts import Script, echo
 from bot.handlers.common import BotContext, chat_state, edit, reader_script, say, send
 from bot.handlers.reading import help_command, next_section, progress, show_section, toc
 from bot.render import callback_data as cb
 from bot.render import keyboards, texts
 from bot.render.texts import t
-from bot.rules.arguments import intent, parse_item
+from bot.rules.arguments import intent, parse_item, parse_item_number
 from bot.rules.onthisday import nearest_day, on_this_day
 
 INLINE_CACHE_SECONDS = 300
@@ -37,21 +36,30 @@ async def quote(update: Update, context: BotContext) -> None:
     if not arg:
         await show_quote(update, context, random.randint(1, total), script)
         return
+    number = parse_item_number(arg)
     digits = arg.lstrip("#№")
-    if digits.lstrip("-").isdigit():  # any digits (², ① too) get the range hint, not a search
-        number = parse_number(digits, max_digits=9) or 0
-        if 1 <= number <= total:
+    if number is not None or digits.lstrip("-").isdigit():
+        # A number (三, 第3条, ３ too) names a quote; any other digits (², ①, -1) get the
+        # range hint, never a search that would answer with a quote the reader did not ask.
+        if number is not None and 1 <= number <= total:
             await show_quote(update, context, number, script)
         else:
-            await say(context, update, t(texts.QUOTE_RANGE, script, total=total))
+            reply = t(texts.QUOTE_RANGE, script, total=total)
+            await send(context, update, render.Rendered(reply, keyboards.quote_ways(script)))
         return
     found = svc.search.find(arg[:50])
     found = replace(found, word=echo(found.word, script))  # the echo in the reader's script
     if not (found.quotes or found.occasions):
         word = render.esc(found.word)
-        await say(context, update, t(texts.QUOTE_NONE, script, word=word, total=total))
-    elif len(found.quotes) + len(found.occasions) == 1:
-        await show_quote(update, context, (*found.quotes, *found.occasions)[0], script)
+        reply = t(texts.QUOTE_NONE, script, word=word, total=total)
+        await send(context, update, render.Rendered(reply, keyboards.quote_ways(script)))
+    elif found.quotes and len(found.quotes) + len(found.occasions) == 1:
+        await show_quote(update, context, found.quotes[0], script)
+    elif len(found.occasions) == 1 and not found.quotes:
+        # Found only where the quote was said, not in its words: say so, as the list does.
+        card = render.quote(svc.library, svc.search, found.occasions[0], script)
+        label = t(texts.QUOTE_FOUND_OCCASION, script, word=render.esc(found.word), count=1)
+        await send(context, update, render.Rendered(f"{label}\n{card.text}", card.markup))
     else:
         await send(context, update, render.quote_matches(svc.library, found, script))
 
@@ -126,7 +134,8 @@ async def free_text(update: Update, context: BotContext) -> None:
         return
     found = replace(svc.search.find(text), word=echo(text, script))
     if found.empty:
-        await say(context, update, t(texts.SEARCH_NONE, script, word=render.esc(found.word)))
+        reply = t(texts.SEARCH_NONE, script, word=render.esc(found.word))
+        await send(context, update, render.Rendered(reply, keyboards.search_ways(script)))
         return
     await send(context, update, render.search_results(svc.library, svc.search, found, script))
 

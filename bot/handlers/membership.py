@@ -7,7 +7,15 @@ import logging
 from telegram import ChatMember, ChatMemberUpdated, Update
 
 from bot import render
-from bot.handlers.common import BotContext, is_private, reader_script, say, send
+from bot.handlers.common import (
+    BotContext,
+    is_private,
+    reader_script,
+    say,
+    send,
+    tell_stopped,
+)
+from bot.handlers.settings import next_delivery
 from bot.render import texts
 from bot.render.texts import t
 
@@ -39,12 +47,22 @@ async def my_chat_member(update: Update, context: BotContext) -> None:
         return
     # Telegram repeats membership updates (retries, several admins adding the bot at once):
     # only the one that found the bot absent greets.
-    if not await svc.chats.joined(chat.id, chat.type, title):
+    arrival = await svc.chats.joined(chat.id, chat.type, title)
+    if arrival is None:
         return
-    if is_private(update) or chat.type == "channel":
-        return  # a private chat starts with /start; channels are set up with /subscribe
-    script = await reader_script(context, update)
-    await send(context, update, render.group_welcome(svc.library, script))
+    if is_private(update):
+        if arrival.stopped is not None:  # unblocked: their delivery ended with the block
+            await tell_stopped(context, update, arrival)
+        return  # otherwise a private chat starts with /start
+    if chat.type == "channel":
+        return  # channels are set up with /subscribe
+    script = await reader_script(context, update, arrival.state)
+    welcome = render.group_welcome(svc.library, script)
+    if arrival.resumed:
+        # Re-added: the subscription it kept goes on, and the group should know it does.
+        line = t(texts.GROUP_RESUMED, script, **next_delivery(context, arrival.state, script))
+        welcome = render.Rendered(f"{welcome.text}\n\n{line}", welcome.markup)
+    await send(context, update, welcome)
 
 
 async def member_changed(update: Update, context: BotContext) -> None:

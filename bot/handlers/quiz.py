@@ -7,6 +7,7 @@ import random
 from telegram import Update
 
 from bot import render
+from bot.handlers import activity
 from bot.handlers.common import BotContext, post, reader_script, send
 from bot.render import callback_data as cb
 from bot.render import keyboards, texts
@@ -80,6 +81,8 @@ async def answered(update: Update, context: BotContext) -> None:
     result = await context.services.reading.answer(
         answer.poll_id, user.id, answer.option_ids[0], user.full_name
     )
+    if result is not None and result.counted:
+        await activity.count_user(context, user.id)  # answering a quiz is reading too
     if result is None or not result.counted or result.asked.chat_id != user.id:
         return  # not our poll; a repeat; or a group's, whose board /quiz 排行 shows
     script = await reader_script(context, update)

@@ -26,7 +26,7 @@ from bot.render import keyboards, texts
 from bot.render.texts import t
 from bot.rules.arguments import parse_item_number
 from bot.rules.chats import ChatState
-from bot.rules.reading import reading_minutes
+from bot.rules.reading import reading_minutes, recap
 from bot.rules.streaks import current_on
 
 
@@ -46,7 +46,7 @@ async def start(update: Update, context: BotContext) -> None:
         await send(context, update, render.day(svc.library, link.day, script))
         return
     if is_private(update) and state.progress > 0:
-        await send(context, update, _welcome_back(context, state, script))
+        await send(context, update, await _welcome_back(context, update, state, script))
         return
     if not is_private(update):
         await send(context, update, render.group_welcome(svc.library, script))
@@ -61,30 +61,59 @@ async def start(update: Update, context: BotContext) -> None:
         title=render.esc(article.title),
         byline=render.esc(article.byline),
         minutes=span,
-        time=svc.settings.delivery_time.strftime("%H:%M"),
+        subscription=_subscription_line(context, state, script),
         quotes=svc.library.quote_count,
         script_name=t(texts.SCRIPT_NAME[script], script),
     )
     await send(context, update, render.Rendered(text, keyboards.welcome_buttons(script)))
 
 
-def _welcome_back(context: BotContext, state: ChatState, script: Script) -> render.Rendered:
+def _subscription_line(context: BotContext, state: ChatState, script: Script) -> str:
+    """Say when sections arrive: the reader's own time if subscribed (a reset keeps it)."""
+    if state.subscribed and state.active:
+        at = state.delivery_time or context.services.settings.delivery_time
+        return t(texts.WELCOME_SUBSCRIBED, script, time=f"{at:%H:%M}")
+    at = context.services.settings.delivery_time
+    return t(texts.WELCOME_SUBSCRIBE, script, time=f"{at:%H:%M}")
+
+
+async def _welcome_back(
+    context: BotContext, update: Update, state: ChatState, script: Script
+) -> render.Rendered:
+    """Greet a reader back: how long they were away, where they are, the story so far."""
     library = context.services.library
     total = library.section_count
     if state.progress >= total:
         text = t(texts.WELCOME_BACK_DONE, script, total=total)
         return render.Rendered(text, keyboards.continue_buttons(script, finished=True))
-    section = library.section(state.progress, script)
-    assert section is not None
+    before = recap(library.article(script), state.progress)
+    assert before is not None
     text = t(
         texts.WELCOME_BACK,
         script,
+        gap=await _gap(context, update, state, script),
         n=state.progress,
-        title=render.esc(section.title),
         total=total,
         next=state.progress + 1,
+        recap=render.recap_block(before, script),
     )
     return render.Rendered(text, keyboards.continue_buttons(script, finished=False))
+
+
+async def _gap(context: BotContext, update: Update, state: ChatState, script: Script) -> str:
+    """Return how long ago the reader last read (「上次来是 3 天前。」), or "" for today."""
+    svc = context.services
+    user = update.effective_user
+    if user is None:
+        return ""
+    last = (await svc.reading.streak(user.id)).last_day
+    today = svc.clock().astimezone(svc.chats.zone(state)).date()
+    if last is None or last >= today:
+        return ""
+    days = (today - last).days
+    if days == 1:
+        return t(texts.WELCOME_GAP_YESTERDAY, script)
+    return t(texts.WELCOME_GAP, script, days=days)
 
 
 async def help_command(update: Update, context: BotContext) -> None:
@@ -98,23 +127,22 @@ async def next_section(update: Update, context: BotContext, script: Script | Non
     chat = update.effective_chat
     assert chat is not None
     total = svc.library.section_count
-    # One round trip to the store on the common path: create-if-new and advance together.
-    state = await svc.reading.take_next(chat.id, chat.type, chat.title or chat.full_name or "")
-    if state is None:
+    reading = await svc.reading.read_next(chat.id, chat.type, chat.title or chat.full_name or "")
+    if reading is None:
         state = await chat_state(context, update)
         script = script or await reader_script(context, update, state)
         text = t(texts.ALL_READ, script, total=total)
         await send(context, update, render.Rendered(text, keyboards.restart_buttons(script)))
         return
+    state, number = reading.state, reading.section
     script = script or await reader_script(context, update, state)
-    number = state.progress
     try:
-        # The last section says the article is over, as the daily delivery does.
-        await show_section(update, context, number, script, mark=False, end_note=True)
+        await _send_section(update, context, number, script, finishing=reading.finished)
     except Exception:
         await svc.reading.give_back(chat.id, number)  # the reader never saw it
         raise
-    if number == total:
+    await activity.count_reading(update, context)
+    if reading.finished:
         await send(context, update, await finish_line(context, update, state, script))
 
 
@@ -155,20 +183,51 @@ async def show_section(
     number: int,
     script: Script,
     *,
-    mark: bool = True,
-    end_note: bool = False,
     in_place: bool = False,
     highlight: str = "",
 ) -> None:
-    """Send section ``number`` (or show it ``in_place`` of the pressed message) and note it."""
+    """Send section ``number`` (or show it ``in_place`` of the pressed message) and note it.
+
+    Every path but /next comes here: the contents, /read, a link, a search hit, a typed
+    number, the next button under an earlier section. The chat's next unread section counts
+    like /next (ChatService.opened); the streak counts the day.
+    """
     svc = context.services
+    chat = update.effective_chat
+    assert chat is not None
+    title = chat.title or chat.full_name or ""
+    reading = await svc.reading.opened(chat.id, chat.type, title, number)
+    await _send_section(
+        update,
+        context,
+        number,
+        script,
+        finishing=reading.finished,
+        in_place=in_place,
+        highlight=highlight,
+    )
+    await activity.count_reading(update, context)
+    if reading.finished:
+        await send(context, update, await finish_line(context, update, reading.state, script))
+
+
+async def _send_section(
+    update: Update,
+    context: BotContext,
+    number: int,
+    script: Script,
+    *,
+    finishing: bool = False,
+    in_place: bool = False,
+    highlight: str = "",
+) -> None:
     message = render.section(
-        svc.library,
+        context.services.library,
         number,
         script,
         bot_username=context.bot.username,
         share_link=not is_private(update),
-        end_note=end_note,
+        finishing=finishing,
         back=in_place,
         highlight=highlight,
     )
@@ -176,9 +235,6 @@ async def show_section(
         await edit(context, update, message)
     else:
         await send(context, update, message)
-    chat = update.effective_chat
-    if mark and chat is not None:
-        await svc.reading.shown(chat.id, chat.type, chat.title or "", number)
 
 
 async def open_section(update: Update, context: BotContext, button: cb.OpenSection) -> None:
@@ -188,23 +244,30 @@ async def open_section(update: Update, context: BotContext, button: cb.OpenSecti
 
 
 async def read(update: Update, context: BotContext) -> None:
-    """Show section N without moving progress."""
+    """Show section N; the chat's next unread one counts as read (see ChatService.opened)."""
     script = await reader_script(context, update)
     total = context.services.library.section_count
     if not context.args:
-        await say(context, update, t(texts.READ_USAGE, script, total=total))
+        reply = t(texts.READ_USAGE, script, total=total)
+        await send(context, update, _with_numbers(reply, total, script))
         return
     arg = context.args[0]
     number = parse_item_number(arg)
     if number is None:
         # Echo only what the reader typed, never the same words twice ("没有第 第三节 节").
         reply = t(texts.READ_UNREADABLE, script, arg=render.esc(arg[:20]), total=total)
-        await say(context, update, reply)
+        await send(context, update, _with_numbers(reply, total, script))
         return
     if not 1 <= number <= total:
-        await say(context, update, t(texts.READ_RANGE, script, n=number, total=total))
+        reply = t(texts.READ_RANGE, script, n=number, total=total)
+        await send(context, update, _with_numbers(reply, total, script))
         return
     await show_section(update, context, number, script)
+
+
+def _with_numbers(text: str, total: int, script: Script) -> render.Rendered:
+    """A reply to a /read that named no section: every section one tap away."""
+    return render.Rendered(text, keyboards.section_numbers(total, script))
 
 
 async def toc(update: Update, context: BotContext, *, in_place: bool = False) -> None:
@@ -238,8 +301,8 @@ async def progress(update: Update, context: BotContext) -> None:
     ]
     user = update.effective_user
     if user is not None and is_private(update):
-        await activity.interacted(update, context)  # today counts before it is shown
         streak = await context.services.reading.streak(user.id)
+        # A private chat's zone is its reader's: the streak's day is theirs.
         today = context.services.clock().astimezone(context.services.chats.zone(state)).date()
         days = current_on(streak, today)
         lines.append(

@@ -13,6 +13,7 @@ from bot.handlers.common import (
     BotContext,
     admin_gate,
     chat_state,
+    edit,
     edit_buttons,
     is_admin,
     is_private,
@@ -83,7 +84,8 @@ async def subscribe(update: Update, context: BotContext) -> None:
     if args.unreadable is not None:
         # Name the word that was not understood (not the time, if the time was fine).
         arg = render.esc(echo(args.unreadable[:20], current))
-        await say(context, update, t(texts.SUBSCRIBE_BAD_ARG, current, arg=arg))
+        reply = t(texts.SUBSCRIBE_BAD_ARG, current, arg=arg)
+        await send(context, update, render.Rendered(reply, keyboards.time_choice(current)))
         return
     await _start(update, context, state, args.at, args.quiet, current)
 
@@ -133,17 +135,20 @@ async def _start(
         text = t(texts.SUBSCRIBE_FINISHED, current, total=total)
         await send(context, update, render.Rendered(text, keyboards.restart_buttons(current)))
         return
-    assert fresh.delivery_time is not None
+    await send(context, update, _subscribed(context, fresh, current))
+
+
+def _subscribed(context: BotContext, state: ChatState, current: Script) -> render.Rendered:
+    """Say what the subscription is (time, silent or not, next delivery), with the toggle."""
+    assert state.delivery_time is not None
     text = t(
         texts.SUBSCRIBED,
         current,
-        time=format_hhmm(fresh.delivery_time),
-        quiet=t(texts.SUBSCRIBED_QUIET, current) if fresh.quiet else "",
-        **next_delivery(context, fresh, current),
+        time=format_hhmm(state.delivery_time),
+        quiet=t(texts.SUBSCRIBED_QUIET, current) if state.quiet else "",
+        **next_delivery(context, state, current),
     )
-    await send(
-        context, update, render.Rendered(text, keyboards.quiet_toggle(current, fresh.quiet))
-    )
+    return render.Rendered(text, keyboards.quiet_toggle(current, state.quiet))
 
 
 async def toggle_quiet(update: Update, context: BotContext, button: cb.Quiet) -> None:
@@ -155,9 +160,13 @@ async def toggle_quiet(update: Update, context: BotContext, button: cb.Quiet) ->
     if not await is_admin(context, update):
         await query.answer(t(texts.ADMINS_ONLY, current), show_alert=True)
         return
-    await context.services.chats.set_quiet(state, button.yes)
+    fresh = await context.services.chats.set_quiet(state, button.yes)
     await query.answer(t(texts.QUIET_NOW_ON if button.yes else texts.QUIET_NOW_OFF, current))
-    await edit_buttons(update, keyboards.quiet_toggle(current, button.yes))
+    if fresh.subscribed and fresh.next_due_at is not None:
+        # The message it sits under says "silent" or not: it says the new setting now.
+        await edit(context, update, _subscribed(context, fresh, current))
+    else:
+        await edit_buttons(update, keyboards.quiet_toggle(current, button.yes))
 
 
 async def unsubscribe(update: Update, context: BotContext) -> None:
@@ -166,7 +175,8 @@ async def unsubscribe(update: Update, context: BotContext) -> None:
     if not await admin_gate(context, update, current):
         return
     if not state.subscribed:
-        await say(context, update, t(texts.NOT_SUBSCRIBED, current))
+        reply = t(texts.NOT_SUBSCRIBED, current)
+        await send(context, update, render.Rendered(reply, keyboards.subscribe_button(current)))
         return
     await context.services.chats.unsubscribe(state)
     await say(context, update, t(texts.UNSUBSCRIBED, current))
@@ -228,7 +238,14 @@ async def onthisday(update: Update, context: BotContext) -> None:
     word = (context.args[0].lower() if context.args else "").strip()
     if word not in _ON | _OFF:
         name = texts.ONTHISDAY_STATE_ON if state.onthisday else texts.ONTHISDAY_STATE_OFF
-        await say(context, update, t(texts.ONTHISDAY_STATE, current, state=t(name, current)))
+        reply = t(texts.ONTHISDAY_STATE, current, state=t(name, current))
+        if not state.subscribed:
+            # The cards come with the daily delivery: without one, none will come.
+            reply += "\n" + t(texts.ONTHISDAY_NEEDS_SUBSCRIPTION, current)
+            markup = keyboards.subscribe_button(current)
+            await send(context, update, render.Rendered(reply, markup))
+            return
+        await say(context, update, reply)
         return
     if not await admin_gate(context, update, current):
         return

@@ -12,8 +12,9 @@ from bot.render.article import (
     group_welcome,
     quote,
     quote_text,
-    recap_line,
+    recap_block,
     section,
+    section_title,
     timeline,
     toc,
     unknown_day,
@@ -21,10 +22,11 @@ from bot.render.article import (
 from bot.render.features import finish_summary, on_this_day, progress_bar, quiz_board
 from bot.render.rendered import Rendered
 from bot.render.search_results import quote_matches, search_results
-from bot.render.setting_choices import reset_confirm, script_choice, zone_label
+from bot.render.setting_choices import blocked_return, reset_confirm, script_choice, zone_label
 
 __all__ = [
     "Rendered",
+    "blocked_return",
     "day",
     "deep_link",
     "esc",
@@ -36,11 +38,12 @@ __all__ = [
     "quote",
     "quote_matches",
     "quote_text",
-    "recap_line",
+    "recap_block",
     "reset_confirm",
     "script_choice",
     "search_results",
     "section",
+    "section_title",
     "timeline",
     "toc",
     "unknown_day",

@@ -40,7 +40,7 @@ def section(
     *,
     bot_username: str = "",
     share_link: bool = False,
-    end_note: bool = False,
+    finishing: bool = False,
     digest: bool = False,
     back: bool = False,
     highlight: str = "",
@@ -48,9 +48,9 @@ def section(
 ) -> Rendered:
     """Render section ``number``: credit, header, reading time, text, dates and buttons.
 
-    ``digest`` adds the line that says a daily delivery arrived, and ``recap`` the one that
-    recalls where the reader left off; ``back`` a button back to the table of contents;
-    ``highlight`` picks out one sentence in bold.
+    ``digest`` adds the line that says a daily delivery arrived, and ``recap`` the story so
+    far; ``finishing``: the finish summary comes next, with the buttons the end needs;
+    ``back`` a button back to the table of contents; ``highlight`` one sentence in bold.
     """
     article = library.article(script)
     sec = library.section(number, script)
@@ -60,7 +60,7 @@ def section(
     if digest:
         parts.append(t(texts.DIGEST_LINE, script, title=esc(article.title)))
     if recap is not None:
-        parts.append(f"<i>{recap_line(recap, script)}</i>")
+        parts.append(recap_block(recap, script))
     if number == 1:
         credit = t(
             texts.SECTION_CREDIT, script, title=esc(article.title), byline=esc(article.byline)
@@ -87,9 +87,11 @@ def section(
                 _switch("s", str(number), script),
             ]
         )
+    elif finishing:
+        # The finish summary follows with 全文完 and the ways on: one message, not two
+        # with the same buttons.
+        rows.append([_switch("s", str(number), script)])
     else:
-        if end_note:
-            parts.append(f"<i>{t(texts.END_APPENDED, script)}</i>")
         rows += keyboards.end_buttons(script)
         rows[-1].append(_switch("s", str(number), script))
     rows += keyboards.rows([button(d.label, cb.OpenDate(d)) for d in days], 4)
@@ -103,10 +105,30 @@ def section(
     return Rendered("\n\n".join(parts), InlineKeyboardMarkup(rows))
 
 
-def recap_line(recap: Recap, script: Script) -> str:
-    """Return the line that recalls the section before this one (story so far)."""
-    when = t(texts.RECAP_WHEN, script, label=recap.main_date.label) if recap.main_date else ""
-    return t(texts.RECAP, script, n=recap.section, title=esc(recap.title), when=when)
+def section_title(title: str, script: Script) -> str:
+    """Return a section's title marked as one in running text (HTML-escaped).
+
+    Book-title marks 《》 are for the article itself; a section takes 〈〉 in Taiwan usage and
+    quotation marks in simplified. A title that is already marked (“狠话”), or carries
+    quotation marks inside, is left as it is rather than nested in another pair.
+    """
+    if title[:1] in "“「‘『《〈":
+        return esc(title)
+    if script is Script.TRADITIONAL:
+        return esc(f"〈{title}〉")
+    return esc(title if "“" in title else f"“{title}”")
+
+
+def recap_block(recap: Recap, script: Script) -> str:
+    """Return the story so far: the last section read, and its opening sentence verbatim.
+
+    The sentence sits in an expandable quote (Bot API 7.4), folded to a line or two until
+    the reader opens it.
+    """
+    when = t(texts.RECAP_WHEN, script, label=recap.date.label) if recap.date else ""
+    title = section_title(recap.title, script)
+    head = t(texts.RECAP, script, n=recap.section, title=title, when=when)
+    return f"{head}\n<blockquote expandable>{esc(recap.opening)}</blockquote>"
 
 
 def group_welcome(library: Library, script: Script) -> Rendered:

@@ -12,7 +12,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont
 
 from bot.content.scripts import Script
-from bot.render.linebreak import NO_LINE_END, shorten, wrap, wrap_at_most
+from bot.render.linebreak import NO_LINE_END, balanced, shorten, wrap_at_most
 
 # 4:5 portrait: Telegram shows it whole in a chat, and it stays far below the photo limits.
 CARD_SIZE = (1080, 1350)
@@ -125,6 +125,25 @@ def _font(script: Script, size: int) -> ImageFont.FreeTypeFont:
     )
 
 
+def card_text(quote: str) -> str:
+    """Return a quote as a card shows it: an inner “ the source never closes is dropped.
+
+    Quote 12 reads “今晚必须结硬账，“不摸清底数，……” in the article: set large on a card the
+    stray mark looks like our typo. Only the card drops it; the article text stays verbatim.
+    """
+    if len(quote) < 2 or not (quote.startswith("“") and quote.endswith("”")):
+        return quote
+    inner = quote[1:-1]
+    unmatched: list[int] = []
+    for i, char in enumerate(inner):
+        if char == "“":
+            unmatched.append(i)
+        elif char == "”" and unmatched:
+            unmatched.pop()
+    kept = "".join(char for i, char in enumerate(inner) if i not in unmatched)
+    return f"“{kept}”"
+
+
 def layout(card: QuoteCard) -> CardLayout:
     """Wrap the texts, pick the largest quote size that fits, and place the blocks."""
     with _FREETYPE:
@@ -132,6 +151,7 @@ def layout(card: QuoteCard) -> CardLayout:
 
 
 def _layout(card: QuoteCard) -> CardLayout:
+    text = card_text(card.text)
     occasion_width = _font(card.script, _OCCASION_SIZE).getlength
     occasion = wrap_at_most(card.occasion, _WIDTH, occasion_width, _OCCASION_LINES)
     meta_height = _DATE_TOP + _DATE_LEADING + len(occasion) * _OCCASION_LEADING
@@ -139,11 +159,11 @@ def _layout(card: QuoteCard) -> CardLayout:
     for size in _QUOTE_SIZES:
         leading = round(size * _QUOTE_LEADING)
         measure = _font(card.script, size).getlength
-        quote = wrap(card.text, _WIDTH, measure)
+        quote = balanced(text, _WIDTH, measure)
         if len(quote) * leading <= room:
             break
     else:  # too long even at the smallest size: keep what fits and mark the cut
-        quote = wrap_at_most(card.text, _WIDTH, measure, max(room // leading, 1))
+        quote = wrap_at_most(text, _WIDTH, measure, max(room // leading, 1))
     block = len(quote) * leading + _QUOTE_GAP + meta_height
     # A little above the middle of the body, where a centred block looks centred.
     top = _BODY_TOP + (_BODY_BOTTOM - _BODY_TOP - block) * 9 // 20

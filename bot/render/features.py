@@ -53,7 +53,13 @@ def finish_summary(summary: FinishSummary, script: Script) -> Rendered:
     rows = [[button(t(texts.BTN_QUIZ, script), cb.Quiz())]]
     if cards.available():
         rows[0].insert(0, button(t(texts.BTN_SHARE_CARD, script), cb.Card(0)))
-    rows.append([button(t(texts.BTN_RESTART, script), cb.Restart())])
+    rows.append(
+        [
+            button(t(texts.BTN_RESTART, script), cb.Restart()),
+            button(t(texts.BTN_TOC, script), cb.Toc()),
+            button(t(texts.BTN_QUOTES, script), cb.RandomQuote()),
+        ]
+    )
     return Rendered(text, InlineKeyboardMarkup(rows))
 
 

@@ -124,3 +124,52 @@ def quiet_toggle(script: Script, quiet: bool) -> InlineKeyboardMarkup:
     """Return the button under a subscription reply that flips silent delivery."""
     label = texts.BTN_QUIET_OFF if quiet else texts.BTN_QUIET_ON
     return InlineKeyboardMarkup([[button(t(label, script), cb.Quiet(not quiet))]])
+
+
+# --- ways on from a reply that would otherwise end the conversation ----------------------------
+
+
+@lru_cache(maxsize=4)
+def reading_ways(script: Script) -> InlineKeyboardMarkup:
+    """Return the ways on after a section was not found: go on reading, or the contents."""
+    return continue_buttons(script, finished=False)
+
+
+@lru_cache(maxsize=4)
+def quote_ways(script: Script) -> InlineKeyboardMarkup:
+    """Return the ways on after a quote was not found: any quote, or the story's dates."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                button(t(texts.BTN_QUOTES, script), cb.RandomQuote()),
+                button(t(texts.BTN_TIMELINE, script), cb.Timeline()),
+            ]
+        ]
+    )
+
+
+@lru_cache(maxsize=16)
+def section_numbers(count: int, script: Script) -> InlineKeyboardMarkup:
+    """Return a button per section number, and the contents: for a /read that named none."""
+    numbers = [button(str(n), cb.OpenSection(n)) for n in range(1, count + 1)]
+    return InlineKeyboardMarkup([*rows(numbers, 5), [button(t(texts.BTN_TOC, script), cb.Toc())]])
+
+
+@lru_cache(maxsize=4)
+def search_ways(script: Script) -> InlineKeyboardMarkup:
+    """Return the ways on after a search found nothing: the contents, the timeline, a quote."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                button(t(texts.BTN_TOC, script), cb.Toc()),
+                button(t(texts.BTN_TIMELINE, script), cb.Timeline()),
+                button(t(texts.BTN_QUOTES, script), cb.RandomQuote()),
+            ]
+        ]
+    )
+
+
+@lru_cache(maxsize=4)
+def subscribe_button(script: Script) -> InlineKeyboardMarkup:
+    """Return the one button that starts a daily delivery."""
+    return InlineKeyboardMarkup([[button(t(texts.BTN_SUBSCRIBE, script), cb.Subscribe())]])

@@ -70,3 +70,46 @@ def wrap_at_most(text: str, width: float, measure: Measure, limit: int) -> list[
     if len(lines) > limit:
         lines[limit - 1 :] = [shorten("".join(lines[limit - 1 :]), width, measure)]
     return lines
+
+
+# The last line of a balanced block holds at least this many characters that are read
+# (ideographs, letters, digits): a lone 控 under three full lines looks like a mistake.
+MIN_LAST_LINE = 3
+
+
+def readable(line: str) -> int:
+    """Return how many characters of a line are read rather than punctuation."""
+    return sum(1 for char in line if char.isalnum())
+
+
+def balanced(text: str, width: float, measure: Measure) -> list[str]:
+    """Break text into as many lines as ``wrap`` needs, spread as evenly as they go.
+
+    The greedy wrap fills every line but the last, which may keep one character (控。”).
+    The narrowest width that still gives the same number of lines spreads the characters
+    evenly; a last line still shorter than MIN_LAST_LINE takes characters from the line
+    before it (narrower again), as long as the count of lines stays.
+    """
+    lines = wrap(text, width, measure)
+    if len(lines) < 2:
+        return lines
+    count = len(lines)
+    low, high = max(measure(char) for char in text), width
+    # Bisect the narrowest width with the same count (to half a unit: a pixel here).
+    while high - low > 0.5:
+        middle = (low + high) / 2
+        if len(wrap(text, middle, measure)) <= count:
+            high = middle
+        else:
+            low = middle
+    best = wrap(text, high, measure)
+    narrower = high
+    while readable(best[-1]) < MIN_LAST_LINE:
+        narrower -= max(measure("字") / 2, 0.5)
+        if narrower <= 0:
+            break
+        tried = wrap(text, narrower, measure)
+        if len(tried) != count:
+            break
+        best = tried
+    return best

@@ -10,6 +10,7 @@ from bot.content.scripts import Script
 from bot.content.search import Found, Search, locate
 from bot.render import callback_data as cb
 from bot.render import keyboards, texts
+from bot.render.article import section_title
 from bot.render.keyboards import button
 from bot.render.rendered import Rendered, mark
 from bot.render.texts import t
@@ -32,7 +33,7 @@ def search_results(library: Library, search: Search, found: Found, script: Scrip
                 texts.SEARCH_SECTION,
                 script,
                 n=place.section,
-                title=esc(sec.title),
+                title=section_title(sec.title, script),
                 sentence=sentence,
             )
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import time
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardMarkup
@@ -44,3 +45,10 @@ def reset_confirm(script: Script) -> Rendered:
             ]
         ),
     )
+
+
+def blocked_return(at: time, script: Script) -> Rendered:
+    """Tell a reader back after blocking the bot that delivery stopped; one button resumes."""
+    hhmm = f"{at:%H:%M}"
+    resume = button(t(texts.BTN_RESUME, script, time=hhmm), cb.SubscribeAt(at))
+    return Rendered(t(texts.BLOCKED_RETURN, script, time=hhmm), InlineKeyboardMarkup([[resume]]))

@@ -20,8 +20,8 @@ CATALOG = Path(__file__).with_name("texts_zh_hant.json")
 # (command, one-line description, shown in groups too)
 COMMANDS: tuple[tuple[str, str, bool], ...] = (
     ("next", "阅读下一节", True),
-    ("toc", "目录：点按任一节打开", True),
-    ("read", "/read N 阅读第 N 节（不改变进度）", True),
+    ("toc", "目录：点击任一节打开", True),
+    ("read", "/read N 阅读第 N 节（读到下一节时算作进度）", True),
     ("quote", "/quote [N|关键词] 语录：随机、按编号或按关键词", True),
     ("date", "/date [日期] 时间线，或某一天发生了什么", True),
     ("progress", "阅读进度和下次推送时间", True),
@@ -47,13 +47,13 @@ WELCOME = (
     "你好！我会把这篇报道分成 {count} 节，一节一节地连载给你：\n\n"
     "<b>{title}</b>\n{byline}\n\n"
     "• /next 阅读下一节（每节约 {minutes} 分钟）\n"
-    "• /subscribe 每天 {time} 自动推送下一节\n"
+    "• {subscription}\n"
     "• /quote 查看报道中的 {quotes} 条语录，/date 按日期查看事件\n"
     "• 直接发一个词，就能在全文中搜索\n\n"
     "现在用的是{script_name}，可以随时切换。"
 )
 WELCOME_BACK = (
-    "欢迎回来！你读到第 {n} 节《{title}》（共 {total} 节）。\n"
+    "欢迎回来！{gap}你读到第 {n} 节（共 {total} 节）。\n\n{recap}\n\n"
     "点“继续阅读”接着读第 {next} 节，或者看看目录。"
 )
 WELCOME_BACK_DONE = "欢迎回来！全文 {total} 节你都读完了。想再读一遍，或者看看语录？"
@@ -95,14 +95,13 @@ BTN_QUIET_OFF = "有声推送"
 SECTION_HEADER = "第 {n}/{total} 节 · {title}"
 SECTION_TIME = "约 {minutes} 分钟读完"
 SECTION_CREDIT = "<b>《{title}》</b>\n{byline}"
-RECAP = "上回读到第 {n} 节《{title}》{when}。"
-RECAP_WHEN = "，讲的是 {label} 前后的事"
+RECAP = "<b>前情提要</b>：上回读到第 {n} 节{title}{when}："
+RECAP_WHEN = "，从{label}讲起"
 DIGEST_LINE = "每日连载 ·《{title}》"
 SECTION_DATES = "本节提到的日期："
-END_APPENDED = "—— 全文完。可以从头再读，也可以看看目录和语录。"
 ALL_READ = "你已经读完全部 {total} 节了。可以从头再读，或者打开目录重读某一节。"
 
-TOC_HEADER = "<b>目录</b>（✓ 已读 · ▶ 下一节）\n点按任一节打开。"
+TOC_HEADER = "<b>目录</b>（✓ 已读 · ▶ 下一节）\n点击任一节打开。"
 READ_USAGE = "请在 /read 后面写上节号，例如 /read 2（共 {total} 节）。"
 # Two replies: a number the reader meant, or words we could not read (echoed as typed).
 READ_RANGE = "没有第 {n} 节：全文共 {total} 节，请输入 1 到 {total} 之间的节号。"
@@ -119,7 +118,7 @@ QUOTE_FOUND_OCCASION = "只在讲话场合的说明里提到“{word}”的（{c
 SEARCH_NONE = "全文中没有找到“{word}”。试试别的词，或者看看目录、时间线。"
 SEARCH_HEADER = "在全文中找到“{word}”："
 SEARCH_TITLE = "• 标题：{title}"
-SEARCH_SECTION = "• 第 {n} 节《{title}》：{sentence}"
+SEARCH_SECTION = "• 第 {n} 节{title}：{sentence}"
 SEARCH_QUOTES = "• 语录原话：{numbers}"
 SEARCH_OCCASIONS = "• 只在讲话场合的说明里：{numbers}"
 GREETING = (
@@ -129,7 +128,7 @@ GREETING = (
 BTN_QUOTE_DATE = "当天：{label}"
 BTN_QUOTE_SECTION = "出处：见第 {n} 节"
 
-TIMELINE_HEADER = "<b>时间线</b>\n报道中的 {count} 天，点按一天看看发生了什么："
+TIMELINE_HEADER = "<b>时间线</b>\n报道中的 {count} 天，点击一天看看发生了什么："
 DATE_HEADER = "<b>{label}</b>"
 DATE_QUOTES = "当天的语录："
 DATE_UNKNOWN = "报道中没有提到 {arg}。报道写到的是下面这几天："
@@ -181,27 +180,30 @@ STORE_UNAVAILABLE = "抱歉，现在无法读取或保存你的进度和设置�
 
 QUIZ_QUESTION = "这句话是哪天说的？\n{quote}"
 QUIZ_EXPLANATION = "{label}：{occasion}"
-QUIZ_RIGHT = "答对了，是 {label}！你一共答对 {right}/{answered} 题。"
-QUIZ_WRONG = "差一点：这句话是 {label} 说的。你一共答对 {right}/{answered} 题。"
+QUIZ_RIGHT = "答对了，是{label}！你一共答对 {right}/{answered} 题。"
+QUIZ_WRONG = "差一点：这句话是{label}说的。你一共答对 {right}/{answered} 题。"
 QUIZ_BOARD_HEADER = "<b>猜日期排行榜</b>"
 QUIZ_BOARD_LINE = "{rank}. {name}：答对 {right}/{answered} 题"
 QUIZ_BOARD_EMPTY = "这里还没有人答过题。发送 /quiz 出一题吧。"
 QUIZ_SOMEONE = "一位读者"
 
 ONTHISDAY_HEADER = "<b>{years}年前的今天</b> · {label}"
-ONTHISDAY_HEADER_NO_YEAR = "<b>报道中的今天</b> · {label}"
+ONTHISDAY_HEADER_NO_YEAR = "<b>报道里的这一天</b> · {label}"
 ONTHISDAY_ON = "好的，报道中的日子到来时，会推送“几年前的今天”卡片。"
 ONTHISDAY_OFF = "好的，不再推送“几年前的今天”卡片。"
 ONTHISDAY_STATE = "“几年前的今天”卡片现在是{state}的。发送 /onthisday 开 或 /onthisday 关 来更改。"
 ONTHISDAY_STATE_ON = "开启"
 ONTHISDAY_STATE_OFF = "关闭"
-DATE_TODAY_NEAREST = "今天（{today}）不是报道中的日子，离它最近的是 {label}。"
+DATE_TODAY_NEAREST = "今天（{today}）不是报道中的日子，离它最近的是{label}。"
 
-FINISH = "<b>全文读完了！</b>\n用了 {days} 天，读了 {read}/{total} 节。{quiz}"
+FINISH = (
+    "<b>—— 全文完 ——</b>\n用了 {days} 天，读了 {read}/{total} 节。{quiz}\n"
+    "可以从头再读，也可以看看目录和语录。"
+)
 FINISH_QUIZ = "猜日期答对 {right}/{answered} 题。"
 FINISH_NO_QUIZ = "还没试过猜日期？来一题吧。"
 
-CARD_CAPTION = "语录 {n} · {label}"
+CARD_CAPTION = "语录 {n} · {label}\n在机器人里读全文：{link}"
 CARD_UNAVAILABLE = "抱歉，现在做不了图片：服务器上缺少中文字体。可以用 /quote {n} 看文字版。"
 CARD_RANGE = "没有这条语录。请输入 1 到 {total} 之间的编号，例如 /card 4。"
 
@@ -247,6 +249,19 @@ ZONE_LABEL = "{name}（{key}）"
 
 INLINE_TITLE = "语录 {n}（{label}）"
 INLINE_SWITCH_PM = "打开机器人阅读全文"
+
+
+# --- a reader's week: blocked and back, the recap, ways on from dead ends -------------------
+BLOCKED_RETURN = (
+    "欢迎回来！你之前把机器人拉黑了，每天 {time} 的推送从那时起就停了。想按原来的时间恢复吗？"
+)
+BTN_RESUME = "恢复每天 {time} 推送"
+WELCOME_GAP = "上次来是 {days} 天前。"
+WELCOME_GAP_YESTERDAY = "上次来是昨天。"
+WELCOME_SUBSCRIBE = "/subscribe 每天 {time} 自动推送下一节"
+WELCOME_SUBSCRIBED = "已订阅：每天 {time} 推送下一节（/unsubscribe 停止）"
+ONTHISDAY_NEEDS_SUBSCRIPTION = "这些卡片随每日推送一起送达：订阅以后，报道中的日子到来时就会收到。"
+GROUP_RESUMED = "这个群的每日推送照常继续，下次推送：{when}，{tz}。"
 
 
 def templates() -> list[str]:

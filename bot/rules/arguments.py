@@ -11,19 +11,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import time
 
-from bot.content.numerals import chinese_number, parse_number
+from bot.content.numerals import numeral
 from bot.content.scripts import fold
 from bot.rules.schedule import parse_hhmm
 
 
 def parse_item_number(text: str) -> int | None:
-    """Return the number of a section or quote as typed: ``3``, ``#3``, ``第3节``, ``三``."""
-    cleaned = text.strip().lstrip("#№第").rstrip("节節条條").strip()
-    return (
-        parse_number(cleaned)
-        if cleaned.isascii() or cleaned[:1].isdigit()
-        else (chinese_number(cleaned))
-    )
+    """Return the number of a section or quote as typed: ``3``, ``#3``, ``第3节``, ``第十二條``.
+
+    The one reading of a number for /read, /quote, /card and plain messages.
+    """
+    cleaned = text.strip().lstrip("#№").strip()
+    if cleaned.startswith("第") and cleaned.endswith(("节", "節", "条", "條")):
+        cleaned = cleaned[1:-1]
+    elif cleaned.startswith("第"):
+        cleaned = cleaned[1:]
+    return numeral(cleaned)
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,7 @@ def parse_item(text: str) -> ItemRef | None:
     kind = next(k for k in ("sec", "quote", "nth", "any") if found.group(k))
     raw = found.group(kind)
     kind = {"sec": "section", "nth": "quote"}.get(kind, kind)
-    number = parse_number(raw) if raw[:1].isdigit() else chinese_number(raw)
+    number = numeral(raw)
     return ItemRef(kind, number) if number else None
 
 

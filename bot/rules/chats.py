@@ -12,7 +12,7 @@ from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
 from bot.content.scripts import Script, script_for_language
-from bot.rules.schedule import next_due_epoch, read_to_end
+from bot.rules.schedule import caught_up, next_due_epoch, read_to_end
 
 PRIVATE, GROUP, SUPERGROUP, CHANNEL = "private", "group", "supergroup", "channel"
 
@@ -131,7 +131,13 @@ def subscribed(
     now: datetime,
     defaults: ChatDefaults,
 ) -> ChatState:
-    """Subscribe at ``at`` local time; the chat keeps a script it chose before."""
+    """Subscribe at ``at`` local time; the chat keeps a script it chose before.
+
+    A chat that has read everything is refused and nothing is recorded: a subscription it
+    was told it did not get must not wake up after a /reset.
+    """
+    if read_all(chat, defaults) and not chat.subscribed:
+        return chat
     changed = replace(
         chat,
         subscribed=True,
@@ -171,13 +177,51 @@ def restarted(chat: ChatState, now: datetime, defaults: ChatDefaults) -> ChatSta
     return replace(changed, next_due_at=next_due(changed, now, defaults))
 
 
-def rejoined(chat: ChatState, now: datetime, defaults: ChatDefaults) -> ChatState:
-    """Reactivate a chat the bot can post in again, with its kept subscription resumed.
+# --- reading ---------------------------------------------------------------------------------
 
-    Leaving clears next_due_at so nothing is sent to a chat the bot left; without resuming
-    here, a re-added group would stay subscribed on paper but never get another section.
+
+def opened(chat: ChatState, number: int, now: datetime, defaults: ChatDefaults) -> ChatState:
+    """Return the chat after section ``number`` was shown to it, by whatever path.
+
+    Opening the chat's next unread section counts like /next: the place moves on, so the
+    ✓ marks, /progress, /next and the daily push agree. Any other section is marked read
+    and the place stays until the sections before it are read too.
+    """
+    mask = chat.read_mask | 1 << (number - 1)
+    progress = caught_up(chat.progress, mask)
+    epoch = int(now.timestamp())
+    changed = replace(
+        chat,
+        read_mask=mask,
+        progress=progress,
+        started_at=chat.started_at if chat.started_at is not None else epoch,
+    )
+    if progress > chat.progress and read_all(changed, defaults):
+        # Read to the end: nothing more is due, and the finish line has its day.
+        changed = replace(changed, next_due_at=None, finished_at=chat.finished_at or epoch)
+    return changed
+
+
+def stopped_by_block(chat: ChatState | None) -> bool:
+    """Tell whether a reader blocked the bot while subscribed (their delivery stopped then).
+
+    Blocking ends a private chat's subscription: the chat stays subscribed on paper, but
+    inactive, until the reader comes back and ``rejoined`` ends it for good.
+    """
+    return chat is not None and chat.private and chat.subscribed and not chat.active
+
+
+def rejoined(chat: ChatState, now: datetime, defaults: ChatDefaults) -> ChatState:
+    """Reactivate a chat the bot can post in again.
+
+    A group's or channel's kept subscription resumes: leaving clears next_due_at so nothing
+    is sent to a chat the bot left; without resuming here, a re-added group would stay
+    subscribed on paper but never get another section. A reader who blocked the bot ended
+    theirs: it stays ended until they choose to resume it (delivery time kept).
     """
     changed = replace(chat, active=True, failures=0, parked_reason=None, parked_at=None)
+    if stopped_by_block(chat):
+        return replace(changed, subscribed=False, next_due_at=None)
     if changed.next_due_at is None:
         changed = replace(changed, next_due_at=next_due(changed, now, defaults))
     return changed

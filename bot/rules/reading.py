@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 
+from bot.content.dates import find_mentions
 from bot.content.model import Article, MonthDay, Section
+from bot.content.parser import split_sentences
 
 # Characters per minute. A typical adult silent-reading speed for Chinese text is commonly given
 # as about 300 to 500 characters a minute; 400 is the middle of that range.
@@ -26,27 +27,50 @@ def reading_minutes(section: Section, chars_per_minute: int = READING_SPEED) -> 
     return max(1, -(-chars // chars_per_minute))
 
 
-def main_date(article: Article, section_number: int) -> MonthDay | None:
-    """Return the date with most of the section's events (ties: the earliest), or None."""
-    # Events only: a quote's date is already counted through the event that tells its story.
-    counts = Counter(
-        entry.date
-        for entry in article.dates
-        for event in entry.events
-        if event.section == section_number
-    )
-    if not counts:
-        return None
-    return min(counts, key=lambda day: (-counts[day], day))
+def section_date(section: Section) -> MonthDay | None:
+    """Return the first date a section's text names, or None.
+
+    The first date is when its story starts: the opening names 2月13日 before it tells of
+    the days after it. (Counting events per date answered 2月19日, a day it only looks to.)
+    """
+    month: int | None = None
+    for paragraph in section.paragraphs:
+        mentions, month = find_mentions(paragraph, month)
+        for mention in mentions:
+            if mention.day is not None:
+                return mention.day
+    return None
+
+
+def opening_sentence(section: Section) -> str:
+    """Return the first sentence of a section, verbatim (its closing quotes included).
+
+    A sentence that ends inside a quotation runs on to the quotation's end, so a recap
+    never leaves a quote open (1.“行百里者半九十。 → the whole quoted saying).
+    """
+    for paragraph in section.paragraphs:
+        opening = ""
+        for sentence in split_sentences(paragraph):
+            opening += sentence
+            if opening.count("“") <= opening.count("”"):
+                break
+        if opening.strip():
+            return opening.strip()
+    return ""
 
 
 @dataclass(frozen=True)
 class Recap:
-    """What to remind a reader of before the next section: the one they read last."""
+    """What to remind a reader of before the next section: the one they read last.
+
+    Extractive: the section's own opening sentence and the first date it names, in the
+    script of the article it came from; nothing is made up.
+    """
 
     section: int
     title: str
-    main_date: MonthDay | None
+    date: MonthDay | None
+    opening: str
 
 
 def recap(article: Article, progress: int) -> Recap | None:
@@ -59,4 +83,4 @@ def recap(article: Article, progress: int) -> Recap | None:
     section = article.section(progress)
     if section is None:
         return None
-    return Recap(section.number, section.title, main_date(article, section.number))
+    return Recap(section.number, section.title, section_date(section), opening_sentence(section))

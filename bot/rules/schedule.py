@@ -62,15 +62,32 @@ def read_to_end(progress: int, total: int) -> bool:
 
 @dataclass(frozen=True)
 class Plan:
-    """What one delivery to a chat sends, decided from its progress alone."""
+    """What one delivery to a chat sends, decided from what it has read."""
 
     section: int  # the section to send; 0 when only the end message is due
     finished: bool  # the chat has nothing left after this delivery
+    progress: int = 0  # the chat's place after it (past sections it read ahead)
 
 
-def plan_delivery(progress: int, total: int) -> Plan:
-    """Return the next section due for a chat that has read ``progress`` sections."""
+def plan_delivery(progress: int, total: int, read_mask: int = 0) -> Plan:
+    """Return the next section due for a chat that has read ``progress`` sections.
+
+    Sections read ahead of the place (``read_mask``) are not sent again: once this one
+    fills the gap before them, the place moves past them too.
+    """
     if read_to_end(progress, total):
-        return Plan(section=0, finished=True)
+        return Plan(section=0, finished=True, progress=progress)
     section = progress + 1
-    return Plan(section=section, finished=read_to_end(section, total))
+    after = caught_up(section, read_mask)
+    return Plan(section=section, finished=read_to_end(after, total), progress=after)
+
+
+def caught_up(progress: int, read_mask: int) -> int:
+    """Return progress moved past every section already read right after it.
+
+    Progress is a chat's place: every section up to it is read. A section read ahead (out
+    of order) counts once the gap before it is filled.
+    """
+    while read_mask >> progress & 1:
+        progress += 1
+    return progress

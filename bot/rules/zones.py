@@ -20,6 +20,9 @@ CITIES: dict[str, str] = {
     "中国": "Asia/Shanghai",
     "台北": "Asia/Taipei",
     "台湾": "Asia/Taipei",
+    "高雄": "Asia/Taipei",
+    "台中": "Asia/Taipei",
+    "台南": "Asia/Taipei",
     "香港": "Asia/Hong_Kong",
     "澳门": "Asia/Macau",
     "新加坡": "Asia/Singapore",
@@ -36,6 +39,11 @@ CITIES: dict[str, str] = {
     "巴黎": "Europe/Paris",
     "柏林": "Europe/Berlin",
     "悉尼": "Australia/Sydney",
+    "雪梨": "Australia/Sydney",  # Taiwan's name for Sydney
+    "新西兰": "Pacific/Auckland",
+    "纽西兰": "Pacific/Auckland",  # Taiwan's name for New Zealand (紐西蘭, folded)
+    "奥克兰": "Pacific/Auckland",
+    "惠灵顿": "Pacific/Auckland",
     "墨尔本": "Australia/Melbourne",
 }
 # Offered as buttons when a name is not understood, in this order.

@@ -2,7 +2,8 @@
 
 A ``BaseRequest`` answers the Bot API calls locally: what the bot sends is printed as
 plain text with its buttons numbered, and what you type becomes updates (a number presses
-that button).
+that button). A quote card is saved as a PNG file and its path printed; a quiz prints its
+question and numbered options, and a number typed then is your vote.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import os
 import re
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from telegram import Update
@@ -54,8 +56,12 @@ def plain(text: str) -> str:
 class ConsoleRequest(BaseRequest):
     """Answer Bot API calls in-process; print what the bot sends."""
 
-    def __init__(self, out: Any = None) -> None:
+    def __init__(self, out: Any = None, media_dir: Path | None = None) -> None:
         self.out = out or sys.stdout
+        self.media_dir = media_dir or Path("data") / "console-media"
+        self.photos: dict[str, Path] = {}  # file_id -> the PNG saved for it
+        self._poll: dict[str, Any] | None = None  # the quiz waiting for a typed vote
+        self._poll_ids = itertools.count(1)
         self.updates: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1)
@@ -78,6 +84,21 @@ class ConsoleRequest(BaseRequest):
     def push_text(self, text: str) -> None:
         """Turn a typed line into an update: a message, or a button press."""
         stripped = text.strip()
+        poll = self._poll
+        if poll is not None and stripped.isdigit() and 1 <= int(stripped) <= len(poll["options"]):
+            chosen = int(stripped) - 1
+            self._poll = None  # one vote a quiz, as Telegram allows
+            self._push(
+                {
+                    "poll_answer": {
+                        "poll_id": poll["id"],
+                        "user": _USER,
+                        "option_ids": [chosen],
+                        "option_persistent_ids": [poll["options"][chosen]["persistent_id"]],
+                    }
+                }
+            )
+            return
         if stripped.isdigit() and 1 <= int(stripped) <= len(self.buttons):
             button = self.buttons[int(stripped) - 1]
             if "callback_data" in button and self._last_message is not None:
@@ -149,6 +170,72 @@ class ConsoleRequest(BaseRequest):
         self._last_message = message
         return message
 
+    def _message(self, **content: Any) -> dict[str, Any]:
+        return {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": _CHAT,
+            "from": _BOT,
+            **content,
+        }
+
+    def _photo(self, params: dict[str, Any], request_data: RequestData | None) -> dict[str, Any]:
+        """Save an uploaded card as a PNG and print where; a file_id reused prints it again."""
+        value = str(params.get("photo", ""))
+        files = request_data.multipart_data if request_data is not None else {}
+        # An upload is a multipart part: named "photo", or the part an attach:// URI names.
+        part = value.removeprefix("attach://") if value.startswith("attach://") else "photo"
+        if part in files:
+            _, content, _ = files[part]
+            data = content if isinstance(content, bytes) else content.read()
+            file_id = f"console-photo-{len(self.photos) + 1}"
+            self.media_dir.mkdir(parents=True, exist_ok=True)
+            path = self.media_dir / f"{file_id}.png"
+            path.write_bytes(data)
+            self.photos[file_id] = path.resolve()
+        else:
+            file_id = value
+        caption = plain(str(params.get("caption", "")))
+        where = self.photos.get(file_id)
+        self._print(f"\n{caption}\n(image: {where if where else file_id})")
+        self.buttons = []
+        size = {"file_id": file_id, "file_unique_id": file_id, "width": 1080, "height": 1350}
+        return self._message(photo=[size], caption=caption)
+
+    def _send_poll(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Print a quiz's question and numbered options; the next number typed votes."""
+        raw = params.get("options") or []
+        if isinstance(raw, str):
+            raw = json.loads(raw)
+        texts = [str(o["text"]) if isinstance(o, dict) else str(o) for o in raw]
+        correct = params.get("correct_option_ids") or []
+        if isinstance(correct, str):
+            correct = json.loads(correct)
+        poll: dict[str, Any] = {
+            "id": f"console-poll-{next(self._poll_ids)}",
+            "question": str(params.get("question", "")),
+            "options": [
+                {"persistent_id": str(i), "text": text, "voter_count": 0}
+                for i, text in enumerate(texts)
+            ],
+            "total_voter_count": 0,
+            "is_closed": False,
+            "is_anonymous": bool(params.get("is_anonymous", True)),
+            "type": params.get("type") or "regular",
+            "allows_multiple_answers": False,
+            "allows_revoting": False,
+            "members_only": False,
+        }
+        if correct:
+            poll["correct_option_ids"] = [int(i) for i in correct]
+        self._print("\n" + poll["question"])
+        for i, text in enumerate(texts, start=1):
+            self._print(f"  ({i}) {text}")
+        self._print("(type a number to answer)")
+        self.buttons = []
+        self._poll = poll
+        return self._message(poll=poll)
+
     async def do_request(
         self,
         url: str,
@@ -173,6 +260,10 @@ class ConsoleRequest(BaseRequest):
                 result = []
         elif name == "sendMessage":
             result = self._show(params)
+        elif name == "sendPhoto":
+            result = self._photo(params, request_data)
+        elif name == "sendPoll":
+            result = self._send_poll(params)
         elif name == "editMessageText":
             result = self._show(params, edited=True)
         elif name == "answerCallbackQuery":

@@ -26,7 +26,9 @@ from bot.rules.chats import (
     next_due,
     rejoined,
     restarted,
+    stopped_by_block,
     subscribed,
+    time_of,
     unsubscribed,
     with_onthisday,
     with_quiet,
@@ -52,6 +54,15 @@ class Stats:
     revision: str | None  # the schema's
 
 
+@dataclass(frozen=True)
+class Arrival:
+    """A chat the bot met (again): its state, and what its coming back changed."""
+
+    state: ChatState
+    stopped: time | None = None  # a reader back after blocking: the delivery time that ended
+    resumed: bool = False  # a chat back whose kept subscription goes on
+
+
 UNPARKED_SECONDS = 60.0
 
 
@@ -74,21 +85,32 @@ class ChatService:
 
     async def contact(self, chat_id: int, kind: str, title: str = "") -> ChatState:
         """Return the chat's state, creating it on first contact and reactivating it."""
+        return (await self.arrive(chat_id, kind, title)).state
+
+    async def arrive(self, chat_id: int, kind: str, title: str = "") -> Arrival:
+        """Meet a chat: create it on first contact, reactivate it, say what that changed."""
         found = await self.store.chats.get(chat_id)
         if found is not None and found.active and found.parked_reason is None:
-            return found  # the common case: no write at all
+            return Arrival(found)  # the common case: no write at all
         # New, back after leaving, or parked after refused digests: talking resumes it.
-        _, after = await self.store.chats.change(chat_id, self._rejoin, create=(kind, title))
-        return after
+        before, after = await self.store.chats.change(chat_id, self._rejoin, create=(kind, title))
+        return self._arrival(before, after)
 
-    async def joined(self, chat_id: int, kind: str, title: str) -> bool:
-        """Record that the bot was added; return whether it was absent until now.
+    async def joined(self, chat_id: int, kind: str, title: str) -> Arrival | None:
+        """Record that the bot was added; return the arrival if it was absent until now.
 
         The check and the write are one transaction, so a repeated membership update
         (Telegram retries, or two replicas) greets a group once.
         """
-        before, _ = await self.store.chats.change(chat_id, self._rejoin, create=(kind, title))
-        return before is None or not before.active
+        before, after = await self.store.chats.change(chat_id, self._rejoin, create=(kind, title))
+        if before is not None and before.active:
+            return None
+        return self._arrival(before, after)
+
+    def _arrival(self, before: ChatState | None, after: ChatState) -> Arrival:
+        stopped = time_of(before, self.defaults) if before and stopped_by_block(before) else None
+        resumed = before is not None and after.next_due_at is not None
+        return Arrival(after, stopped, resumed)
 
     async def removed(self, chat_id: int, kind: str, title: str = "") -> None:
         await self.store.chats.change(chat_id, left, create=(kind, title))

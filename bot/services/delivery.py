@@ -278,7 +278,7 @@ class Deliverer:
         self, bot: Bot, state: ChatState, now: datetime, report: Report
     ) -> Delivered | None:
         assert state.claim_token is not None
-        plan = plan_delivery(state.progress, self.library.section_count)
+        plan = plan_delivery(state.progress, self.library.section_count, state.read_mask)
         if not plan.section:
             # Read to the end already (a schedule from an older release): nothing to send.
             report.ended += 1
@@ -301,11 +301,11 @@ class Deliverer:
             )
             return None
         except Forbidden as exc:
-            await self._deactivate(target.chat_id, exc, report)
+            await self._deactivate(target.chat_id, state, exc, report)
             return None
         except BadRequest as exc:
             if is_chat_gone(exc):
-                await self._deactivate(target.chat_id, exc, report)
+                await self._deactivate(target.chat_id, state, exc, report)
                 return None
             log.error("delivery to chat %s rejected: %s", target.chat_id, exc.message)
             await self._retry_later(
@@ -336,6 +336,8 @@ class Deliverer:
             self.chats.next_due(after, now),
             plan.finished,
             onthisday=card_day,
+            progress=plan.progress,
+            at=int(now.timestamp()),
         )
 
     def _message(self, state: ChatState, section: int, finished: bool) -> render.Rendered:
@@ -348,7 +350,7 @@ class Deliverer:
             script,
             bot_username=self._bot_username(),
             share_link=not state.private,
-            end_note=finished,
+            finishing=finished,
             digest=True,
             recap=before,
         )
@@ -375,8 +377,16 @@ class Deliverer:
             self._metrics.digests.labels("failed").inc()
             self._metrics.parked.inc()
 
-    async def _deactivate(self, chat_id: int, exc: Exception, report: Report) -> None:
+    async def _deactivate(
+        self, chat_id: int, state: ChatState, exc: Exception, report: Report
+    ) -> None:
         log.info("chat %s is no longer reachable (%s); subscription deactivated", chat_id, exc)
+        # Hand the claim back first (it is fenced by the token, which leaving clears): the
+        # lease runs on the database's clock, and a chat that comes back must not wait for it.
+        assert state.claim_token is not None
+        await self.queue.release(
+            state.chat_id, state.claim_token, retry_at=None, failures=state.failures
+        )
         await self.chats.deactivate(chat_id)
         report.deactivated += 1
         if self._metrics is not None:

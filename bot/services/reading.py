@@ -9,17 +9,28 @@ is one store transaction, and the answers are typed for the caller to put into w
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from bot.content.scripts import Script
-from bot.rules.chats import ChatDefaults, ChatState, zone_of
+from bot.rules.chats import ChatDefaults, ChatState, opened, zone_of
 from bot.rules.finish import FinishSummary, summary_of
 from bot.rules.quiz_questions import Answered, Asked, Score, Standing
+from bot.rules.schedule import caught_up
 from bot.rules.streaks import Streak
 
 if TYPE_CHECKING:
     from bot.store import Store
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A section a chat reads now, the chat after reading it, and whether that finished it."""
+
+    section: int
+    state: ChatState
+    finished: bool = False  # this reading took the chat to the end of the article
 
 
 class ReadingService:
@@ -34,25 +45,40 @@ class ReadingService:
         self.defaults = defaults
         self.clock = clock
 
-    # --- progress -----------------------------------------------------------------------------
+    # --- reading: every path that shows a section comes through one of these two -----------
 
-    async def take_next(self, chat_id: int, kind: str, title: str) -> ChatState | None:
-        """Move the chat to its next section; return its state after, or None at the end.
+    async def read_next(self, chat_id: int, kind: str, title: str) -> Reading | None:
+        """Move the chat to its next unread section and return it, or None at the end.
 
-        One statement, creating a chat seen for the first time: two readers pressing
-        "next" at once in a group get two consecutive sections.
+        /next, the 下一节 button under the chat's latest section, "继续" typed as text.
         """
-        return await self.store.chats.take_next(
-            chat_id, self.defaults.sections, kind=kind, title=title
+        total = self.defaults.sections
+        # One round trip on the common path: create-if-new and advance together.
+        state = await self.store.chats.take_next(
+            chat_id, total, kind=kind, title=title, at=int(self.clock().timestamp())
         )
+        if state is None:
+            return None
+        number = state.progress
+        if caught_up(number, state.read_mask) > number:
+            # Sections after this one were read ahead: the place moves past them too.
+            state = (await self.opened(chat_id, kind, title, number)).state
+        return Reading(number, state, finished=state.progress >= total)
+
+    async def opened(self, chat_id: int, kind: str, title: str, number: int) -> Reading:
+        """Record that section ``number`` was shown to the chat (see chats.opened)."""
+        before, after = await self.store.chats.change(
+            chat_id,
+            lambda current: opened(current, number, self.clock(), self.defaults),
+            create=(kind, title),
+        )
+        total = self.defaults.sections
+        was = before.progress if before is not None else 0
+        return Reading(number, after, finished=was < total <= after.progress)
 
     async def give_back(self, chat_id: int, number: int) -> None:
-        """Undo ``take_next`` when section ``number`` could not be shown."""
+        """Undo read_next when the section could not be shown."""
         await self.store.chats.give_back(chat_id, number)
-
-    async def shown(self, chat_id: int, kind: str, title: str, number: int) -> None:
-        """Record that section ``number`` was shown to the chat; its place stays."""
-        await self.store.chats.show(chat_id, kind, title, number)
 
     async def finish_summary(
         self, chat: ChatState, reader: int | None, now: datetime

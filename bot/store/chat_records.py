@@ -121,19 +121,14 @@ class Chats:
                 )
         return (None if created else before), after
 
-    async def show(self, chat_id: int, kind: str, title: str, section: int) -> None:
-        """Record that a section was shown to the chat (its place in the article stays)."""
-        async with self.engine.begin() as conn:
-            chat_id = await _current_id(conn, chat_id)
-            await _create(conn, chat_id, kind, title)
-            await conn.execute(
-                update(chats)
-                .where(chats.c.chat_id == chat_id)
-                .values(read_mask=chats.c.read_mask.op("|")(1 << (section - 1)), updated_at=now())
-            )
-
     async def take_next(
-        self, chat_id: int, total: int, *, kind: str = "private", title: str = ""
+        self,
+        chat_id: int,
+        total: int,
+        *,
+        kind: str = "private",
+        title: str = "",
+        at: int | None = None,
     ) -> ChatState | None:
         """Move the chat to its next section; return its state after that, or None at the end.
 
@@ -143,11 +138,11 @@ class Chats:
         """
         async with self.engine.begin() as conn:
             chat_id = await _current_id(conn, chat_id)
-            row = await _advance(conn, chat_id, total)
+            row = await _advance(conn, chat_id, total, at)
             if row is None:  # a new chat, or one that has read everything
                 await _create(conn, chat_id, kind, title)
                 # Again even if another transaction created the row meanwhile: it exists now.
-                row = await _advance(conn, chat_id, total)
+                row = await _advance(conn, chat_id, total, at)
         return to_state(row) if row is not None else None
 
     async def give_back(self, chat_id: int, number: int) -> None:
@@ -305,15 +300,26 @@ _ADVANCE = (
         next_due_at=case(
             (chats.c.progress + 1 >= bindparam("p_total"), None), else_=chats.c.next_due_at
         ),
+        # The finish line counts the days from the first section read to the last.
+        started_at=func.coalesce(chats.c.started_at, bindparam("p_now")),
+        finished_at=case(
+            (
+                chats.c.progress + 1 >= bindparam("p_total"),
+                func.coalesce(chats.c.finished_at, bindparam("p_now")),
+            ),
+            else_=chats.c.finished_at,
+        ),
         updated_at=bindparam("p_now"),
     )
     .returning(*chats.c)
 )
 
 
-async def _advance(conn: AsyncConnection, chat_id: int, total: int) -> Row[Any] | None:
+async def _advance(
+    conn: AsyncConnection, chat_id: int, total: int, at: int | None = None
+) -> Row[Any] | None:
     """Move the chat to its next section; return its row after, or None (absent, or done)."""
-    params = {"p_chat": chat_id, "p_total": total, "p_now": now()}
+    params = {"p_chat": chat_id, "p_total": total, "p_now": now() if at is None else at}
     return (await conn.execute(_ADVANCE, params)).first()
 
 

@@ -54,6 +54,8 @@ class Delivered:
     finished: bool
     repeated: bool = False  # sent under a lapsed lease: perhaps a second time
     onthisday: str | None = None  # the local date an on-this-day card went out with it
+    progress: int = 0  # the chat's place after it (0: the section's number)
+    at: int | None = None  # when it was sent (epoch seconds, the deliverer's clock)
 
 
 def _due(now_epoch: int) -> ColumnElement[bool]:
@@ -173,6 +175,9 @@ class DeliveryQueue:
                     "chat_id": d.chat_id,
                     "token": d.token,
                     "section": d.section,
+                    # Sections read ahead may carry the place past this one (caught up).
+                    "progress": max(d.progress, d.section),
+                    "at": d.at if d.at is not None else now(),
                     "next_due_at": d.next_due_at,
                     "finished": d.finished,
                     "bit": 1 << (d.section - 1) if d.section else 0,
@@ -193,15 +198,15 @@ class DeliveryQueue:
                 failures=0,
                 finished=rows.c.finished,
                 updated_at=now(),
-                started_at=func.coalesce(chats.c.started_at, now()),
+                started_at=func.coalesce(chats.c.started_at, rows.c.at),
                 finished_at=case(
-                    (rows.c.finished, func.coalesce(chats.c.finished_at, now())),
+                    (rows.c.finished, func.coalesce(chats.c.finished_at, rows.c.at)),
                     else_=chats.c.finished_at,
                 ),
                 onthisday_last=func.coalesce(rows.c.onthisday, chats.c.onthisday_last),
                 # Section 0 (only the end message) leaves progress and read_mask as they are.
                 progress=case(
-                    (chats.c.progress < rows.c.section, rows.c.section), else_=chats.c.progress
+                    (chats.c.progress < rows.c.progress, rows.c.progress), else_=chats.c.progress
                 ),
                 read_mask=chats.c.read_mask.op("|")(rows.c.bit),
             )
@@ -310,6 +315,8 @@ _ROW_TYPES: dict[str, TypeEngine[Any]] = {
     "chat_id": BigInteger(),
     "token": String(),
     "section": Integer(),
+    "progress": Integer(),
+    "at": BigInteger(),
     "next_due_at": BigInteger(),
     "finished": Boolean(),
     "bit": BigInteger(),
