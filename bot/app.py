@@ -31,7 +31,19 @@ from bot.content import Library, load_library
 from bot.content.search import Search
 from bot.flood.budget import Budget, Limits, LocalBudget
 from bot.flood.control import FloodControl
-from bot.handlers import activity, admin, cards, lookup, membership, quiz, reading, settings
+from bot.handlers import (
+    activity,
+    admin,
+    cards,
+    history,
+    lookup,
+    membership,
+    pause,
+    quiz,
+    reading,
+    saved,
+    settings,
+)
 from bot.handlers.buttons import button, stale, switch_script
 from bot.handlers.common import BotApplication, BotContext
 from bot.handlers.fallback import on_error
@@ -228,6 +240,10 @@ def _register(app: BotApplication) -> None:
         ("quiz", quiz.quiz, messages),
         ("card", cards.card, messages),
         ("onthisday", settings.onthisday, channel),
+        ("pause", pause.pause, channel),
+        ("resume", pause.resume, channel),
+        ("saved", saved.saved, messages),
+        ("history", history.history, channel),
         ("stats", admin.stats, messages),  # operators only; in no menu
     ]
     for name, callback, update_filter in commands:
@@ -253,6 +269,13 @@ def _register(app: BotApplication) -> None:
         button(cb.Quiet, settings.toggle_quiet, answers=True),
         button(cb.Quiz, quiz.quiz_button),
         button(cb.Card, cards.card_button),
+        button(cb.Pause, pause.pause_button, answers=True),
+        button(cb.Resume, pause.resume_button, answers=True),
+        button(cb.SetDays, settings.days_button, answers=True),
+        button(cb.Save, saved.save_button, answers=True),
+        button(cb.Unsave, saved.unsave_button, answers=True),
+        button(cb.PassageCard, cards.passage_card_button),
+        button(cb.SectionCard, cards.section_card_button),
     ]
     for handler in buttons:
         app.add_handler(handler)

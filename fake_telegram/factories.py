@@ -216,6 +216,28 @@ def command(
     return message(target, user(user_id), text, **kw)
 
 
+def quoted_reply(
+    chat: JSON | int,
+    from_user: JSON | int | None,
+    text: str,
+    reply_to: int,
+    quote: str | None = None,
+    **kw: Any,
+) -> JSON:
+    """Build a message replying to message ``reply_to`` of the chat, quoting part of it.
+
+    ``FakeTelegram.push`` puts the message replied to in place and checks the quote the way
+    Telegram's apps allow it (words of that message; its position is filled in), so a
+    quote that is not there fails the test rather than reaching the bot.
+    """
+    target = _as_chat(chat)
+    ref = {MESSAGE_REF_KEY: [target["id"], reply_to]}
+    update = message(target, from_user, text, reply_to_message=ref, **kw)
+    if quote is not None:
+        update["message"]["quote"] = {"text": quote, "is_manual": True}
+    return update
+
+
 def edited_message(
     chat: JSON | int,
     from_user: JSON | int | None,

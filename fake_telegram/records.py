@@ -103,6 +103,9 @@ class SentMessage:
     paid: bool = False  # sent with allow_paid_broadcast
     poll: JSON | None = None  # the Poll object of a sendPoll message
     photo: list[JSON] | None = None  # the PhotoSizes of a sendPhoto message; text is the caption
+    effect_id: str | None = None  # the message effect it was sent with (private chats only)
+    reply_to: int | None = None  # the message id it replies to, in the same chat
+    quote: JSON | None = None  # the TextQuote of the part of that message it quotes
 
     @property
     def has_text(self) -> bool:

@@ -13,6 +13,7 @@ from aiohttp import web
 from fake_telegram.records import JSON, ApiError, Upload, bad_request
 
 MAX_CALLBACK_DATA = 64
+MAX_COPY_TEXT = 256  # CopyTextButton.text: 1-256 characters
 BUTTON_ACTIONS = (
     "callback_data",
     "url",
@@ -120,6 +121,16 @@ def _validate_inline_button(button: Any) -> None:
         data = button["callback_data"]
         if not isinstance(data, str) or not 1 <= len(data.encode("utf-8")) <= MAX_CALLBACK_DATA:
             raise bad_request("BUTTON_DATA_INVALID")
+    if "copy_text" in actions:
+        copy = button["copy_text"]
+        text = copy.get("text") if isinstance(copy, dict) else None
+        if not isinstance(text, str):
+            raise bad_request(
+                'can\'t parse inline keyboard button: Field "text" of CopyTextButton must be of '
+                "type String"
+            )
+        if not 1 <= len(text) <= MAX_COPY_TEXT:
+            raise bad_request("COPY_TEXT_INVALID")
     if "url" in actions:
         url = button["url"]
         if not isinstance(url, str) or not url.startswith(("http://", "https://", "tg://")):

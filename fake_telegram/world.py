@@ -10,9 +10,10 @@ import itertools
 from collections.abc import Iterable
 
 from fake_telegram.factories import MESSAGE_REF_KEY
-from fake_telegram.html import entities_json
+from fake_telegram.html import entities_json, utf16_len
 from fake_telegram.records import JSON, ApiError, SentMessage, bad_request
 
+MAX_QUOTE = 1024  # a reply's quote, in characters once entities are parsed
 MEMBER_STATUSES = frozenset({"creator", "administrator", "member", "left", "kicked", "restricted"})
 
 
@@ -41,6 +42,7 @@ class World:
         self.member_status: dict[tuple[int, int], str] = {}
         self.next_message_id: dict[int, int] = {}
         self.messages: dict[tuple[int, int], SentMessage] = {}
+        self.user_messages: dict[tuple[int, int], JSON] = {}  # pushed messages, for replies
         self.inline_messages: dict[str, SentMessage] = {}
         self.inline_ids: set[str] = set()
         self.open_callbacks: set[str] = set()
@@ -138,6 +140,23 @@ class World:
             self.next_message_id[chat_id] = msg["message_id"] + 1
         if not edited and "migrate_to_chat_id" in msg:
             self.migrate(chat_id, msg["migrate_to_chat_id"])
+        replied = msg.get("reply_to_message")
+        if isinstance(replied, dict) and MESSAGE_REF_KEY in replied:
+            msg["reply_to_message"] = self._resolve_message_ref(replied)
+        quote = msg.get("quote")
+        if isinstance(quote, dict):
+            target = msg.get("reply_to_message")
+            if not isinstance(target, dict) or target.get("date") == 0:
+                raise ValueError("a quote needs a reply_to_message the user can see")
+            try:
+                msg["quote"] = self.text_quote(
+                    chat_id, target["message_id"], quote.get("text"), quote.get("position"), True
+                )
+            except ApiError as exc:  # Telegram's apps let a user quote only what is there
+                raise ValueError(f"quote {quote.get('text')!r}: {exc.description}") from None
+        self.user_messages[(chat_id, msg["message_id"])] = {
+            k: v for k, v in msg.items() if k not in ("reply_to_message", "quote")
+        }
 
     def _resolve_message_ref(self, msg: JSON) -> JSON:
         """Replace a (chat_id, message_id) reference with the stored message."""
@@ -220,6 +239,44 @@ class World:
         """Return a fresh poll id, a long number as a string like Telegram's."""
         return str(next(self._poll_ids))
 
+    def message_text(self, chat_id: int, message_id: int) -> str | None:
+        """Return the text (or caption) of a message in the chat, the bot's or a user's."""
+        sent = self.messages.get((chat_id, message_id))
+        if sent is not None:
+            return sent.plain_text if sent.poll is None else None
+        pushed = self.user_messages.get((chat_id, message_id))
+        if pushed is None:
+            return None
+        return pushed.get("text", pushed.get("caption"))
+
+    def text_quote(
+        self, chat_id: int, message_id: int, quote: object, position: object, manual: bool = False
+    ) -> JSON:
+        """Return the TextQuote of ``quote`` in a message, as Telegram checks it.
+
+        The quote must be words of that message (at ``position`` in UTF-16 units if given,
+        else where they first occur): anything else is refused with QUOTE_TEXT_INVALID.
+        """
+        text = self.message_text(chat_id, message_id)
+        if not isinstance(quote, str) or not quote.strip() or len(quote) > MAX_QUOTE:
+            raise bad_request("QUOTE_TEXT_INVALID")
+        if text is None:
+            raise bad_request("QUOTE_TEXT_INVALID")
+        found = -1
+        if isinstance(position, int) and not isinstance(position, bool):
+            units = text.encode("utf-16-le")
+            at = units[2 * position : 2 * position + 2 * utf16_len(quote)]
+            if at.decode("utf-16-le", "replace") == quote:
+                found = len(units[: 2 * position].decode("utf-16-le", "replace"))
+        if found < 0:
+            found = text.find(quote)
+        if found < 0:
+            raise bad_request("QUOTE_TEXT_INVALID")
+        result: JSON = {"text": quote, "position": utf16_len(text[:found])}
+        if manual:
+            result["is_manual"] = True
+        return result
+
     def message_exists(self, chat_id: int, message_id: int) -> bool:
         """Return whether a message id was ever issued in the chat."""
         return 0 < message_id < self.next_message_id.get(chat_id, 1)
@@ -252,6 +309,21 @@ class World:
             body["reply_markup"] = msg.reply_markup
         if msg.edit_date is not None:
             body["edit_date"] = msg.edit_date
+        if msg.effect_id is not None:
+            body["effect_id"] = msg.effect_id
+        if msg.reply_to is not None:
+            replied = self.messages.get((msg.chat_id, msg.reply_to))
+            pushed = self.user_messages.get((msg.chat_id, msg.reply_to))
+            if replied is not None:
+                # One level deep, as Telegram nests replies.
+                nested = self.message_json(replied)
+                nested.pop("reply_to_message", None)
+                nested.pop("quote", None)
+                body["reply_to_message"] = nested
+            elif pushed is not None:
+                body["reply_to_message"] = pushed
+        if msg.quote is not None:
+            body["quote"] = msg.quote
         return body
 
     # ---------------------------------------------------------------- chats and users

@@ -62,6 +62,13 @@ STRATEGIES: dict[type[Any], st.SearchStrategy[Any]] = {
     cb.ChooseScript: st.builds(cb.ChooseScript, scripts),
     cb.Quiet: st.builds(cb.Quiet, st.booleans()),
     cb.ConfirmReset: st.builds(cb.ConfirmReset, st.booleans()),
+    cb.Pause: st.builds(cb.Pause, numbers),
+    cb.Resume: st.just(cb.Resume()),
+    cb.SetDays: st.builds(cb.SetDays, st.integers(1, 127)),
+    cb.Save: st.builds(cb.Save, st.sampled_from("qsp"), st.integers(1, 999_999_999)),
+    cb.Unsave: st.builds(cb.Unsave, st.sampled_from("qsp"), st.integers(1, 999_999_999)),
+    cb.PassageCard: st.builds(cb.PassageCard, st.integers(1, 999_999_999)),
+    cb.SectionCard: st.builds(cb.SectionCard, numbers),
     cb.SectionLink: st.builds(cb.SectionLink, st.integers(0, 9_999)),
     cb.QuoteLink: st.builds(cb.QuoteLink, st.integers(0, 9_999)),
     cb.DateLink: st.builds(cb.DateLink, days),
@@ -70,7 +77,7 @@ STRATEGIES: dict[type[Any], st.SearchStrategy[Any]] = {
 
 def test_every_button_and_link_has_a_strategy() -> None:
     assert set(_protocol_classes()) == set(STRATEGIES)
-    assert len(BUTTONS) == 18
+    assert len(BUTTONS) == 25
 
 
 @given(st.one_of(*(STRATEGIES[c] for c in BUTTONS)))

@@ -344,3 +344,46 @@ def test_balanced_keeps_the_line_count_and_the_rules(text: str, width: int) -> N
     assert "".join(lines) == text
     assert len(lines) == len(wrap(text, width, unit))
     assert all(unit(line) <= width for line in lines)
+
+
+# --- passage cards ------------------------------------------------------------------------------
+
+
+def passage_card(library: Library, number: int, script: Script) -> QuoteCard:
+    """The card of a section's longest paragraph, cut as the bot cuts it, headed by the section."""
+    from bot.rules.reading import cut_passage
+
+    article = library.article(script)
+    section = library.section(number, script)
+    assert section is not None
+    return QuoteCard(
+        number=number,
+        text=cut_passage(max(section.paragraphs, key=len)),
+        date_label="、".join(d.label for d in article.dates_in_section(number)),
+        occasion="",
+        title=article.title,
+        credit=article.byline,
+        script=script,
+        heading=f"第 {number} 节〈{section.title}〉",
+    )
+
+
+@pytest.mark.parametrize(("number", "script"), [(n, s) for s in Script for n in range(1, 6)])
+def test_every_sections_longest_passage_fits_a_card_under_its_heading(
+    library: Library, number: int, script: Script
+) -> None:
+    card = passage_card(library, number, script)
+    plan = layout(card)
+    assert plan.heading == card.heading  # short enough to stand whole
+    image = decode(render(card))
+    heading_band = (MARGIN, MARGIN + 28, WIDTH - MARGIN, MARGIN + 79)
+    assert ink(image, heading_band) > 500
+    assert plan.quote_top >= MARGIN + 79  # the text starts below the heading
+    assert ink(image, (MARGIN, plan.quote_top, WIDTH - MARGIN, plan.meta_top)) > 2_000
+    assert "".join(plan.quote_lines) == card.text  # the whole passage: nothing cut away
+    assert margin_is_paper(image)
+
+
+def test_a_quote_card_has_no_heading(library: Library) -> None:
+    image = decode(render(card_for(library, 4, Script.TRADITIONAL)))
+    assert ink(image, (MARGIN, MARGIN + 28, WIDTH - MARGIN, MARGIN + 79)) < 50

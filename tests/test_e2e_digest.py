@@ -74,8 +74,13 @@ def run_bot(
 
 
 def digests(fake: FakeTelegram, chat_id: int) -> list[SentMessage]:
-    """Messages to a chat that are daily deliveries (they open with the digest line)."""
-    return [m for m in fake.sent(chat_id) if m.plain_text.startswith("每日連載")]
+    """Messages to a chat that are daily deliveries (they open with the preview of the day,
+    then the digest line)."""
+    return [
+        m
+        for m in fake.sent(chat_id)
+        if m.plain_text.startswith("今天：第 ") and "\n每日連載" in m.plain_text
+    ]
 
 
 def sections(fake: FakeTelegram, chat_id: int) -> list[str]:

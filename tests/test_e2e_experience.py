@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from bot.content.scripts import Script
+from bot.rules.reading import reading_minutes
 from fake_telegram import SentMessage
 from fake_telegram import factories as u
 from tests.conftest import Clock, Harness
@@ -104,7 +105,13 @@ async def test_a_daily_delivery_says_what_arrived(bot: Harness, clock: Clock) ->
     )
     [digest] = bot.fake.sent(READER)[-1:]
     title = bot.services.library.article(T).title
-    assert digest.plain_text.startswith(f"每日連載 ·《{title}》")
+    first = bot.services.library.section(1, T)
+    assert first is not None
+    minutes = reading_minutes(first)
+    # The first line is what the notification shows: today's section and its reading time.
+    assert digest.plain_text.startswith(
+        f"今天：第 1 節〈{first.title}〉· 約 {minutes} 分鐘\n每日連載 ·《{title}》"
+    )
 
 
 # --- one script per message --------------------------------------------------------------------

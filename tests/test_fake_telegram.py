@@ -1527,3 +1527,80 @@ def test_an_expandable_blockquote_parses_as_telegram_does() -> None:
     ]
     plain, entities = parse_html("<blockquote>引文</blockquote>")
     assert entities_json(plain, entities) == [{"type": "blockquote", "offset": 0, "length": 2}]
+
+
+# ------------------------------------------------------------------------------ quotes, effects
+
+
+async def test_a_reply_may_quote_only_words_of_the_message_it_replies_to(
+    fake: FakeTelegram, bot: Bot
+) -> None:
+    """reply_parameters.quote must be part of the replied-to text, as Telegram checks it."""
+    from telegram import ReplyParameters
+
+    sent = await bot.send_message(USER, "一二三，四五六。七八九")
+    reply = await bot.send_message(
+        USER, "quoted", reply_parameters=ReplyParameters(sent.message_id, quote="四五六")
+    )
+    assert reply.quote is not None and reply.quote.text == "四五六"
+    assert reply.quote.position == 4
+    assert reply.reply_to_message is not None
+    assert reply.reply_to_message.message_id == sent.message_id
+    with pytest.raises(BadRequest, match=r"(?i)QUOTE_TEXT_INVALID"):
+        await bot.send_message(
+            USER, "x", reply_parameters=ReplyParameters(sent.message_id, quote="十")
+        )
+    fake.push(U.message(USER, USER, "a user's own words"))
+    mine = fake.world.next_message_id[USER] - 1
+    answer = await bot.send_message(
+        USER, "y", reply_parameters=ReplyParameters(mine, quote="own words")
+    )
+    assert answer.quote is not None and answer.quote.position == 9
+
+
+async def test_a_pushed_quoted_reply_carries_the_quote_and_the_message(
+    fake: FakeTelegram, bot: Bot
+) -> None:
+    """A user's quoted reply reaches the bot with message.quote (position filled in)."""
+    sent = await bot.send_message(USER, "第一句。第二句話。")
+    fake.push(U.quoted_reply(USER, USER, "/card", sent.message_id, "第二句話"))
+    [update] = await bot.get_updates()
+    message = update.message
+    assert message is not None and message.quote is not None
+    assert (message.quote.text, message.quote.position, message.quote.is_manual) == (
+        "第二句話",
+        4,
+        True,
+    )
+    assert message.reply_to_message is not None
+    assert message.reply_to_message.text == "第一句。第二句話。"
+    with pytest.raises(ValueError, match="QUOTE_TEXT_INVALID"):
+        fake.push(U.quoted_reply(USER, USER, "/card", sent.message_id, "第三句"))
+
+
+async def test_message_effects_are_known_ids_in_private_chats_only(
+    fake: FakeTelegram, bot: Bot
+) -> None:
+    """message_effect_id: a known effect in a private chat; 400 anywhere else."""
+    party = "5046509860389126442"
+    sent = await bot.send_message(USER, "done!", message_effect_id=party)
+    assert sent.effect_id == party and fake.sent(USER)[-1].effect_id == party
+    with pytest.raises(BadRequest, match=r"(?i)EFFECT_ID_INVALID"):
+        await bot.send_message(USER, "x", message_effect_id="12345")
+    with pytest.raises(BadRequest, match=r"(?i)EFFECT_ID_INVALID"):
+        await bot.send_message(GROUP, "x", message_effect_id=party)
+
+
+async def test_copy_text_buttons_carry_one_to_256_characters(fake: FakeTelegram, bot: Bot) -> None:
+    """A CopyTextButton's text is 1-256 characters, as Telegram checks it."""
+    from telegram import CopyTextButton
+
+    ok = InlineKeyboardButton("copy", copy_text=CopyTextButton("字" * 256))
+    await bot.send_message(USER, "k", reply_markup=InlineKeyboardMarkup([[ok]]))
+    assert fake.sent(USER)[-1].reply_markup == {
+        "inline_keyboard": [[{"text": "copy", "copy_text": {"text": "字" * 256}}]]
+    }
+    for text in ("", "字" * 257):
+        bad = InlineKeyboardButton("copy", copy_text=CopyTextButton(text))
+        with pytest.raises(BadRequest, match=r"(?i)COPY_TEXT_INVALID"):
+            await bot.send_message(USER, "k", reply_markup=InlineKeyboardMarkup([[bad]]))

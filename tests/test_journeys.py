@@ -127,7 +127,10 @@ async def test_a_new_readers_first_week(bot: Harness, clock: Clock, script: Scri
 
     # Tuesday 07:30: the first push, section 1, nothing to recall yet.
     [first] = await push_day(bot, clock, at(3, 7, 30), reader.chat_id)
-    assert first.plain_text.startswith(w["digest"]) and section_shown(first) == 1
+    # The push's first line is what the notification shows; the digest's header follows.
+    preview, header = first.plain_text.split("\n")[:2]
+    assert preview.startswith("今天：第 1 ") and header.startswith(w["digest"])
+    assert section_shown(first) == 1
     assert recap_shown(first) is None
     progress = await reader.progress()
     assert says(progress, script, "progress", 1)
@@ -262,7 +265,10 @@ async def test_a_groups_week(bot: Harness, clock: Clock, script: Script) -> None
 
     # Monday 20:00: section 1 reaches the group.
     [first] = await push_day(bot, clock, at(2, 20), group["id"])
-    assert first.plain_text.startswith(w["digest"]) and section_shown(first) == 1
+    # The push's first line is what the notification shows; the digest's header follows.
+    preview, header = first.plain_text.split("\n")[:2]
+    assert preview.startswith("今天：第 1 ") and header.startswith(w["digest"])
+    assert section_shown(first) == 1
 
     # Bea pages on under the push; Cai opens the next one from the contents.
     clock.now = at(2, 21)

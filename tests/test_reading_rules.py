@@ -257,3 +257,56 @@ def test_a_chat_that_read_everything_is_not_subscribed() -> None:
         defaults=defaults,
     )
     assert after == done  # refused, and nothing recorded
+
+
+# --- passages -----------------------------------------------------------------------------------
+
+
+def test_the_opening_sentence_keeps_its_closing_quote() -> None:
+    from bot.content.model import Section, SectionKind
+    from bot.rules.reading import opening_sentence
+
+    def section(*paragraphs: str) -> Section:
+        return Section(1, "標題", SectionKind.PART, paragraphs)
+
+    assert opening_sentence(section("他說：“走吧。”然後走了。")) == "他說：“走吧。”"
+    assert opening_sentence(section("沒有句號的段落")) == "沒有句號的段落"
+
+
+def test_a_long_passage_is_cut_after_its_last_sentence_that_fits() -> None:
+    from bot.rules.reading import cut_passage
+
+    sentence = "一" * 50 + "。"
+    assert cut_passage(sentence * 3, limit=120) == sentence * 2
+    assert cut_passage("短句。", limit=120) == "短句。"
+    # No sentence ends early enough: cut at the limit, marked.
+    assert cut_passage("二" * 200, limit=120) == "二" * 119 + "…"
+    assert (
+        cut_passage("三" * 10 + "。" + "四" * 200, limit=120)
+        == "三" * 10 + "。" + "四" * 108 + "…"
+    )
+
+
+@given(st.text(alphabet="一二三。！？”，", min_size=1, max_size=400))
+def test_a_cut_passage_is_a_prefix_within_the_limit(text: str) -> None:
+    from bot.rules.reading import cut_passage
+
+    cut = cut_passage(text, limit=120)
+    assert len(cut) <= 120
+    assert text.strip().startswith(cut.removesuffix("…"))
+
+
+def test_words_quoted_in_one_script_map_to_the_same_place_in_the_other(
+    library: Library,
+) -> None:
+    from bot.rules.reading import same_words
+
+    for number in range(1, library.section_count + 1):
+        t = library.section(number, Script.TRADITIONAL)
+        s = library.section(number, Script.SIMPLIFIED)
+        assert t is not None and s is not None
+        for index, paragraph in enumerate(t.paragraphs):
+            words = paragraph[3:25]
+            mapped = same_words(t, s, words)
+            if mapped is not None:
+                assert mapped == s.paragraphs[index][3:25]

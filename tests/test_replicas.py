@@ -20,6 +20,7 @@ import psutil
 from sqlalchemy import text
 
 from bench.seed import add_subscribers
+from bot.content.scripts import Script
 from bot.store import Store
 from fake_telegram import FakeTelegram
 from fake_telegram import factories as u
@@ -116,6 +117,10 @@ async def test_copy_db_moves_ten_thousand_chats_to_postgresql_and_reruns_safely(
             text("INSERT INTO users (user_id, script, updated_at) VALUES (7, 'simplified', 1)")
         )
         await conn.execute(text("UPDATE chats SET progress = 3, read_mask = 7 WHERE chat_id = 5"))
+    # What the reader kept: a passage, saved, and the log of sections read.
+    passage = await source.saved.keep_passage(3, Script.TRADITIONAL, "像是這座城市的一道瘡疤。")
+    await source.saved.toggle(7, "p", passage, 100)
+    await source.history.read(5, 2, 1_700_000_000)
     await source.close()
 
     def copy(*args: str) -> subprocess.CompletedProcess[str]:
@@ -140,6 +145,12 @@ async def test_copy_db_moves_ten_thousand_chats_to_postgresql_and_reruns_safely(
             chat = await moved.chats.get(5)
             assert chat is not None and (chat.progress, chat.read_mask) == (3, 7)
             assert chat.next_due_at == 1_800_000_000 and chat.subscribed
+            kept = await moved.saved.passage(passage)
+            assert kept is not None and kept.text == "像是這座城市的一道瘡疤。"
+            assert [i.number for i in (await moved.saved.newest(7, 10))[0]] == [passage]
+            assert [r.at for r in await moved.history.of(5)] == [1_700_000_000]
+            # New passages are numbered after the copied ones.
+            assert await moved.saved.keep_passage(1, Script.SIMPLIFIED, "新的。") == passage + 1
             async with moved.engine.begin() as conn:
                 await conn.execute(text("DELETE FROM users"))
                 await conn.execute(

@@ -47,6 +47,7 @@ OVERRIDES: tuple[Override, ...] = (
     Override("發數字", "輸入數字", "typing a number to the bot is 輸入, not 發"),
     Override("也可以發", "也可以輸入", "typing a word to the bot is 輸入, not 發"),
     Override("拉黑", "封鎖", "blocking someone on a messenger is 封鎖 in Taiwan"),
+    Override("1 周", "1 週", "a week: s2twp leaves a lone 周, which is also a surname"),
     Override("“", "「", "Taiwan typesetting quotes with corner brackets"),
     Override("”", "」", "Taiwan typesetting quotes with corner brackets"),
 )

@@ -23,7 +23,7 @@ async def resume_parked(update: Update, context: BotContext) -> None:
         return
     chat = update.effective_chat
     if chat is not None:
-        await context.services.chats.resume(chat.id)
+        await context.services.chats.unpark(chat.id)
 
 
 async def count_reading(update: Update, context: BotContext) -> None:

@@ -103,15 +103,20 @@ def reply_target(update: Update) -> sender.Target:
     return sender.Target(chat.id)
 
 
-async def send(context: BotContext, update: Update, message: render.Rendered) -> None:
-    """Reply in the update's chat (and forum topic), split to Telegram's length limit.
+async def send(
+    context: BotContext, update: Update, message: render.Rendered, *, effect: str | None = None
+) -> None:
+    """Reply in the update's chat (and forum topic), split to Telegram's length limit; with
+    a message ``effect`` (private chats only).
 
     A chat that no longer lets the bot post (blocked, kicked) is marked inactive: there is
     nobody to tell, and its subscription stops until the bot is back.
     """
     target = reply_target(update)
     try:
-        await sender.send(context.bot, target, message, chats=context.services.chats)
+        await sender.send(
+            context.bot, target, message, chats=context.services.chats, effect=effect
+        )
     except Forbidden as exc:
         log.info("chat %s does not let the bot post (%s); deactivated", target.chat_id, exc)
         await context.services.chats.deactivate(target.chat_id)

@@ -20,7 +20,7 @@ from bot.handlers.common import (
     say,
     send,
 )
-from bot.handlers.settings import next_delivery
+from bot.handlers.settings import schedule_lines
 from bot.render import callback_data as cb
 from bot.render import keyboards, texts
 from bot.render.texts import t
@@ -143,7 +143,10 @@ async def next_section(update: Update, context: BotContext, script: Script | Non
         raise
     await activity.count_reading(update, context)
     if reading.finished:
-        await send(context, update, await finish_line(context, update, state, script))
+        # Reached the end just now (by any path, once): celebrate.
+        summary = await finish_line(context, update, state, script)
+        effect = render.CELEBRATION if is_private(update) else None
+        await send(context, update, summary, effect=effect)
 
 
 async def finish_line(
@@ -190,7 +193,7 @@ async def show_section(
 
     Every path but /next comes here: the contents, /read, a link, a search hit, a typed
     number, the next button under an earlier section. The chat's next unread section counts
-    like /next (ChatService.opened); the streak counts the day.
+    like /next (ReadingService.opened); the streak counts the day.
     """
     svc = context.services
     chat = update.effective_chat
@@ -208,7 +211,9 @@ async def show_section(
     )
     await activity.count_reading(update, context)
     if reading.finished:
-        await send(context, update, await finish_line(context, update, reading.state, script))
+        summary = await finish_line(context, update, reading.state, script)
+        effect = render.CELEBRATION if is_private(update) else None
+        await send(context, update, summary, effect=effect)
 
 
 async def _send_section(
@@ -314,8 +319,8 @@ async def progress(update: Update, context: BotContext) -> None:
     if done >= total:
         lines.append(t(texts.PROGRESS_FINISHED, script))
         markup = keyboards.restart_buttons(script)
-    elif state.subscribed and state.next_due_at:
-        lines.append(t(texts.PROGRESS_NEXT, script, **next_delivery(context, state, script)))
+    elif state.subscribed:
+        lines += schedule_lines(context, state, script)
     else:
         lines.append(t(texts.PROGRESS_NOT_SUBSCRIBED, script))
     await send(context, update, render.Rendered("\n".join(lines), markup))

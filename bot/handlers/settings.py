@@ -26,7 +26,7 @@ from bot.render import keyboards, texts
 from bot.render.texts import t
 from bot.rules import zones
 from bot.rules.arguments import parse_subscribe
-from bot.rules.chats import ChatState
+from bot.rules.chats import ChatState, read_all
 from bot.rules.schedule import format_hhmm
 
 
@@ -37,6 +37,25 @@ def next_delivery(context: BotContext, state: ChatState, script: Script) -> dict
     assert local is not None
     zone = render.zone_label(chats.zone(state), script)
     return {"when": f"{local.month}月{local.day}日 {local:%H:%M}", "tz": zone}
+
+
+def schedule_lines(context: BotContext, state: ChatState, script: Script) -> list[str]:
+    """Return a subscribed chat's schedule for /progress: the next digest, days, any pause."""
+    chats = context.services.chats
+    lines = []
+    if state.next_due_at:
+        lines.append(t(texts.PROGRESS_NEXT, script, **next_delivery(context, state, script)))
+    at = format_hhmm(state.delivery_time or context.services.settings.delivery_time)
+    lines.append(
+        t(texts.PROGRESS_DAYS, script, days=render.days_label(state.reading_days, script), time=at)
+    )
+    if state.paused_at(int(context.services.clock().timestamp())):
+        resume = chats.resume_day(state)
+        if resume is None:
+            lines.append(t(texts.PROGRESS_PAUSED_OPEN, script))
+        else:
+            lines.append(t(texts.PROGRESS_PAUSED, script, day=render.day_label(resume, script)))
+    return lines
 
 
 async def script(update: Update, context: BotContext) -> None:
@@ -87,7 +106,7 @@ async def subscribe(update: Update, context: BotContext) -> None:
         reply = t(texts.SUBSCRIBE_BAD_ARG, current, arg=arg)
         await send(context, update, render.Rendered(reply, keyboards.time_choice(current)))
         return
-    await _start(update, context, state, args.at, args.quiet, current)
+    await _start(update, context, state, args.at, args.quiet, current, args.days)
 
 
 async def subscribe_button(update: Update, context: BotContext, button: cb.Subscribe) -> None:
@@ -119,6 +138,7 @@ async def _start(
     at: time | None,
     quiet: bool | None,
     current: Script,
+    days: int | None = None,
 ) -> None:
     svc = context.services
     message = update.effective_message
@@ -129,26 +149,54 @@ async def _start(
         quiet=state.quiet if quiet is None else quiet,
         thread_id=thread_id,
         script=current,
+        days=days,
     )
-    if fresh.next_due_at is None:
-        total = svc.library.section_count
-        text = t(texts.SUBSCRIBE_FINISHED, current, total=total)
-        await send(context, update, render.Rendered(text, keyboards.restart_buttons(current)))
+    if not read_all(fresh, svc.chats.defaults):
+        await send(context, update, subscription_reply(context, fresh, current))
         return
-    await send(context, update, _subscribed(context, fresh, current))
+    total = svc.library.section_count
+    text = t(texts.SUBSCRIBE_FINISHED, current, total=total)
+    await send(context, update, render.Rendered(text, keyboards.restart_buttons(current)))
 
 
-def _subscribed(context: BotContext, state: ChatState, current: Script) -> render.Rendered:
-    """Say what the subscription is (time, silent or not, next delivery), with the toggle."""
-    assert state.delivery_time is not None
-    text = t(
-        texts.SUBSCRIBED,
-        current,
-        time=format_hhmm(state.delivery_time),
-        quiet=t(texts.SUBSCRIBED_QUIET, current) if state.quiet else "",
-        **next_delivery(context, state, current),
-    )
-    return render.Rendered(text, keyboards.quiet_toggle(current, state.quiet))
+def subscription_reply(context: BotContext, fresh: ChatState, current: Script) -> render.Rendered:
+    """Return what a subscription says: days, time, zone, the next digest (or the pause)."""
+    assert fresh.delivery_time is not None
+    days = render.days_label(fresh.reading_days, current)
+    lines = []
+    if fresh.next_due_at is not None:
+        lines.append(
+            t(
+                texts.SUBSCRIBED,
+                current,
+                days=days,
+                time=format_hhmm(fresh.delivery_time),
+                quiet=t(texts.SUBSCRIBED_QUIET, current) if fresh.quiet else "",
+                **next_delivery(context, fresh, current),
+            )
+        )
+    else:  # paused until the reader comes back: subscribed, nothing scheduled
+        at = format_hhmm(fresh.delivery_time)
+        lines.append(t(texts.PROGRESS_DAYS, current, days=days, time=at))
+        lines.append(t(texts.PROGRESS_PAUSED_OPEN, current))
+    markup = keyboards.subscription(current, fresh.quiet, fresh.reading_days)
+    return render.Rendered("\n".join(lines), markup)
+
+
+async def days_button(update: Update, context: BotContext, button: cb.SetDays) -> None:
+    """A reading-days button under a subscription reply (admins only in groups)."""
+    query = update.callback_query
+    assert query is not None
+    state = await chat_state(context, update)
+    current = await reader_script(context, update, state)
+    if not await is_admin(context, update):
+        await query.answer(t(texts.ADMINS_ONLY, current), show_alert=True)
+        return
+    fresh = await context.services.chats.set_reading_days(state, button.number)
+    days = render.days_label(fresh.reading_days, current)
+    await query.answer(t(texts.DAYS_SET, current, days=days))
+    if fresh.subscribed and not read_all(fresh, context.services.chats.defaults):
+        await edit(context, update, subscription_reply(context, fresh, current))
 
 
 async def toggle_quiet(update: Update, context: BotContext, button: cb.Quiet) -> None:
@@ -162,11 +210,11 @@ async def toggle_quiet(update: Update, context: BotContext, button: cb.Quiet) ->
         return
     fresh = await context.services.chats.set_quiet(state, button.yes)
     await query.answer(t(texts.QUIET_NOW_ON if button.yes else texts.QUIET_NOW_OFF, current))
-    if fresh.subscribed and fresh.next_due_at is not None:
+    if fresh.subscribed and not read_all(fresh, context.services.chats.defaults):
         # The message it sits under says "silent" or not: it says the new setting now.
-        await edit(context, update, _subscribed(context, fresh, current))
+        await edit(context, update, subscription_reply(context, fresh, current))
     else:
-        await edit_buttons(update, keyboards.quiet_toggle(current, button.yes))
+        await edit_buttons(update, keyboards.subscription(current, button.yes, fresh.reading_days))
 
 
 async def unsubscribe(update: Update, context: BotContext) -> None:

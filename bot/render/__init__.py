@@ -19,15 +19,31 @@ from bot.render.article import (
     toc,
     unknown_day,
 )
-from bot.render.features import finish_summary, on_this_day, progress_bar, quiz_board
+from bot.render.features import (
+    CELEBRATION,
+    finish_summary,
+    on_this_day,
+    progress_bar,
+    quiz_board,
+)
 from bot.render.rendered import Rendered
 from bot.render.search_results import quote_matches, search_results
-from bot.render.setting_choices import blocked_return, reset_confirm, script_choice, zone_label
+from bot.render.setting_choices import (
+    blocked_return,
+    day_label,
+    days_label,
+    reset_confirm,
+    script_choice,
+    zone_label,
+)
 
 __all__ = [
+    "CELEBRATION",
     "Rendered",
     "blocked_return",
     "day",
+    "day_label",
+    "days_label",
     "deep_link",
     "esc",
     "finish_summary",

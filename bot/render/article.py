@@ -17,7 +17,7 @@ from bot.content.search import Search
 from bot.render import callback_data as cb
 from bot.render import card_image as cards
 from bot.render import keyboards, texts
-from bot.render.keyboards import Rows, button
+from bot.render.keyboards import Rows, button, copy_button, save_button
 from bot.render.rendered import Rendered, mark
 from bot.render.texts import t
 from bot.rules.reading import Recap, reading_minutes
@@ -58,7 +58,15 @@ def section(
     total = library.section_count
     parts = []
     if digest:
-        parts.append(t(texts.DIGEST_LINE, script, title=esc(article.title)))
+        # The first line is what the notification shows: make it say what today brings.
+        preview = t(
+            texts.PUSH_PREVIEW,
+            script,
+            n=number,
+            title=esc(sec.title),
+            minutes=reading_minutes(sec),
+        )
+        parts.append(f"{preview}\n{t(texts.DIGEST_LINE, script, title=esc(article.title))}")
     if recap is not None:
         parts.append(recap_block(recap, script))
     if number == 1:
@@ -84,6 +92,7 @@ def section(
         rows.append(
             [
                 button(t(texts.BTN_NEXT, script), cb.Next(number, script)),
+                save_button(script, "s", number),
                 _switch("s", str(number), script),
             ]
         )
@@ -94,6 +103,7 @@ def section(
     else:
         rows += keyboards.end_buttons(script)
         rows[-1].append(_switch("s", str(number), script))
+        rows.append([save_button(script, "s", number)])
     rows += keyboards.rows([button(d.label, cb.OpenDate(d)) for d in days], 4)
     if sec.kind is SectionKind.QUOTES and number < total:
         rows.append([button(t(texts.BTN_QUIZ, script), cb.Quiz())])
@@ -169,8 +179,45 @@ def quote(library: Library, search: Search, number: int, script: Script) -> Rend
     last = [_switch("q", str(number), script)]
     if cards.available():  # an image card only where a CJK font was installed
         last.insert(0, button(t(texts.BTN_CARD, script), cb.Card(number)))
-    rows = [buttons, last]
+    keep = [
+        save_button(script, "q", number),
+        copy_button(script, copy_text(library, number, script)),
+    ]
+    rows = [buttons, last, keep]
     return Rendered(quote_text(library, number, script), InlineKeyboardMarkup(rows))
+
+
+COPY_LIMIT = 256  # Telegram's limit on what a copy-text button carries
+
+
+@lru_cache(maxsize=512)
+def copy_text(library: Library, number: int, script: Script) -> str:
+    """Return quote ``number`` as the copy button copies it: the words, its day and occasion,
+    and the article's credit, within Telegram's 256 characters (the words cut if need be)."""
+    q = library.quote(number, script)
+    assert q is not None
+    article = library.article(script)
+
+    def made(words: str, occasion: str) -> str:
+        return t(
+            texts.COPY_TEXT,
+            script,
+            text=words,
+            label=q.date.label,
+            occasion=occasion,
+            title=article.title,
+            byline=article.byline,
+        )
+
+    full = made(q.text, q.occasion)
+    if len(full) <= COPY_LIMIT:
+        return full
+    occasion = q.occasion
+    if len(made(q.text, "")) <= COPY_LIMIT:  # the occasion gives way first, then the words
+        room = COPY_LIMIT - len(made(q.text, "")) - 1
+        return made(q.text, occasion[: max(room, 0)] + "…")
+    room = COPY_LIMIT - len(made("", "")) - 1
+    return made(q.text[:room] + "…", "")
 
 
 @lru_cache(maxsize=512)

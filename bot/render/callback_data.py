@@ -260,6 +260,65 @@ class ConfirmReset(_Shape, prefix="rst", codecs=(yes_no("y", "n"),)):
     yes: bool
 
 
+# --- reading features, round two: pause, reading days, saving, passage cards -----------------
+
+ITEM_KIND = _one_of(("q", "s", "p"))  # a quote, a section, or a stored passage
+ITEM_ID = Codec(str, lambda text: _checked(parse_number(text, max_digits=9) or None))
+
+
+@dataclass(frozen=True)
+class Pause(_Shape, prefix="ps", codecs=(NUMBER,)):
+    """Pause the digests ``number`` days (0: until the reader comes back)."""
+
+    number: int
+
+
+@dataclass(frozen=True)
+class Resume(_Shape, prefix="rsm"):
+    """End a pause at once."""
+
+
+@dataclass(frozen=True)
+class SetDays(_Shape, prefix="dy", codecs=(NUMBER,)):
+    """Reading days chosen with a button: a weekday mask (bot.rules.schedule), 1 to 127."""
+
+    number: int
+
+    def valid(self) -> bool:
+        return 1 <= self.number <= 127
+
+
+@dataclass(frozen=True)
+class Save(_Shape, prefix="sv", codecs=(ITEM_KIND, ITEM_ID)):
+    """☆: save a quote ("q"), section ("s") or passage ("p", by its stored id) for the
+    reader who pressed it; pressed again, unsave it."""
+
+    kind: str
+    number: int
+
+
+@dataclass(frozen=True)
+class Unsave(_Shape, prefix="us", codecs=(ITEM_KIND, ITEM_ID)):
+    """Remove an item from the reader's saved list (a button of /saved)."""
+
+    kind: str
+    number: int
+
+
+@dataclass(frozen=True)
+class PassageCard(_Shape, prefix="pc", codecs=(ITEM_ID,)):
+    """A stored passage (by id) as an image card."""
+
+    number: int
+
+
+@dataclass(frozen=True)
+class SectionCard(_Shape, prefix="sc", codecs=(NUMBER,)):
+    """Section ``number``'s opening sentence as an image card."""
+
+    number: int
+
+
 # --- deep links ------------------------------------------------------------------------------
 # ``t.me/<bot>?start=<payload>`` opens a private chat with /start <payload>: a section shared
 # from a group, a quote or a day. Telegram allows 1-64 of [A-Za-z0-9_-]; ours are kind_value,

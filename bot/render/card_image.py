@@ -65,6 +65,7 @@ class QuoteCard:
     title: str
     credit: str
     script: Script  # picks the regional glyph forms; the renderer converts nothing
+    heading: str = ""  # a passage card's section, above the text
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ class CardLayout:
     quote_top: int
     meta_top: int
     bottom: int  # of the date and occasion
+    heading: str = ""
 
 
 @cache
@@ -177,6 +179,9 @@ def _layout(card: QuoteCard) -> CardLayout:
         quote_top=top,
         meta_top=top + len(quote) * leading + _QUOTE_GAP,
         bottom=top + block,
+        heading=shorten(card.heading, _WIDTH, _font(card.script, _DATE_SIZE).getlength)
+        if card.heading
+        else "",
     )
 
 
@@ -233,6 +238,8 @@ def _render(card: QuoteCard) -> bytes:
     pen.draw.text(
         (width - MARGIN, MARGIN - 6), f"{card.number:02d}", font=number, fill=MUTED, anchor="ra"
     )
+    if plan.heading:  # between the accent bar and the body, in the date's type
+        pen.lines((plan.heading,), MARGIN + 28, _DATE_SIZE, _DATE_LEADING, ACCENT)
     leading = round(plan.quote_size * _QUOTE_LEADING)
     pen.lines(plan.quote_lines, plan.quote_top, plan.quote_size, leading, INK)
     pen.rule(plan.meta_top, 40, 4, ACCENT)

@@ -35,6 +35,11 @@ def on_this_day(library: Library, when: MonthDay, script: Script, years: int | N
     return Rendered(f"{header}\n\n{body}".strip(), card.markup)
 
 
+# The message effect the finish message celebrates with (🎉, one of the effects every bot may
+# use; Telegram shows effects in private chats only).
+CELEBRATION = "5046509860389126442"
+
+
 def finish_summary(summary: FinishSummary, script: Script) -> Rendered:
     """Celebrate the end of the article: days taken, sections read, the quiz, what next."""
     quiz = (

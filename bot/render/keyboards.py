@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import time
 from functools import lru_cache
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import CopyTextButton, InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.content import Library
 from bot.content.scripts import Script
@@ -17,6 +17,7 @@ from bot.render import callback_data as cb
 from bot.render import texts
 from bot.render.texts import t
 from bot.rules import zones
+from bot.rules.schedule import EVERY_DAY, WEEKDAYS, WEEKEND
 
 Rows = list[list[InlineKeyboardButton]]
 # Delivery times offered when subscribing from a button.
@@ -120,10 +121,51 @@ def zone_choice(script: Script) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(rows(buttons, 3))
 
 
-def quiet_toggle(script: Script, quiet: bool) -> InlineKeyboardMarkup:
-    """Return the button under a subscription reply that flips silent delivery."""
+# --- reading features, round two: pause, reading days, saving, copying ----------------------
+
+# What /pause offers: days (0: until the reader comes back).
+PAUSES = (3, 7, 0)
+# The reading days offered as buttons; any other set is typed (/subscribe 08:00 一三五).
+DAY_CHOICES = (
+    (texts.BTN_DAYS_EVERY, EVERY_DAY),
+    (texts.BTN_DAYS_WEEKDAYS, WEEKDAYS),
+    (texts.BTN_DAYS_WEEKEND, WEEKEND),
+)
+
+
+def pause_choice(script: Script, chosen: int | None) -> InlineKeyboardMarkup:
+    """Return the pause lengths (3 days, a week, until back) and resume-now, with a tick."""
+    labels = {
+        3: t(texts.BTN_PAUSE_DAYS, script, n=3),
+        7: t(texts.BTN_PAUSE_WEEK, script),
+        0: t(texts.BTN_PAUSE_OPEN, script),
+    }
+    buttons = []
+    for days in PAUSES:
+        label = labels[days]
+        if days == chosen:
+            label = t(texts.BTN_CHOSEN, script, label=label)
+        buttons.append(button(label, cb.Pause(days)))
+    return InlineKeyboardMarkup([buttons, [button(t(texts.BTN_RESUME, script), cb.Resume())]])
+
+
+def days_row(script: Script, days: int) -> list[InlineKeyboardButton]:
+    """Return the reading-days buttons, the chat's own set ticked."""
+    row = []
+    for template, mask in DAY_CHOICES:
+        label = t(template, script)
+        if mask == days:
+            label = t(texts.BTN_CHOSEN, script, label=label)
+        row.append(button(label, cb.SetDays(mask)))
+    return row
+
+
+def subscription(script: Script, quiet: bool, days: int) -> InlineKeyboardMarkup:
+    """Return the buttons under a subscription reply: reading days, then silent or not."""
     label = texts.BTN_QUIET_OFF if quiet else texts.BTN_QUIET_ON
-    return InlineKeyboardMarkup([[button(t(label, script), cb.Quiet(not quiet))]])
+    return InlineKeyboardMarkup(
+        [days_row(script, days), [button(t(label, script), cb.Quiet(not quiet))]]
+    )
 
 
 # --- ways on from a reply that would otherwise end the conversation ----------------------------
@@ -173,3 +215,32 @@ def search_ways(script: Script) -> InlineKeyboardMarkup:
 def subscribe_button(script: Script) -> InlineKeyboardMarkup:
     """Return the one button that starts a daily delivery."""
     return InlineKeyboardMarkup([[button(t(texts.BTN_SUBSCRIBE, script), cb.Subscribe())]])
+
+
+def save_button(script: Script, kind: str, number: int) -> InlineKeyboardButton:
+    return button(t(texts.BTN_SAVE, script), cb.Save(kind, number))
+
+
+def copy_button(script: Script, text: str) -> InlineKeyboardButton:
+    """Return a button that copies ``text`` (at most 256 characters, Telegram's limit)."""
+    return InlineKeyboardButton(t(texts.BTN_COPY, script), copy_text=CopyTextButton(text))
+
+
+def with_star(markup: InlineKeyboardMarkup | None, saved: bool, script: Script) -> Rows | None:
+    """Return a message's buttons with its ☆ showing ``saved``, or None if it has no ☆."""
+    if markup is None:
+        return None
+    found = False
+    rows: Rows = []
+    for row in markup.inline_keyboard:
+        new_row = []
+        for b in row:
+            data = b.callback_data if isinstance(b.callback_data, str) else ""
+            if cb.Save.parse(data) is not None:
+                found = True
+                b = InlineKeyboardButton(
+                    t(texts.BTN_SAVED if saved else texts.BTN_SAVE, script), callback_data=data
+                )
+            new_row.append(b)
+        rows.append(new_row)
+    return rows if found else None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import date, time
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardMarkup
@@ -14,6 +14,7 @@ from bot.render.keyboards import button
 from bot.render.rendered import Rendered
 from bot.render.texts import t
 from bot.rules import zones
+from bot.rules.schedule import EVERY_DAY, WEEKDAYS, WEEKEND
 
 
 def zone_label(zone: ZoneInfo, script: Script) -> str:
@@ -52,3 +53,23 @@ def blocked_return(at: time, script: Script) -> Rendered:
     hhmm = f"{at:%H:%M}"
     resume = button(t(texts.BTN_RESUME, script, time=hhmm), cb.SubscribeAt(at))
     return Rendered(t(texts.BLOCKED_RETURN, script, time=hhmm), InlineKeyboardMarkup([[resume]]))
+
+
+def days_label(days: int, script: Script) -> str:
+    """Return reading days as words: 每天, 周一至周五, 周末, or 每周一、三、五."""
+    named = {
+        EVERY_DAY: texts.DAYS_EVERY,
+        WEEKDAYS: texts.DAYS_WEEKDAYS,
+        WEEKEND: texts.DAYS_WEEKEND,
+    }
+    if days in named:
+        return t(named[days], script)
+    names = texts.WEEKDAY_NAMES
+    listed = "、".join(names[d] for d in range(7) if days >> d & 1)
+    return t(texts.DAYS_LIST, script, days=listed)
+
+
+def day_label(day: date, script: Script) -> str:
+    """Return a local day with its weekday: 3月5日（周四）, 3月5日（週四）."""
+    weekday = t(texts.WEEKDAY_FULL, script).split(",")[day.weekday()]
+    return t(texts.RESUME_DAY, script, month=day.month, day=day.day, weekday=weekday)

@@ -25,12 +25,16 @@ COMMANDS: tuple[tuple[str, str, bool], ...] = (
     ("quote", "/quote [N|关键词] 语录：随机、按编号或按关键词", True),
     ("date", "/date [日期] 时间线，或某一天发生了什么", True),
     ("progress", "阅读进度和下次推送时间", True),
-    ("subscribe", "/subscribe [HH:MM] [静音] 每天定时推送下一节", True),
+    ("subscribe", "/subscribe [HH:MM] [静音] [一至五] 定时推送下一节，可选推送日", True),
     ("unsubscribe", "停止每日推送", True),
+    ("pause", "/pause [天数] 暂停每日推送，进度不变", True),
+    ("resume", "结束暂停，恢复每日推送", True),
     ("timezone", "/timezone 城市 设置时区，例如 /timezone 台北", True),
     ("script", "/script [简|繁] 选择简体或繁体", True),
     ("quiz", "/quiz 猜猜这句话是哪天说的；/quiz 排行 看谁答对最多", True),
-    ("card", "/card [N] 把一条语录做成图片，方便分享", True),
+    ("card", "/card [N] 把语录做成图片；回复一节并引用一段，把那一段做成图片", True),
+    ("saved", "收藏的语录和段落", True),
+    ("history", "每一节是哪天读到的", True),
     ("onthisday", "/onthisday [开|关] 报道中的日子到来时推送“几年前的今天”", True),
     ("reset", "从头开始阅读", True),
     ("help", "全部命令", True),
@@ -153,14 +157,14 @@ RESET_CONFIRM = "确定要从头开始吗？阅读进度会清零。"
 RESET_DONE = "已从头开始，进度已归零。"
 RESET_CANCELLED = "已取消，进度保持不变。"
 
-SUBSCRIBED = "已订阅：每天 {time} 推送下一节{quiet}，时间按{tz}。下次推送：{when}。"
+SUBSCRIBED = "已订阅：{days} {time} 推送下一节{quiet}，时间按{tz}。下次推送：{when}。"
 SUBSCRIBE_CHOOSE = "每天几点推送下一节？时间按{tz}计算。"
 SUBSCRIBE_OTHER = "发送 /subscribe 加上时间，例如 /subscribe 06:30 或 /subscribe 21:30 静音。"
 SUBSCRIBE_FINISHED = "全文 {total} 节都读完了，没有可以推送的了。想从头再读一遍吗？"
 SUBSCRIBED_QUIET = "，静音送达"
 SUBSCRIBE_BAD_ARG = (
     "看不懂“{arg}”。时间请用 24 小时制，例如 /subscribe 08:00；要静音送达，加上“静音”："
-    "/subscribe 21:30 静音。"
+    "/subscribe 21:30 静音；只在某些日子推送，加上“一至五”“周末”或“一三五”。"
 )
 QUIET_NOW_ON = "好的，之后的推送将静音送达。"
 QUIET_NOW_OFF = "好的，之后的推送会有提示音。"
@@ -206,6 +210,73 @@ FINISH_NO_QUIZ = "还没试过猜日期？来一题吧。"
 CARD_CAPTION = "语录 {n} · {label}\n在机器人里读全文：{link}"
 CARD_UNAVAILABLE = "抱歉，现在做不了图片：服务器上缺少中文字体。可以用 /quote {n} 看文字版。"
 CARD_RANGE = "没有这条语录。请输入 1 到 {total} 之间的编号，例如 /card 4。"
+
+# --- reading features, round two: pause, reading days, saving, passage cards, history ------
+PUSH_PREVIEW = "今天：第 {n} 节〈{title}〉· 约 {minutes} 分钟"
+
+PAUSED = "好的，暂停每日推送，{day}恢复，进度不变。"
+PAUSED_OPEN = "好的，暂停每日推送，直到你发送 /resume，进度不变。"
+PAUSE_NEXT = "恢复后第一次推送：{when}，{tz}。"
+PAUSE_NOT_SUBSCRIBED = "目前没有订阅每日推送，无需暂停。发送 /subscribe 开始订阅。"
+PAUSE_BAD = "看不懂“{arg}”。请写暂停的天数，例如 /pause 3（1 到 {max} 天），或点下面的按钮。"
+RESUMED = "每日推送已恢复，进度不变。下次推送：{when}，{tz}。"
+RESUME_NOT_PAUSED = "每日推送没有暂停。"
+RESUME_DAY = "{month}月{day}日（{weekday}）"
+WEEKDAY_FULL = "周一,周二,周三,周四,周五,周六,周日"  # one template: converted as a whole
+BTN_PAUSE_DAYS = "{n} 天"
+BTN_PAUSE_WEEK = "1 周"
+BTN_PAUSE_OPEN = "直到我回来"
+BTN_RESUME = "现在恢复"
+WEEKDAY_NAMES = "一二三四五六日"
+DAYS_EVERY = "每天"
+DAYS_WEEKDAYS = "周一至周五"
+DAYS_WEEKEND = "周末"
+DAYS_LIST = "每周{days}"
+DAYS_SET = "好的，以后{days}推送。"
+BTN_DAYS_EVERY = "每天"
+BTN_DAYS_WEEKDAYS = "一至五"
+BTN_DAYS_WEEKEND = "周末"
+BTN_CHOSEN = "✓ {label}"
+PROGRESS_DAYS = "推送日：{days} {time}"
+PROGRESS_PAUSED = "推送已暂停，{day}恢复。"
+PROGRESS_PAUSED_OPEN = "推送已暂停，发送 /resume 恢复。"
+
+BTN_SAVE = "☆ 收藏"
+BTN_SAVED = "★ 已收藏"
+BTN_COPY = "复制"
+SAVED_NOW = "已收藏。发送 /saved 查看全部收藏。"
+UNSAVED_NOW = "已取消收藏。"
+SAVED_HEADER = "<b>你的收藏</b>（最新的在前，共 {count} 条）"
+SAVED_QUOTE = "{i}. 语录 {n}（{label}）：{text}"
+SAVED_SECTION = "{i}. 第 {n} 节〈{title}〉"
+SAVED_PASSAGE = "{i}. 第 {n} 节〈{title}〉的一段：{text}"
+SAVED_EMPTY = (
+    "还没有收藏。点语录、某一节或段落图片下面的“☆ 收藏”，就能把它收进这里；发送 /saved 随时查看。"
+)
+SAVED_MORE = "还有 {more} 条更早的收藏。"
+BTN_SAVED_OPEN = "{i}. 打开"
+BTN_SAVED_CARD = "图片"
+BTN_SAVED_REMOVE = "移除"
+SAVED_REMOVED = "已从收藏中移除。"
+COPY_TEXT = "“{text}”\n—— {label}，{occasion}\n《{title}》{byline}"
+
+PASSAGE_CAPTION = "第 {n} 节〈{title}〉"
+CARD_LINK = '在 <a href="{link}">@{bot}</a> 阅读全文'
+CARD_UNAVAILABLE_PASSAGE = (
+    "抱歉，现在做不了图片：服务器上缺少中文字体。可以用 /read {n} 看这一节的文字。"
+)
+PASSAGE_NOT_A_SECTION = (
+    "要把一段做成图片：长按某一节的消息，选“回复”，引用其中一段，然后发送 /card。"
+    "也可以用 /card N 把第 N 条语录做成图片。"
+)
+
+HISTORY_HEADER = "<b>阅读记录</b>（{tz}）"
+HISTORY_LINE = "第 {n} 节〈{title}〉：{day}{how}"
+HISTORY_DELIVERED = "（每日推送）"
+HISTORY_READ = "（自己读）"
+HISTORY_UNREAD = "第 {n} 节〈{title}〉：还没读"
+HISTORY_EMPTY = "还没有读过任何一节。发送 /next 开始阅读，或 /subscribe 每天推送。"
+HISTORY_DAY = "{month}月{day}日"
 
 # /stats, for the operators listed in BOT_ADMIN_IDS only (not in any command menu).
 STATS = (

@@ -1,4 +1,5 @@
-"""The rules about a chat: its state, when it is next due, which script it reads in.
+"""The rules about a chat: its state, when it is next due (its time, reading days and any
+pause), which script it reads in.
 
 Each rule is a pure function of a ``ChatState`` (and the time, where time matters), so the
 handlers, the deliverer and the store's transactions all apply the same one;
@@ -8,13 +9,23 @@ handlers, the deliverer and the store's transactions all apply the same one;
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.content.scripts import Script, script_for_language
-from bot.rules.schedule import caught_up, next_due_epoch, read_to_end
+from bot.rules.schedule import (
+    EVERY_DAY,
+    caught_up,
+    local_midnight,
+    next_due_epoch,
+    next_occurrence,
+    read_to_end,
+)
 
 PRIVATE, GROUP, SUPERGROUP, CHANNEL = "private", "group", "supergroup", "channel"
+# A pause "until I come back" lasts until /resume: its end is the last second of year 9999.
+UNTIL_RESUMED = 253_402_300_799
+PAUSE_DAYS_DEFAULT, PAUSE_DAYS_MAX = 7, 365
 
 
 @dataclass(frozen=True)
@@ -43,6 +54,8 @@ class ChatState:
     onthisday_last: str | None = None  # local date (ISO) of the last one sent
     parked_reason: str | None = None  # digests stopped after repeated refusals: why
     parked_at: int | None = None  # since when (epoch seconds)
+    paused_until: int | None = None  # no digest before then (epoch s); UNTIL_RESUMED: /resume
+    reading_days: int = EVERY_DAY  # weekdays digests come on (bit 0 Monday ... bit 6 Sunday)
 
     @property
     def sections_read(self) -> int:
@@ -54,6 +67,10 @@ class ChatState:
     @property
     def private(self) -> bool:
         return self.kind == PRIVATE
+
+    def paused_at(self, now: int) -> bool:
+        """Tell whether a pause holds the digests back at epoch second ``now``."""
+        return self.paused_until is not None and self.paused_until > now
 
 
 @dataclass(frozen=True)
@@ -86,12 +103,76 @@ def read_all(chat: ChatState, defaults: ChatDefaults) -> bool:
 def next_due(chat: ChatState, now: datetime, defaults: ChatDefaults) -> int | None:
     """Return when the chat's next digest is due, or None when nothing should be scheduled.
 
-    A chat that has read everything is not scheduled: a delivery would only say so
-    (``schedule.read_to_end``).
+    The digest comes at the chat's time, on its next reading day (in its zone), and not
+    before a pause ends. A chat that has read everything, or paused until it comes back,
+    is not scheduled: a delivery would only say so (``schedule.read_to_end``).
     """
     if not (chat.subscribed and chat.active) or read_all(chat, defaults):
         return None
-    return next_due_epoch(now, time_of(chat, defaults), zone_of(chat, defaults))
+    if chat.paused_until is not None and chat.paused_until >= UNTIL_RESUMED:
+        return None
+    after = now
+    if chat.paused_at(int(now.timestamp())):
+        assert chat.paused_until is not None
+        # One second before the pause ends: a digest due at that very second still comes.
+        after = datetime.fromtimestamp(chat.paused_until - 1, UTC)
+    return next_due_epoch(
+        after, time_of(chat, defaults), zone_of(chat, defaults), chat.reading_days
+    )
+
+
+def is_due(chat: ChatState, now: int) -> bool:
+    """Tell whether the chat's digest is due at epoch second ``now`` (leases aside).
+
+    The store's claim selects by the same rule in SQL (``bot.store.queue.due``); a test
+    holds the two to each other.
+    """
+    return (
+        chat.subscribed
+        and chat.active
+        and chat.next_due_at is not None
+        and chat.next_due_at <= now
+        and not chat.paused_at(now)
+    )
+
+
+def paused(chat: ChatState, days: int | None, now: datetime, defaults: ChatDefaults) -> ChatState:
+    """Hold the digests back for ``days`` local days (None: until /resume).
+
+    Progress is unchanged; the first digest after the pause comes on the day it ends, at
+    the chat's time (or on the next reading day after that).
+    """
+    if days is None:
+        until = UNTIL_RESUMED
+    else:
+        # The pause covers ``days`` whole days of digests: from today if today's is still
+        # ahead, else from tomorrow.
+        zone = zone_of(chat, defaults)
+        first = next_occurrence(now, time_of(chat, defaults), zone).astimezone(zone).date()
+        until = local_midnight(first + timedelta(days=days), zone)
+    changed = replace(chat, paused_until=until)
+    return replace(changed, next_due_at=next_due(changed, now, defaults))
+
+
+def resumed(chat: ChatState, now: datetime, defaults: ChatDefaults) -> ChatState:
+    """End a pause at once: the next digest comes at the chat's next time."""
+    changed = replace(chat, paused_until=None)
+    return replace(changed, next_due_at=next_due(changed, now, defaults))
+
+
+def with_reading_days(
+    chat: ChatState, days: int, now: datetime, defaults: ChatDefaults
+) -> ChatState:
+    changed = replace(chat, reading_days=days)
+    return replace(changed, next_due_at=next_due(changed, now, defaults))
+
+
+def resume_day(chat: ChatState, defaults: ChatDefaults) -> date | None:
+    """Return the local day a pause ends, or None when it lasts until /resume (or none)."""
+    if chat.paused_until is None or chat.paused_until >= UNTIL_RESUMED:
+        return None
+    local = datetime.fromtimestamp(chat.paused_until, UTC).astimezone(zone_of(chat, defaults))
+    return local.date()
 
 
 def local_due(chat: ChatState, defaults: ChatDefaults) -> datetime | None:
@@ -130,8 +211,10 @@ def subscribed(
     script: Script,
     now: datetime,
     defaults: ChatDefaults,
+    days: int | None = None,
 ) -> ChatState:
-    """Subscribe at ``at`` local time; the chat keeps a script it chose before.
+    """Subscribe at ``at`` local time (on ``days``, or the reading days chosen before); the
+    chat keeps a script it chose before.
 
     A chat that has read everything is refused and nothing is recorded: a subscription it
     was told it did not get must not wake up after a /reset.
@@ -140,6 +223,7 @@ def subscribed(
         return chat
     changed = replace(
         chat,
+        reading_days=chat.reading_days if days is None else days,
         subscribed=True,
         active=True,
         delivery_time=at,
@@ -153,7 +237,8 @@ def subscribed(
 
 
 def unsubscribed(chat: ChatState) -> ChatState:
-    return replace(chat, subscribed=False, next_due_at=None)
+    """Stop the digests; a pause ends with them (a new subscription starts unpaused)."""
+    return replace(chat, subscribed=False, next_due_at=None, paused_until=None)
 
 
 def moved_to_zone(
@@ -260,6 +345,8 @@ def merged(group: ChatState, supergroup: ChatState, new_id: int) -> ChatState:
         timezone=subscription.timezone or supergroup.timezone or group.timezone,
         quiet=subscription.quiet,
         thread_id=subscription.thread_id,
+        paused_until=subscription.paused_until,
+        reading_days=subscription.reading_days,
         next_due_at=subscription.next_due_at,
         finished=further.finished,
         failures=0,

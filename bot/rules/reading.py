@@ -84,3 +84,62 @@ def recap(article: Article, progress: int) -> Recap | None:
     if section is None:
         return None
     return Recap(section.number, section.title, section_date(section), opening_sentence(section))
+
+
+# --- passages: what a passage card shows ------------------------------------------------------
+
+SENTENCE_ENDS = "。！？；…!?"
+CLOSERS = "”’」』）》〉\"')"
+PASSAGE_LIMIT = 120  # characters: more would not fit a card at a readable size
+
+
+def _sentence_end(text: str, index: int) -> int:
+    """Return the index just past a sentence end at ``index`` and its closing marks."""
+    end = index + 1
+    while end < len(text) and text[end] in CLOSERS:
+        end += 1
+    return end
+
+
+def cut_passage(text: str, limit: int = PASSAGE_LIMIT) -> str:
+    """Return a passage short enough for a card: cut after the last sentence end within
+    ``limit``, or (no sentence ends early enough) at ``limit`` with an ellipsis."""
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    best = 0
+    for i, char in enumerate(text[:limit]):
+        if char in SENTENCE_ENDS and (end := _sentence_end(text, i)) <= limit:
+            best = end
+    if best >= limit // 3:
+        return text[:best]
+    return text[: limit - 1] + "…"
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where quoted words are in a section: paragraph index and character offset."""
+
+    paragraph: int
+    offset: int
+
+
+def find_in(section: Section, words: str) -> Place | None:
+    """Return where ``words`` are in the section's paragraphs, or None."""
+    for index, paragraph in enumerate(section.paragraphs):
+        found = paragraph.find(words)
+        if found >= 0:
+            return Place(index, found)
+    return None
+
+
+def same_words(source: Section, target: Section, words: str) -> str | None:
+    """Return the words of ``target`` at the place ``words`` have in ``source`` (the same
+    section in the other script), or None when the two do not line up."""
+    place = find_in(source, words)
+    if place is None or place.paragraph >= len(target.paragraphs):
+        return None
+    there = target.paragraphs[place.paragraph]
+    if len(there) != len(source.paragraphs[place.paragraph]):
+        return None  # converted word for word, not character for character: no mapping
+    return there[place.offset : place.offset + len(words)]

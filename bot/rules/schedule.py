@@ -7,9 +7,19 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+# Reading days: bit d set means weekday d (Monday 0 ... Sunday 6) is a reading day.
+EVERY_DAY = 0b1111111
+WEEKDAYS = 0b0011111
+WEEKEND = 0b1100000
 
-def next_occurrence(after: datetime, at: time, tz: ZoneInfo) -> datetime:
-    """Return the first instant strictly after ``after`` whose wall time in ``tz`` is ``at``.
+
+def is_reading_day(day: date, days: int) -> bool:
+    return bool(days >> day.weekday() & 1)
+
+
+def next_occurrence(after: datetime, at: time, tz: ZoneInfo, days: int = EVERY_DAY) -> datetime:
+    """Return the first instant strictly after ``after`` whose wall time in ``tz`` is ``at``,
+    on one of the reading ``days`` (weekdays of the local calendar).
 
     Days are stepped on the local calendar, so a DST change never shifts the wall time. A
     wall time skipped by a spring-forward gap is delivered as the same offset past the gap
@@ -17,19 +27,29 @@ def next_occurrence(after: datetime, at: time, tz: ZoneInfo) -> datetime:
     """
     if after.tzinfo is None:
         raise ValueError("after must be timezone-aware")
+    if not 0 < days <= EVERY_DAY:
+        raise ValueError(f"reading days must name at least one weekday, not {days:#b}")
     local_day: date = after.astimezone(tz).date()
-    for offset in range(0, 3):
+    # A week and two days: the reading day may be a week on, and "after" a day behind.
+    for offset in range(0, 9):
         day = local_day + timedelta(days=offset)
+        if not is_reading_day(day, days):
+            continue
         candidate = datetime.combine(day, at, tzinfo=tz)
         # Round-trip through UTC to settle times that fall in a DST gap.
         instant = candidate.astimezone(UTC)
         if instant > after:
             return instant
-    raise AssertionError("unreachable: one of three consecutive days is after `after`")
+    raise AssertionError("unreachable: each weekday comes twice in nine consecutive days")
 
 
-def next_due_epoch(now: datetime, at: time, tz: ZoneInfo) -> int:
-    return int(next_occurrence(now, at, tz).timestamp())
+def next_due_epoch(now: datetime, at: time, tz: ZoneInfo, days: int = EVERY_DAY) -> int:
+    return int(next_occurrence(now, at, tz, days).timestamp())
+
+
+def local_midnight(day: date, tz: ZoneInfo) -> int:
+    """Return the epoch second a local day begins in ``tz`` (after a gap, if one starts it)."""
+    return int(datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC).timestamp())
 
 
 def format_hhmm(at: time) -> str:

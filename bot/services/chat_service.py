@@ -11,7 +11,7 @@ from __future__ import annotations
 import time as time_module
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import date, datetime, time
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -24,14 +24,18 @@ from bot.rules.chats import (
     merged,
     moved_to_zone,
     next_due,
+    paused,
     rejoined,
     restarted,
+    resume_day,
+    resumed,
     stopped_by_block,
     subscribed,
     time_of,
     unsubscribed,
     with_onthisday,
     with_quiet,
+    with_reading_days,
     with_script,
     without_thread,
     zone_of,
@@ -123,6 +127,7 @@ class ChatService:
         quiet: bool,
         thread_id: int | None,
         script: Script,
+        days: int | None = None,
     ) -> ChatState:
         def edit(current: ChatState) -> ChatState:
             return subscribed(
@@ -133,9 +138,33 @@ class ChatService:
                 script=script,
                 now=self.clock(),
                 defaults=self.defaults,
+                days=days,
             )
 
         return await self._edit(chat, edit)
+
+    async def pause(self, chat: ChatState, days: int | None) -> ChatState:
+        """Hold the digests back ``days`` local days (None: until resumed)."""
+
+        def edit(current: ChatState) -> ChatState:
+            return paused(current, days, self.clock(), self.defaults)
+
+        return await self._edit(chat, edit)
+
+    async def resume(self, chat: ChatState) -> ChatState:
+        def edit(current: ChatState) -> ChatState:
+            return resumed(current, self.clock(), self.defaults)
+
+        return await self._edit(chat, edit)
+
+    async def set_reading_days(self, chat: ChatState, days: int) -> ChatState:
+        def edit(current: ChatState) -> ChatState:
+            return with_reading_days(current, days, self.clock(), self.defaults)
+
+        return await self._edit(chat, edit)
+
+    def resume_day(self, chat: ChatState) -> date | None:
+        return resume_day(chat, self.defaults)
 
     async def unsubscribe(self, chat: ChatState) -> ChatState:
         return await self._edit(chat, unsubscribed)
@@ -176,7 +205,7 @@ class ChatService:
             chat_id, token, reason=reason, failures=failures, section=section
         )
 
-    async def resume(self, chat_id: int) -> bool:
+    async def unpark(self, chat_id: int) -> bool:
         """Resume a parked chat's digests (at its next delivery time); False if not parked.
 
         The common case, a chat that is not parked, costs one UPDATE that matches no row,

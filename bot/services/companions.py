@@ -54,25 +54,33 @@ class Companions:
         """
         script = digest_script(state)
         local_day = now.astimezone(self.chats.zone(state)).date()
-        extras: list[render.Rendered] = []
+        extras: list[tuple[render.Rendered, str | None]] = []
         card_day: str | None = None
         story_day = on_this_day(self.library, local_day)
         if story_day and state.onthisday and state.onthisday_last != local_day.isoformat():
             story_year = self.story_year
             years = years_ago(story_year, local_day) if story_year else None
-            extras.append(render.on_this_day(self.library, story_day, script, years))
+            extras.append((render.on_this_day(self.library, story_day, script, years), None))
             card_day = local_day.isoformat()
         if finished:
             # The summary counts the section just sent: it is recorded only after this.
             after = with_section_shown(state, section)
             reader = state.chat_id if state.private else None  # a group has no one score
             summary = await self.reading.finish_summary(after, reader, now)
-            extras.append(render.finish_summary(summary, script))
-        for extra in extras:
+            # The finish message comes once, when the last section does: it celebrates.
+            effect = render.CELEBRATION if state.private else None
+            extras.append((render.finish_summary(summary, script), effect))
+        for extra, effect in extras:
             try:
                 with digest_lane():
                     await sender.send(
-                        bot, target, extra, quiet=True, paid=self.paid, chats=self.chats
+                        bot,
+                        target,
+                        extra,
+                        quiet=True,
+                        paid=self.paid,
+                        chats=self.chats,
+                        effect=effect,
                     )
             except TelegramError as exc:
                 log.info("a digest's companion to chat %s failed (%s)", target.chat_id, exc)

@@ -19,9 +19,13 @@ from bot.rules.finish import FinishSummary, summary_of
 from bot.rules.quiz_questions import Answered, Asked, Score, Standing
 from bot.rules.schedule import caught_up
 from bot.rules.streaks import Streak
+from bot.store.history_log import DELIVERED, READ, FirstRead
+from bot.store.saved_items import Passage, SavedItem
 
 if TYPE_CHECKING:
     from bot.store import Store
+
+__all__ = ["DELIVERED", "READ", "FirstRead", "Passage", "ReadingService", "SavedItem"]
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,7 @@ class ReadingService:
             lambda current: opened(current, number, self.clock(), self.defaults),
             create=(kind, title),
         )
+        await self.store.history.read(after.chat_id, number, int(self.clock().timestamp()))
         total = self.defaults.sections
         was = before.progress if before is not None else 0
         return Reading(number, after, finished=was < total <= after.progress)
@@ -133,3 +138,33 @@ class ReadingService:
     async def forget_card(self, quote: int, script: Script) -> None:
         """Drop a file_id Telegram no longer accepts: the card is drawn and uploaded anew."""
         await self.store.cards.forget(quote, script)
+
+    # --- saved quotes, sections and passages; the reading log --------------------------------
+
+    async def toggle_saved(
+        self, user_id: int, kind: str, number: int, want: bool | None = None
+    ) -> bool:
+        """Save or unsave an item for a reader (``want``: whichever it was); return if saved."""
+        at = int(self.clock().timestamp())
+        return await self.store.saved.toggle(user_id, kind, number, at, want)
+
+    async def remove_saved(self, user_id: int, kind: str, number: int) -> bool:
+        return await self.store.saved.remove(user_id, kind, number)
+
+    async def newest_saved(self, user_id: int, limit: int) -> tuple[list[SavedItem], int]:
+        """Return a reader's newest saved items (up to ``limit``) and how many there are."""
+        return await self.store.saved.newest(user_id, limit)
+
+    async def keep_passage(self, section: int, script: Script, text: str) -> int:
+        """Store a passage (once per section, script and text); return its id."""
+        return await self.store.saved.keep_passage(section, script, text)
+
+    async def passage(self, passage_id: int) -> Passage | None:
+        return await self.store.saved.passage(passage_id)
+
+    async def passages(self, ids: list[int]) -> dict[int, Passage]:
+        return await self.store.saved.passages(ids)
+
+    async def history(self, chat_id: int) -> list[FirstRead]:
+        """Return when each section first reached the chat, delivered or read."""
+        return await self.store.history.of(chat_id)

@@ -15,10 +15,12 @@ from bot.store import migrate
 from bot.store.card_files import Cards
 from bot.store.chat_records import Chats
 from bot.store.engine import insert_or_ignore, lock_sqlite_file, open_engine
+from bot.store.history_log import History
 from bot.store.ledger import Seen, UpdateLedger
 from bot.store.migrate import Migration, SchemaError
 from bot.store.queue import Claim, Delivered, DeliveryQueue
 from bot.store.quiz_records import Quiz
+from bot.store.saved_items import Saved
 from bot.store.schema import chats, meta, metadata, users
 from bot.store.users import Users
 
@@ -56,6 +58,8 @@ class Store:
         self.updates = UpdateLedger(self.engine)
         self.quiz = Quiz(self.engine)
         self.cards = Cards(self.engine)
+        self.saved = Saved(self.engine)
+        self.history = History(self.engine)
         self._lock: object = None
 
     async def init(self) -> Migration:

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from bot.content.scripts import Script
 from bot.rules.chats import ChatState, is_basic_group
 from bot.rules.schedule import format_hhmm
+from bot.store import history_log as history
 from bot.store.engine import insert_or_ignore, now
 from bot.store.schema import chat_moves, chats, deliveries
 
@@ -62,6 +63,8 @@ def to_state(row: Row[Any]) -> ChatState:
         onthisday_last=m["onthisday_last"],
         parked_reason=m["parked_reason"],
         parked_at=m["parked_at"],
+        paused_until=m["paused_until"],
+        reading_days=m["reading_days"],
     )
 
 
@@ -143,6 +146,9 @@ class Chats:
                 await _create(conn, chat_id, kind, title)
                 # Again even if another transaction created the row meanwhile: it exists now.
                 row = await _advance(conn, chat_id, total, at)
+            if row is not None:
+                log = [(chat_id, row.progress, at or now(), history.READ)]
+                await history.record(conn, log)
         return to_state(row) if row is not None else None
 
     async def give_back(self, chat_id: int, number: int) -> None:
@@ -184,6 +190,7 @@ class Chats:
                     .where(chats.c.chat_id == old_id)
                     .values(chat_id=new_id, kind="supergroup", updated_at=now())
                 )
+                await history.move(conn, old_id, new_id)
                 return
             values = to_values(merge(to_state(group), to_state(supergroup)))
             # A delivery claimed for the group finishes under the new id with its lease.
@@ -192,6 +199,7 @@ class Chats:
             await conn.execute(
                 update(chats).where(chats.c.chat_id == new_id).values(updated_at=now(), **values)
             )
+            await history.move(conn, old_id, new_id)
 
     async def subscribers(self) -> dict[tuple[str, str], int]:
         """Return subscribed, active chats counted by kind and script."""

@@ -28,6 +28,7 @@ from sqlalchemy.sql import ColumnElement, Subquery
 from sqlalchemy.types import TypeEngine
 
 from bot.rules.chats import ChatState
+from bot.store import history_log as history
 from bot.store.chat_records import to_state
 from bot.store.engine import db_now, now
 from bot.store.schema import chats, deliveries
@@ -55,18 +56,22 @@ class Delivered:
     repeated: bool = False  # sent under a lapsed lease: perhaps a second time
     onthisday: str | None = None  # the local date an on-this-day card went out with it
     progress: int = 0  # the chat's place after it (0: the section's number)
-    at: int | None = None  # when it was sent (epoch seconds, the deliverer's clock)
+    at: int | None = None  # when it was sent (epoch s; None: now), for the reading log
 
 
-def _due(now_epoch: int) -> ColumnElement[bool]:
-    """Select the chats whose digest is due at ``now_epoch``: subscribed, active, time come.
+def due(now_epoch: int) -> ColumnElement[bool]:
+    """Select the chats whose digest is due at ``now_epoch``: ``bot.rules.chats.is_due`` in SQL.
 
-    The one statement of "due": the claim, the backlog and the backlog's age all use it.
+    A test holds the two to each other. The pause is checked here too, although the rule
+    never schedules a digest inside one, so that a row written by hand stays paused. The
+    one statement of "due": the claim, the backlog and the backlog's age all use it.
     """
     return and_(
         chats.c.subscribed.is_(True),
         chats.c.active.is_(True),
-        chats.c.next_due_at <= now_epoch,  # NULL (nothing scheduled) is never due
+        chats.c.next_due_at.is_not(None),
+        chats.c.next_due_at <= now_epoch,
+        or_(chats.c.paused_until.is_(None), chats.c.paused_until <= now_epoch),
     )
 
 
@@ -97,7 +102,7 @@ class DeliveryQueue:
         picked = (
             select(chats.c.chat_id)
             .where(
-                _due(now_epoch),
+                due(now_epoch),
                 # A failed send waits for its retry time (the schedule's clock, like "due");
                 # a lease is decided on the database's clock.
                 or_(chats.c.retry_at.is_(None), chats.c.retry_at < now_epoch),
@@ -245,6 +250,12 @@ class DeliveryQueue:
             ]
             if log:
                 await conn.execute(insert(deliveries), log)
+            reads = [
+                (d.chat_id, d.section, d.at or at, history.DELIVERED)
+                for d in done
+                if d.section and d.chat_id in recorded
+            ]
+            await history.record(conn, reads)
         return recorded
 
     async def release(
@@ -285,7 +296,7 @@ class DeliveryQueue:
 
     async def backlog(self, now_epoch: int) -> int:
         """Return how many chats are due and not yet delivered."""
-        query = select(func.count()).select_from(chats).where(_due(now_epoch))
+        query = select(func.count()).select_from(chats).where(due(now_epoch))
         async with self.engine.connect() as conn:
             return int((await conn.execute(query)).scalar_one())
 
@@ -301,7 +312,7 @@ class DeliveryQueue:
 
     async def oldest_due(self, now_epoch: int) -> int | None:
         """Return the due time of the longest-waiting due chat, or None."""
-        query = select(func.min(chats.c.next_due_at)).where(_due(now_epoch))
+        query = select(func.min(chats.c.next_due_at)).where(due(now_epoch))
         async with self.engine.connect() as conn:
             value = (await conn.execute(query)).scalar()
         return int(value) if value is not None else None

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     false,
     true,
 )
@@ -61,6 +62,9 @@ chats = Table(
     # Digests stopped after repeated refusals (why, and since when), until the chat talks.
     Column("parked_reason", String(200)),
     Column("parked_at", BigInteger),
+    Column("paused_until", BigInteger),  # no digest before then (see chats.UNTIL_RESUMED)
+    # Reading days: bit 0 Monday ... bit 6 Sunday (127: every day).
+    Column("reading_days", Integer, nullable=False, default=127, server_default="127"),
 )
 Index("ix_chats_due", chats.c.next_due_at)
 Index("ix_chats_claim_token", chats.c.claim_token)
@@ -144,4 +148,33 @@ card_files = Table(
     Column("quote", Integer, primary_key=True, autoincrement=False),
     Column("script", String(16), primary_key=True),
     Column("file_id", String(256), nullable=False),
+)
+
+# Reading features, round two: passages made into cards, what readers saved, and the day each
+# section first reached a chat.
+passages = Table(
+    "passages",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("section", Integer, nullable=False),
+    Column("script", String(16), nullable=False),  # the script the reader quoted it in
+    Column("text", String(1024), nullable=False),
+    UniqueConstraint("section", "script", "text", name="uq_passages_text"),
+)
+saved_items = Table(
+    "saved_items",
+    metadata,
+    Column("user_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("kind", String(1), primary_key=True),  # q: quote, s: section, p: passage
+    Column("number", Integer, primary_key=True, autoincrement=False),  # its number or id
+    Column("saved_at", BigInteger, nullable=False),
+    Index("ix_saved_items_newest", "user_id", "saved_at"),
+)
+section_reads = Table(
+    "section_reads",
+    metadata,
+    Column("chat_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("section", Integer, primary_key=True, autoincrement=False),
+    Column("first_at", BigInteger, nullable=False),
+    Column("how", String(16), nullable=False),  # delivered (the digest) or read (asked for)
 )

@@ -40,16 +40,19 @@ async def send(
     quiet: bool = False,
     paid: bool = False,
     chats: ChatService | None = None,
+    effect: str | None = None,
 ) -> Target:
     """Send ``message`` to ``target``; return where it went in the end.
 
     ``chats`` records a move (migration, lost topic) so later messages go there directly;
-    ``paid`` sends as a paid broadcast (Telegram Stars beyond 30 messages/s).
+    ``paid`` sends as a paid broadcast (Telegram Stars beyond 30 messages/s); ``effect`` is
+    a message effect on the last part (Telegram takes effects in private chats only).
     """
 
     chunks = split_message(message.text)
     for i, chunk in enumerate(chunks):
-        markup = message.markup if i == len(chunks) - 1 else None
+        last = i == len(chunks) - 1
+        markup = message.markup if last else None
         for attempt in range(_MOVES):
             try:
                 await bot.send_message(
@@ -60,6 +63,7 @@ async def send(
                     disable_notification=quiet,
                     message_thread_id=target.thread_id,
                     allow_paid_broadcast=True if paid else None,
+                    message_effect_id=effect if last else None,
                 )
                 break
             except ChatMigrated as exc:

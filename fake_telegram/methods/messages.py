@@ -18,6 +18,16 @@ from fake_telegram.validation import as_bool, as_int, validate_reply_markup
 if TYPE_CHECKING:
     from fake_telegram.server import FakeTelegram
 
+# The message effects every bot may use (the six of the default reaction set), by id.
+EFFECTS = {
+    "5104841245755180586": "🔥",
+    "5107584321108051014": "👍",
+    "5044134455711629726": "❤️",
+    "5046509860389126442": "🎉",
+    "5104858069142078462": "👎",
+    "5046589136895476101": "💩",
+}
+
 # Worded as the Bot API server words MESSAGE_NOT_MODIFIED.
 NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly the "
@@ -32,7 +42,8 @@ def send_message(fake: FakeTelegram, params: JSON) -> JSON:
     parse_mode = params.get("parse_mode")
     plain, entities = parse_text(text, parse_mode)
     markup = validate_reply_markup(params.get("reply_markup"))
-    check_reply_target(fake, chat_id, params)
+    reply_to, quote = check_reply_target(fake, chat_id, params)
+    effect = check_effect(fake, chat_id, params)
     thread = thread_of(fake, chat_id, params)
     paid = check_flood(fake, "sendMessage", chat_id, params)
     msg = SentMessage(
@@ -48,9 +59,25 @@ def send_message(fake: FakeTelegram, params: JSON) -> JSON:
         date=int(time.time()),
         entities=entities,
         paid=paid,
+        effect_id=effect,
+        reply_to=reply_to,
+        quote=quote,
     )
     fake.add_sent(msg)
     return fake.world.message_json(msg)
+
+
+def check_effect(fake: FakeTelegram, chat_id: int, params: JSON) -> str | None:
+    """Return message_effect_id if Telegram would take it: a known effect, a private chat."""
+    effect = params.get("message_effect_id")
+    if effect is None or effect == "":
+        return None
+    if str(effect) not in EFFECTS:
+        raise bad_request("EFFECT_ID_INVALID")
+    if fake.world.chat_types.get(chat_id, "private") != "private":
+        # Effects are for private chats only; elsewhere Telegram refuses the whole message.
+        raise bad_request("EFFECT_ID_INVALID")
+    return str(effect)
 
 
 def check_flood(fake: FakeTelegram, method: str, chat_id: int, params: JSON) -> bool:
@@ -71,23 +98,35 @@ def thread_of(fake: FakeTelegram, chat_id: int, params: JSON) -> int | None:
     return thread
 
 
-def check_reply_target(fake: FakeTelegram, chat_id: int, params: JSON) -> None:
-    """Fail like Telegram when replying to a message that does not exist."""
+def check_reply_target(
+    fake: FakeTelegram, chat_id: int, params: JSON
+) -> tuple[int | None, JSON | None]:
+    """Fail like Telegram when replying to a message that does not exist, or quoting words
+    that message does not have; return the message replied to and the TextQuote."""
     reply = params.get("reply_parameters")
     target: Any = None
+    quote: Any = None
     allow = as_bool(params.get("allow_sending_without_reply", False))
     if isinstance(reply, dict):
         target = reply.get("message_id")
+        quote = reply.get("quote")
         allow = allow or as_bool(reply.get("allow_sending_without_reply", False))
         other_chat = reply.get("chat_id")
         if other_chat is not None and other_chat != chat_id:
-            return  # cross-chat replies: not modelled
+            return None, None  # cross-chat replies: not modelled
     elif params.get("reply_to_message_id") is not None:
         target = params["reply_to_message_id"]
-    if target is None or allow:
-        return
-    if not fake.world.message_exists(chat_id, as_int(target, "message_id")):
+    if target is None:
+        return None, None
+    message_id = as_int(target, "message_id")
+    if not fake.world.message_exists(chat_id, message_id):
+        if allow:
+            return None, None
         raise bad_request("message to be replied not found")
+    if quote is None:
+        return message_id, None
+    position = reply.get("quote_position") if isinstance(reply, dict) else None
+    return message_id, fake.world.text_quote(chat_id, message_id, quote, position)
 
 
 def edit_message_text(fake: FakeTelegram, params: JSON) -> JSON | bool:

@@ -6,7 +6,12 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from fake_telegram.html import parse_entities, utf16_len
-from fake_telegram.methods.messages import check_flood, check_reply_target, thread_of
+from fake_telegram.methods.messages import (
+    check_effect,
+    check_flood,
+    check_reply_target,
+    thread_of,
+)
 from fake_telegram.photos import StoredPhoto
 from fake_telegram.records import JSON, SentMessage, Upload, bad_request
 from fake_telegram.validation import as_bool, validate_reply_markup
@@ -28,7 +33,8 @@ def send_photo(fake: FakeTelegram, params: JSON) -> JSON:
     if utf16_len(plain) > MAX_CAPTION:
         raise bad_request("message caption is too long")
     markup = validate_reply_markup(params.get("reply_markup"))
-    check_reply_target(fake, chat_id, params)
+    reply_to, quote = check_reply_target(fake, chat_id, params)
+    effect = check_effect(fake, chat_id, params)
     thread = thread_of(fake, chat_id, params)
     paid = check_flood(fake, "sendPhoto", chat_id, params)
     sizes = fake.photos.keep(photo, uploaded=uploaded)
@@ -46,6 +52,9 @@ def send_photo(fake: FakeTelegram, params: JSON) -> JSON:
         entities=entities,
         paid=paid,
         photo=sizes,
+        effect_id=effect,
+        reply_to=reply_to,
+        quote=quote,
     )
     fake.add_sent(msg)
     return world.message_json(msg)
