@@ -153,7 +153,10 @@ async def test_a_replica_frozen_past_its_lease_repeats_only_what_was_in_flight(
         repeats = tally.repeats()
         assert set(tally.received) == set(ids)  # none missed
         assert repeats <= CONCURRENCY, f"{repeats} repeated"
-        assert (await counted(url)).get("repeated", 0) == repeats  # each counted once
+        # "repeated" counts the sends that may have reached the chat twice: whether a send the
+        # frozen replica had begun got through, the bot cannot know. It bounds the real
+        # repeats from above and stays within the in-flight bound (once each, not per batch).
+        assert repeats <= (await counted(url)).get("repeated", 0) <= CONCURRENCY
         print(f"\n[faults] sigstop: chats={len(ids)} frozen={frozen_for:.1f}s repeats={repeats}")
 
 
