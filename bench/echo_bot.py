@@ -5,7 +5,10 @@ Two modes, both plain PTB with nothing of ours except (optionally) the transport
 * echo (default): an Application with one handler that replies with the text it got;
 * ``--broadcast N``: a Bot that sends one given message to N chats once a line arrives on
   stdin: the floor any digest fan-out pays for PTB plus HTTP, to compare the bot's against
-  (``--paid``: as paid broadcasts, allow_paid_broadcast).
+  (``--paid``: as paid broadcasts, allow_paid_broadcast);
+* ``--broadcast N --echo``: both at once, the echo polling while the broadcast goes out:
+  with ``--rate-limit`` every message waits in AIORateLimiter's one line, replies behind
+  the broadcast's queued sends - the "before" of the bot's reply lane.
 
 ``--transport aiohttp`` uses ``bot.telegram_io.transport.AiohttpRequest`` (the bot's transport,
 so a ratio isolates the bot's own work); ``--transport httpx`` is stock PTB.
@@ -87,7 +90,15 @@ async def _broadcast(args: argparse.Namespace) -> None:
     markup = InlineKeyboardMarkup.de_json(payload.get("markup"), None)
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    if args.echo:
+        app.add_handler(MessageHandler(filters.TEXT, _echo))
     async with app:
+        if args.echo:
+            assert app.updater is not None
+            await app.start()
+            await app.updater.start_polling(
+                allowed_updates=Update.ALL_TYPES, poll_interval=0, timeout=30
+            )
         print("READY", flush=True)
         # Wait for the go-ahead, so the driver can read our CPU time just before sending.
         await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
@@ -111,6 +122,10 @@ async def _broadcast(args: argparse.Namespace) -> None:
         failed = [o for o in outcomes if isinstance(o, BaseException)]
         print(f"DONE failed={len(failed)} {failed[:1]!r}", file=sys.stderr, flush=True)
         await stop.wait()
+        if args.echo:
+            assert app.updater is not None
+            await app.updater.stop()
+            await app.stop()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -123,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--first-chat", type=int, default=1)
     parser.add_argument("--message", help="JSON file with text and markup to broadcast")
     parser.add_argument("--paid", action="store_true", help="broadcast with allow_paid_broadcast")
+    parser.add_argument("--echo", action="store_true", help="answer messages while broadcasting")
     args = parser.parse_args(argv)
     if args.broadcast:
         asyncio.run(_broadcast(args))

@@ -25,6 +25,9 @@ class Plan:
     # Paid broadcast at 1,000/s (the bare-PTB baseline to fewer chats: its rate is the figure).
     paid_chats: int
     paid_baseline_chats: int
+    paid_replica_chats: int  # two replicas, one 1,000/s budget in Redis
+    # Replies while 1 or 3 replicas send a digest at 30/s through one Redis budget.
+    replicas_interactive_chats: int
     # The SQLite rows again on PostgreSQL.
     postgres_latency_reps: int
     postgres_fanout_reps: int
@@ -58,6 +61,8 @@ FULL = Plan(
     interactive_warmup=3,
     paid_chats=100_000,
     paid_baseline_chats=30_000,
+    paid_replica_chats=30_000,
+    replicas_interactive_chats=10_000,
     postgres_latency_reps=2,
     postgres_fanout_reps=2,
     postgres_limited_reps=1,
@@ -87,6 +92,8 @@ QUICK = Plan(
     interactive_warmup=2,
     paid_chats=5_000,
     paid_baseline_chats=5_000,
+    paid_replica_chats=5_000,
+    replicas_interactive_chats=1_500,
     postgres_latency_reps=1,
     postgres_fanout_reps=1,
     postgres_limited_reps=1,

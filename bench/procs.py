@@ -49,6 +49,7 @@ class BotProcess:
         self.proc: asyncio.subprocess.Process | None = None
         self.ps: psutil.Process | None = None
         self.started_at = 0.0  # perf_counter just before the exec
+        self.stop_timeout = 15.0  # seconds from SIGTERM to SIGKILL
 
     async def start(self) -> None:
         log = self.log_path.open("ab")
@@ -115,7 +116,7 @@ class BotProcess:
             return
         self.proc.send_signal(signal.SIGTERM)
         try:
-            await asyncio.wait_for(self.proc.wait(), 15)
+            await asyncio.wait_for(self.proc.wait(), self.stop_timeout)
         except TimeoutError:
             self.proc.kill()
             await self.proc.wait()
@@ -143,6 +144,17 @@ def ours(fake: FakeTelegram, workdir: Path, name: str = "ours", **settings: str)
     )
     env.update(settings)
     return BotProcess(name, [sys.executable, "-m", "bot"], env, workdir)
+
+
+def ours_profiled(
+    fake: FakeTelegram, workdir: Path, profile: Path | None, **settings: str
+) -> BotProcess:
+    """``ours``, under cProfile (``bench.profiled``) when ``profile`` says where to write."""
+    proc = ours(fake, workdir, **settings)
+    if profile is not None:
+        proc.argv = [sys.executable, "-m", "bench.profiled", str(profile)]
+        proc.stop_timeout = 120.0  # writing the statistics takes a while on a busy machine
+    return proc
 
 
 def echo(fake: FakeTelegram, workdir: Path, *args: str, name: str = "echo") -> BotProcess:

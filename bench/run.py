@@ -49,8 +49,10 @@ SECTIONS: dict[str, Section] = {
     "memory": lambda plan, library: sections.memory(plan),
     "interactive_during_fanout": sections_scale.interactive_during_fanout,
     "paid_broadcast": sections_scale.paid_broadcast,
+    "paid_broadcast_replicas": sections_scale.paid_broadcast_replicas,
     "postgres": sections_scale.postgres,
     "replicas": lambda plan, library: sections_scale.replicas(plan),
+    "replicas_interactive": sections_scale.replicas_interactive,
     "capacity": sections_scale.capacity,
 }
 
@@ -67,7 +69,8 @@ METHOD = {
     "interleaved; must-be-zero counts are the worst repetition",
     "interactive_during_fanout": "the latency measure for commands at 5/s from distinct "
     "users while a digest to N chats goes out at BOT_RATE_LIMIT=30 under the fake's flood "
-    "control; the first command once 30 digests arrived; before = BOT_REPLY_PRIORITY=0",
+    "control; the first command once 30 digests arrived; before = bare PTB answering the "
+    "same commands while broadcasting the same message through AIORateLimiter at 30/s",
     "paid_broadcast": "N chats due at once, BOT_PAID_BROADCAST=1 BOT_RATE_LIMIT=1000; the "
     "fake allows 1,000 paid sends per sliding second and 1/s per chat; fraction = msgs/s "
     "from first to last send over 1,000; baseline: bare PTB, same message as paid broadcasts, "
@@ -78,6 +81,10 @@ METHOD = {
     "mode (one polls, all deliver), the per-replica split from each one's /metrics "
     "bot_digests_total{result=delivered}; shared_budget: 3 replicas, one 30/s budget in "
     "Redis, the fake enforcing 30/s",
+    "paid_broadcast_replicas": "as paid_broadcast, N replicas of python -m bot on one "
+    "PostgreSQL sharing one 1,000/s budget in Redis (REDIS_URL, BOT_RATE_LIMIT=1000)",
+    "replicas_interactive": "as interactive_during_fanout, N replicas on one PostgreSQL "
+    "sharing one 30/s budget in Redis; one of them polls and replies, every one delivers",
     "capacity": "see capacity.search.how",
 }
 
@@ -99,6 +106,8 @@ def _targets(report: JSON) -> JSON:
         "postgres_fanout_limited_>=95%_no_429_dup_miss": ("postgres", "fanout_limited", "met"),
         "replicas_shared_budget_>=95%_no_429_dup_miss": ("replicas", "shared_budget", "met"),
         "capacity_ours>=stock_echo": ("capacity", "met"),
+        "paid_broadcast_2_replicas_>=95%_no_429_dup": ("paid_broadcast_replicas", "2", "met"),
+        "replicas_interactive_3_p99<=250ms_and_2x_one": ("replicas_interactive", "met"),
     }
     targets: JSON = {}
     for name, path in checks.items():

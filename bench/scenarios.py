@@ -106,17 +106,19 @@ async def latency(
     echo_args: tuple[str, ...] = (),
     database: str = SQLITE,
     drain: float = 20.0,
+    profile: Path | None = None,
 ) -> JSON:
     """Steady load of ``rate`` updates/s from ``users`` users; hand-out to reply, per update.
 
     ``drain``: how long the last replies may take to arrive (later ones count as unanswered).
+    ``profile`` (ours only): run the bot under cProfile, its statistics written there.
     """
     with tempfile.TemporaryDirectory(prefix="bench-latency-") as tmp:
         async with databases.fresh(database, Path(tmp)) as url, FakeTelegram() as fake:
             # The limiter is off like the echo bot's: at 30 msg/s it could never keep up with
             # 200 updates/s, and the figure would measure its queue, not the bot.
             proc = (
-                procs.ours(fake, Path(tmp), BOT_RATE_LIMIT="0", DATABASE_URL=url)
+                procs.ours_profiled(fake, Path(tmp), profile, BOT_RATE_LIMIT="0", DATABASE_URL=url)
                 if which == "ours"
                 else procs.echo(fake, Path(tmp), *echo_args, name=which)
             )
@@ -321,10 +323,12 @@ async def fanout_ours(
     concurrency: int = 32,
     database: str = SQLITE,
     paid: bool = False,
+    profile: Path | None = None,
 ) -> JSON:
     """The bot's digest: ``count`` chats due at once, from its own store, over its own job.
 
     ``paid``: as paid broadcasts (BOT_PAID_BROADCAST=1), the fake allowing 1,000/s overall.
+    ``profile``: run the bot under cProfile, its statistics written there.
     """
     limit = (PAID_LIMIT if paid else 30) if limited else None
     async with seeded(database, count, limited, "bench-fanout-") as (tmp, url, db, fake):
@@ -332,7 +336,9 @@ async def fanout_ours(
         if paid:
             fake.paid_rate = PAID_LIMIT
             settings["BOT_PAID_BROADCAST"] = "1"
-        proc = procs.ours(fake, tmp, DELIVERY_CONCURRENCY=str(concurrency), **settings)
+        proc = procs.ours_profiled(
+            fake, tmp, profile, DELIVERY_CONCURRENCY=str(concurrency), **settings
+        )
         await proc.start()
         try:
             await procs.wait_polling(fake, proc)

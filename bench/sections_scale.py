@@ -6,6 +6,7 @@ section that needs PostgreSQL or Redis when it is absent says ``{"skipped": why}
 from __future__ import annotations
 
 import math
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -20,23 +21,20 @@ PAID_FRACTION_TARGET = 0.95  # of 1,000/s
 SHARED_FRACTION_TARGET = 0.95  # of one 30/s budget over three replicas
 CAPACITY_P99_MS = 100.0  # a rate is sustained when p99 stays at or under this
 REPLICA_COUNTS = (1, 2, 3)
+PAID_REPLICA_COUNTS = (2,)
+INTERACTIVE_REPLICA_COUNTS = (1, 3)
 
 
 async def interactive_during_fanout(plan: Plan, library: Library) -> JSON:
     chats = plan.interactive_chats
     log(f"replies at 5/s during a digest to {chats} chats at 30/s")
+    payload = scenarios.digest_payload(library)
+    times = {"seconds": plan.interactive_seconds, "warmup": plan.interactive_warmup}
     runs = await alternate(
         1,
         {
-            side: partial(
-                scale.interactive_during_fanout,
-                library,
-                chats=chats,
-                priority=side == "ours",
-                seconds=plan.interactive_seconds,
-                warmup=plan.interactive_warmup,
-            )
-            for side in ("ours", "before")
+            "ours": partial(scale.interactive_during_fanout, library, chats=chats, **times),
+            "before": partial(scale.interactive_baseline, library, payload, chats=chats, **times),
         },
         "interactive",
     )
@@ -48,7 +46,8 @@ async def interactive_during_fanout(plan: Plan, library: Library) -> JSON:
             "bot_rate_limit": 30,
             "seconds": plan.interactive_seconds,
             "warmup_s": plan.interactive_warmup,
-            "before": "BOT_REPLY_PRIORITY=0: replies wait in line behind queued digests",
+            "before": "bare PTB (bench.echo_bot --broadcast --echo): AIORateLimiter at 30/s, "
+            "replies in one line with the broadcast's queued sends",
         },
         "ours": ours,
         "before": before,
@@ -91,6 +90,63 @@ async def paid_broadcast(plan: Plan, library: Library) -> JSON:
         and result["http_429"] == 0
         and result["duplicates"] == 0
         and result["misses"] == 0
+    )
+    return result
+
+
+async def paid_broadcast_replicas(plan: Plan, library: Library) -> JSON:
+    """Paid broadcasts from two replicas sharing one 1,000/s budget in Redis."""
+    missing = await databases.postgres_missing() or await databases.redis_missing()
+    if missing:
+        log(f"paid broadcast replicas: skipped, {missing}")
+        return {"skipped": missing}
+    chats = plan.paid_replica_chats
+    result: JSON = {}
+    for count in PAID_REPLICA_COUNTS:
+        log(f"paid broadcast: {count} replicas, one 1,000/s budget in Redis, {chats} chats")
+        run = partial(scale.replicas_fanout, chats, count, shared_budget=True, paid=True)
+        figures: JSON = (await alternate(1, {str(count): run}, "paid replicas"))[str(count)][0]
+        figures["target_fraction"] = PAID_FRACTION_TARGET
+        figures["met"] = (
+            figures["fraction_of_limit"] >= PAID_FRACTION_TARGET
+            and figures["http_429"] == 0
+            and figures["duplicates"] == 0
+            and figures["misses"] == 0
+        )
+        result[str(count)] = figures
+    return result
+
+
+async def replicas_interactive(plan: Plan, library: Library) -> JSON:
+    """Replies at 5/s while 1 or 3 replicas send a digest at 30/s through one Redis budget."""
+    missing = await databases.postgres_missing() or await databases.redis_missing()
+    if missing:
+        log(f"replicas interactive: skipped, {missing}")
+        return {"skipped": missing}
+    chats = plan.replicas_interactive_chats
+    runs: dict[str, Callable[[], Awaitable[JSON]]] = {
+        str(n): partial(
+            scale.replicas_interactive,
+            library,
+            chats=chats,
+            replicas=n,
+            seconds=plan.interactive_seconds,
+            warmup=plan.interactive_warmup,
+        )
+        for n in INTERACTIVE_REPLICA_COUNTS
+    }
+    log(f"replies at 5/s while 1 and 3 replicas send {chats} digests at 30/s via Redis")
+    figures = await alternate(1, runs, "replicas interactive")
+    result: JSON = {n: figures[n][0] for n in runs}
+    one, three = result["1"]["p99_ms"], result["3"]["p99_ms"]
+    result["ratio_p99_3_to_1"] = ratio(three, one)
+    result["target_p99_ms"] = INTERACTIVE_P99_TARGET_MS
+    result["met"] = (
+        three is not None
+        and one is not None
+        and three <= INTERACTIVE_P99_TARGET_MS
+        and three <= 2 * one
+        and all(result[n]["unanswered"] == 0 and result[n]["http_429"] == 0 for n in runs)
     )
     return result
 

@@ -114,7 +114,7 @@ def _interactive(t: Rows, it: JSON) -> None:
         ratio(ours["p50_ms"], before["p50_ms"]),
     )
     t.add(
-        "  p99 ms (baseline: no reply lane)",
+        "  p99 ms (baseline: bare PTB, one line)",
         ours["p99_ms"],
         before["p99_ms"],
         it["ratio_p99"],
@@ -182,6 +182,49 @@ def _replicas(t: Rows, rp: JSON) -> None:
     )
 
 
+def _paid_replicas(t: Rows, pr: JSON) -> None:
+    for n, r in pr.items():
+        t.add(
+            f"paid broadcast, {n} replicas via Redis ({r['chats']:,}): of 1,000/s",
+            r["fraction_of_limit"],
+            "",
+            "",
+            ">= 0.95",
+            r["met"],
+            digits=3,
+        )
+        t.add(
+            "  per replica / 429 / dup / miss",
+            "+".join(str(c) for c in r["per_replica"])
+            + f" / {r['http_429']} / {r['duplicates']} / {r['misses']}",
+            "",
+            "",
+            "0 / 0 / 0",
+        )
+        t.add("  CPU s per 1,000 msgs (all replicas)", r["cpu_s_per_1000"], "", "")
+
+
+def _replicas_interactive(t: Rows, ri: JSON) -> None:
+    one, three = ri["1"], ri["3"]
+    t.add(
+        "replies during digest, 3 replicas via Redis p99 ms",
+        three["p99_ms"],
+        one["p99_ms"],
+        ri["ratio_p99_3_to_1"],
+        "<= 250, <= 2x 1",
+        ri["met"],
+    )
+    t.add("  p50 ms (baseline: 1 replica)", three["p50_ms"], one["p50_ms"], "")
+    t.add("  digests/s meanwhile", three["digests_per_s"], one["digests_per_s"], "")
+    t.add(
+        "  http_429 / unanswered",
+        _pair(three["http_429"], three["unanswered"]),
+        _pair(one["http_429"], one["unanswered"]),
+        "",
+        "0",
+    )
+
+
 def _capacity(t: Rows, cap: JSON) -> None:
     t.add(
         "capacity: updates/s at p99 <= 100 ms",
@@ -206,6 +249,11 @@ def table(report: JSON) -> str:
         _interactive(t, report["interactive_during_fanout"])
     if "paid_broadcast" in report:
         _paid(t, report["paid_broadcast"])
+    if "paid_broadcast_replicas" in report:
+        if "skipped" in report["paid_broadcast_replicas"]:
+            t.skipped("paid broadcast replicas", report["paid_broadcast_replicas"])
+        else:
+            _paid_replicas(t, report["paid_broadcast_replicas"])
     if "postgres" in report:
         pg = report["postgres"]
         if "skipped" in pg:
@@ -218,6 +266,11 @@ def table(report: JSON) -> str:
             t.skipped("replicas", report["replicas"])
         else:
             _replicas(t, report["replicas"])
+    if "replicas_interactive" in report:
+        if "skipped" in report["replicas_interactive"]:
+            t.skipped("replicas interactive", report["replicas_interactive"])
+        else:
+            _replicas_interactive(t, report["replicas_interactive"])
     if "capacity" in report:
         _capacity(t, report["capacity"])
     if "memory" in report:

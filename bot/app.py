@@ -137,7 +137,6 @@ def build_application(
     if settings.rate_limit > 0:
         flood = FloodControl(
             _budget(settings),
-            priority=settings.reply_priority,
             on_wait=lambda lane, s: metrics.waited(lane.name.lower(), s),
         )
         builder = builder.rate_limiter(flood)  # type: ignore[arg-type]

@@ -46,7 +46,6 @@ VARIABLES = (
     "BOT_ADMIN_IDS",
     "BOT_RATE_LIMIT",
     "BOT_PAID_BROADCAST",
-    "BOT_REPLY_PRIORITY",
     "DELIVERY_CONCURRENCY",
     "BOT_UPDATE_CONCURRENCY",
     "DELIVERY_TICK_SECONDS",
@@ -87,7 +86,6 @@ class Settings:
     redis_prefix: str = "serialbot:"
     admin_ids: frozenset[int] = field(default_factory=frozenset)  # may use /stats
     paid_broadcast: bool = False  # digests use allow_paid_broadcast, up to 1,000/s
-    reply_priority: bool = True  # replies take the next free send slot ahead of digests
     # The year the article's dates fall in: the article says month and day only.
     article_year: int | None = None
 
@@ -242,7 +240,6 @@ def _read(values: Mapping[str, str], need_token: bool = True) -> Settings:
         redis_prefix=values.get("REDIS_KEY_PREFIX", "").strip() or "serialbot:",
         admin_ids=_ids(values, "BOT_ADMIN_IDS"),
         paid_broadcast=paid,
-        reply_priority=_flag(values, "BOT_REPLY_PRIORITY", default=True),
         article_year=_number(values, "ARTICLE_YEAR", 0, minimum=1900, maximum=2200) or None,
     )
 

@@ -42,6 +42,24 @@ KEYS: dict[str, Keys] = {
         "shared_budget": {"fraction_of_limit", "http_429", "duplicates", "misses"},
     },
     "capacity": {"ours_updates_per_s", "stock_echo_updates_per_s", "aiohttp_echo_updates_per_s"},
+    "paid_broadcast_replicas": {
+        "2": {"fraction_of_limit", "http_429", "duplicates", "misses", "per_replica"}
+    },
+    "replicas_interactive": {
+        "1": {"p50_ms", "p99_ms", "http_429", "unanswered"},
+        "3": {"p50_ms", "p99_ms", "http_429", "unanswered"},
+    },
+}
+# The table: every key the performance doc's targets are read from.
+TARGET_KEYS: Keys = {
+    "paid_broadcast": {"fraction_of_limit", "cpu_s_per_1000"},
+    "paid_broadcast_replicas": {"2": {"fraction_of_limit"}},
+    "replicas_interactive": {"1": {"p99_ms"}, "3": {"p99_ms"}},
+    "postgres": {"latency": {"ratio_p50", "ratio_p99"}},
+    "capacity": {"ours_updates_per_s", "stock_echo_updates_per_s"},
+    "latency": {"ratio_p50", "ratio_p99"},
+    "startup": {"ratio"},
+    "memory": {"ratio_to_echo"},
 }
 # Where deliveries are counted: nothing may be lost or sent twice, even on a busy machine.
 EXACT = [
@@ -54,7 +72,25 @@ EXACT = [
     ("replicas", "2"),
     ("replicas", "3"),
     ("replicas", "shared_budget"),
+    ("paid_broadcast_replicas", "2"),
 ]
+# Where the fake enforces Telegram's limits: the bot never draws a 429.
+NO_429 = [
+    ("fanout_limited",),
+    ("paid_broadcast",),
+    ("postgres", "fanout_limited"),
+    ("replicas", "shared_budget"),
+    ("paid_broadcast_replicas", "2"),
+    ("interactive_during_fanout", "ours"),
+    ("replicas_interactive", "1"),
+    ("replicas_interactive", "3"),
+]
+
+
+def section_at(report: Any, path: tuple[str, ...]) -> Any:
+    for key in path:
+        report = report[key]
+    return report
 
 
 def missing_keys(report: Any, keys: Keys, where: str = "") -> list[str]:
@@ -90,7 +126,19 @@ def test_quick_benchmark_run_writes_the_contract(tmp_path: Path) -> None:
     assert "skipped" not in report["postgres"], report["postgres"]
     assert "skipped" not in report["replicas"], report["replicas"]
     assert "skipped" not in report["replicas"]["shared_budget"]
+    for name in ("paid_broadcast_replicas", "replicas_interactive"):
+        assert "skipped" not in report[name], report[name]
     assert missing_keys(report, KEYS) == []
+    assert missing_keys(report, TARGET_KEYS) == []
+    assert isinstance(report["postgres"]["latency"]["ours"]["cpu_ms_per_update"], float)
+    for path in NO_429:
+        assert section_at(report, path)["http_429"] == 0, path
+    for count in ("1", "3"):
+        assert report["replicas_interactive"][count]["unanswered"] == 0, count
+        assert isinstance(report["replicas_interactive"][count]["p99_ms"], float), count
+    paid = report["paid_broadcast_replicas"]["2"]
+    assert len(paid["per_replica"]) == 2
+    assert sum(paid["per_replica"]) == paid["chats"]
     for side in ("ours", "echo"):
         assert all(isinstance(report["latency"][side][k], float) for k in ("p50_ms", "p99_ms"))
     for side in ("ours", "before"):
@@ -98,9 +146,7 @@ def test_quick_benchmark_run_writes_the_contract(tmp_path: Path) -> None:
         assert figures["unanswered"] == 0, side
         assert isinstance(figures["p99_ms"], float), side
     for path in EXACT:
-        section = report
-        for key in path:
-            section = section[key]
+        section = section_at(report, path)
         assert section["duplicates"] == 0, path
         assert section["misses"] == 0, path
     for count in ("1", "2", "3"):

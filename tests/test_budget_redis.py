@@ -190,6 +190,32 @@ async def test_paid_sends_have_a_pace_of_their_own(pair: MakePair) -> None:
     assert (await a.acquire(5, False)).wait > 0.2  # paid sends left the free pace alone
 
 
+async def test_a_waiting_reply_keeps_its_slot_from_every_replicas_digests(
+    replica: Replicas,
+) -> None:
+    a, b = replica(Limits(rate=10)), replica(Limits(rate=10))
+    assert await a.acquire(1, False) == Decision(0.0)  # a's digest takes a slot
+    waiting = await b.acquire(2, False, reply=True)  # b's reply waits for the next one
+    assert waiting.scope == "global"
+    await sleep_out(waiting)
+    assert (await a.acquire(3, False)).scope == "global"  # the slot is free, but claimed
+    assert await b.acquire(2, False, reply=True) == Decision(0.0)  # the reply takes it
+    await acquire_paced(a, 3)  # the claim went with the reply: digests go on
+
+
+async def test_a_reply_that_never_comes_back_holds_digests_only_briefly(
+    replica: Replicas, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(budget_redis, "REPLY_CLAIM", 0.2)
+    a, b = replica(Limits(rate=10)), replica(Limits(rate=10))
+    assert await a.acquire(1, False) == Decision(0.0)
+    started = time.monotonic()
+    waiting = await b.acquire(2, False, reply=True)  # b's replica dies with its reply
+    await acquire_paced(a, 3)
+    elapsed = time.monotonic() - started
+    assert waiting.wait + 0.2 - EPS <= elapsed <= waiting.wait + 0.2 + 0.5
+
+
 async def test_paid_sends_share_the_free_pace_without_a_paid_rate(pair: MakePair) -> None:
     a, b = pair(Limits(rate=10))
     assert await a.acquire(1, True) == Decision(0.0)
@@ -268,6 +294,7 @@ async def test_every_key_expires(replica: Replicas) -> None:
     assert set(ttls) == {
         "replicas",
         "pace",
+        "granted",
         "last:1",
         "sends:@g",
         "hold:chat:1",
@@ -279,6 +306,7 @@ async def test_every_key_expires(replica: Replicas) -> None:
     assert ttls["hold:chat:1"] <= 1500
     assert ttls["hold:all"] <= 3000
     assert ttls["pace"] <= 1000 * (0.2 + 5.0)
+    assert ttls["granted"] <= 1000
     assert ttls["replicas"] <= 6000
 
 
@@ -530,8 +558,8 @@ class Announcing:
         self.budget = budget
         self.held = asyncio.Event()
 
-    async def acquire(self, chat: int | str, paid: bool) -> Decision:
-        return await self.budget.acquire(chat, paid)
+    async def acquire(self, chat: int | str, paid: bool, reply: bool = False) -> Decision:
+        return await self.budget.acquire(chat, paid, reply)
 
     async def hold(self, chat: int | str, seconds: float) -> str:
         scope = await self.budget.hold(chat, seconds)

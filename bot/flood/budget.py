@@ -23,6 +23,30 @@ SHARE = 0.96
 CATCH_UP = 0.15
 
 
+def catch_up(rate: float) -> float:
+    """Return how far (seconds) a pace for ``rate``/s may fall behind and still catch up.
+
+    The event loop wakes a millisecond or two late; at 1,000/s that is one or two slots per
+    wake-up, lost for good unless the sends that came due meanwhile go at once. A pace that
+    lags by c seconds grants at most rate x SHARE x (1 + c) + 1 sends in any second; the lag
+    allowed is half of what SHARE keeps in hand, less that one send: at 1,000/s, 19 slots
+    (at most 980 sends in any second); at 30/s, CATCH_UP of one slot (at most 29).
+    """
+    interval = 1.0 / (rate * SHARE)
+    spare = rate * (1.0 - SHARE) / 2 - 1
+    return max(CATCH_UP, spare) * interval
+
+
+def window_cap(rate: float) -> int:
+    """Return the most sends a pace for ``rate``/s grants in any one second.
+
+    What an even pace without catch-up would allow (29 at 30/s, 961 at 1,000/s): catching
+    up never bunches more sends into a second than that, so a server that sees them a few
+    milliseconds apart from when they were timed still counts fewer than ``rate``.
+    """
+    return int(rate * SHARE) + 1
+
+
 @dataclass(frozen=True)
 class Limits:
     rate: float = 30.0  # messages/s overall
@@ -41,7 +65,9 @@ class Decision:
 class Budget(Protocol):
     """Who may send when: granted sends are counted; 429 windows are held."""
 
-    async def acquire(self, chat: int | str, paid: bool) -> Decision: ...
+    async def acquire(self, chat: int | str, paid: bool, reply: bool = False) -> Decision:
+        """Count the send, or say how long it must wait; ``reply``: a person's reply."""
+        ...
 
     async def hold(self, chat: int | str, seconds: float) -> str: ...
 
@@ -61,6 +87,13 @@ class LocalBudget:
         self._clock = clock
         self._interval = 1.0 / (limits.rate * SHARE)
         self._paid_interval = 1.0 / (limits.paid_rate * SHARE) if limits.paid_rate else None
+        self._credit = catch_up(limits.rate)
+        self._paid_credit = catch_up(limits.paid_rate) if limits.paid_rate else 0.0
+        # Each pace's grants in the last second (the window its cap counts).
+        self._granted: deque[float] = deque()
+        self._paid_granted: deque[float] = deque()
+        self._cap = window_cap(limits.rate)
+        self._paid_cap = window_cap(limits.paid_rate) if limits.paid_rate else 0
         self._private_gap = limits.private_interval / SHARE
         self._group_window = limits.group_window / SHARE
         self._free_at = 0.0  # the next instant the overall pace allows a send
@@ -71,27 +104,33 @@ class LocalBudget:
         self._before: dict[int | str, float] = {}  # ... and the send before that one
         self._recent: dict[int | str, deque[float]] = {}  # groups: their sends in the window
 
-    async def acquire(self, chat: int | str, paid: bool) -> Decision:
+    async def acquire(self, chat: int | str, paid: bool, reply: bool = False) -> Decision:
+        # One process: the dispatcher (bot.flood.control) already serves replies first.
         return self.acquire_now(chat, paid)
 
     def acquire_now(self, chat: int | str, paid: bool) -> Decision:
         now = self._clock()
         paced = paid and self._paid_interval is not None
+        granted = self._paid_granted if paced else self._granted
+        cap = self._paid_cap if paced else self._cap
+        while granted and granted[0] <= now - 1.0:
+            granted.popleft()
         waits = [
             (self._held_until - now, "global"),
             (self._holds.get(chat, 0.0) - now, "chat"),
             (self._chat_wait(chat, now), "chat"),
             ((self._paid_at if paced else self._free_at) - now, "global"),
+            (granted[0] + 1.0 - now if len(granted) >= cap else 0.0, "global"),
         ]
         wait, scope = max(waits)
         if wait > 0:
             return Decision(wait, scope)
         if paced:
             assert self._paid_interval is not None
-            credit = CATCH_UP * self._paid_interval
-            self._paid_at = max(self._paid_at, now - credit) + self._paid_interval
+            self._paid_at = max(self._paid_at, now - self._paid_credit) + self._paid_interval
         else:
-            self._free_at = max(self._free_at, now - CATCH_UP * self._interval) + self._interval
+            self._free_at = max(self._free_at, now - self._credit) + self._interval
+        granted.append(now)
         self._record(chat, now)
         return Decision(0.0)
 

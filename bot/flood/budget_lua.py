@@ -32,14 +32,20 @@ local function in_window(key, now, window)
 end
 """
 
-# KEYS: global hold, chat hold, chat's sends (last or window), pace, replicas
+# KEYS: global hold, chat hold, chat's sends (last or window), pace, replicas, waiting replies,
+#       the pace's grants in the last second
 # ARGV: group?, chat gap or window, group count, pace interval, replica id, stale,
-#       pace idle, sequence number (keeps a group's entries distinct), catch-up credit
+#       pace idle, sequence number (keeps a group's entries distinct), catch-up credit,
+#       reply? ('1': a person's reply, '0': a digest), how long a waiting reply keeps its claim,
+#       the most grants the pace allows in any second
 ACQUIRE = (
     _COMMON
     + """
 local now = clock()
 local replicas = register(KEYS[5], ARGV[5], now, tonumber(ARGV[6]))
+local reply = ARGV[10] == '1'
+local ticket = ARGV[5] .. '/' .. tostring(KEYS[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', fmt(now))
 local group = ARGV[1] == '1'
 local limit = tonumber(ARGV[2])
 local wait, scope = (tonumber(redis.call('GET', KEYS[1])) or 0) - now, 'global'
@@ -59,7 +65,28 @@ else
 end
 local free_at = tonumber(redis.call('GET', KEYS[4])) or 0
 consider(free_at - now, 'global')
-if wait > 0 then return {fmt(wait), scope, replicas} end
+-- Catching up never bunches more grants into one second than the window's cap.
+redis.call('ZREMRANGEBYSCORE', KEYS[7], '-inf', fmt(now - 1))
+if redis.call('ZCARD', KEYS[7]) >= tonumber(ARGV[12]) then
+  local oldest = redis.call('ZRANGE', KEYS[7], 0, 0, 'WITHSCORES')
+  consider(tonumber(oldest[2]) + 1 - now, 'global')
+end
+-- Replies have a lane of their own across replicas: a reply that waits for the shared pace
+-- claims the next free slot, and no replica's digest takes a slot while a claim stands.
+if not reply and wait <= 0 and redis.call('ZCARD', KEYS[6]) > 0 then
+  consider(tonumber(ARGV[4]), 'global')
+end
+if wait > 0 then
+  if reply and scope == 'global' then
+    local until_ = now + wait + tonumber(ARGV[11])
+    redis.call('ZADD', KEYS[6], fmt(until_), ticket)
+    redis.call('PEXPIRE', KEYS[6], ms(until_ - now))
+  end
+  return {fmt(wait), scope, replicas}
+end
+if reply then redis.call('ZREM', KEYS[6], ticket) end
+redis.call('ZADD', KEYS[7], fmt(now), ARGV[5] .. '/' .. ARGV[8])
+redis.call('PEXPIRE', KEYS[7], 1000)
 free_at = math.max(free_at, now - tonumber(ARGV[9])) + tonumber(ARGV[4])
 redis.call('SET', KEYS[4], fmt(free_at), 'PX', ms(free_at - now + tonumber(ARGV[7])))
 if group then

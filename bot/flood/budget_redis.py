@@ -6,6 +6,9 @@ so that replicas agree on time and no two of them can take the same slot. Keys, 
 ``prefix`` and all expiring on their own:
 
 - ``pace`` / ``pace:paid``: the next instant the overall (or paid) pace allows a send;
+- ``replies`` / ``replies:paid``: replies waiting for that pace (replica/chat → claim's
+  end): while one waits, no replica's digest takes a slot of that pace;
+- ``granted`` / ``granted:paid``: that pace's grants in the last second (its cap);
 - ``last:<chat>``: a private chat's last send; ``sends:<chat>``: a group's sends in its
   window (a sorted set scored by time);
 - ``hold:all`` / ``hold:chat:<chat>``: when a 429's hold ends, every send's or one chat's;
@@ -38,7 +41,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from bot.flood import budget_lua
-from bot.flood.budget import CATCH_UP, SHARE, Decision, Limits, LocalBudget, is_group
+from bot.flood.budget import SHARE, Decision, Limits, LocalBudget, catch_up, is_group, window_cap
 
 log = logging.getLogger(__name__)
 
@@ -49,10 +52,13 @@ HEARTBEAT = 2.0  # seconds between two "still alive" marks of a replica
 STALE = 3 * HEARTBEAT  # a replica not seen for this long is gone
 RETRY_EVERY = 1.0  # seconds between two attempts to reach Redis while it is down
 PACE_IDLE = 5.0  # the pace keys outlive their next free instant by this long
+# A reply waiting for the shared pace holds back every replica's digests until it is sent,
+# or until its claim runs out this long after its slot (its replica died or stalled).
+REPLY_CLAIM = 0.5
 # Replicas that wait for the same free instant must come back in a random order: otherwise
 # the one nearest to Redis (or first in its event loop) wins every contested slot and the
-# others starve. With company, a global wait is lengthened by up to this share of one pace
-# interval.
+# others starve. With company, a digest's global wait is lengthened by up to this share of
+# one pace interval (a reply's is not: it has claimed its slot).
 PACE_JITTER = 0.03
 # What an unreachable or failing Redis raises (timeouts and resets included).
 UNAVAILABLE = (RedisError, OSError)
@@ -78,6 +84,10 @@ class RedisBudget:
         self._seq = itertools.count()
         self._interval = 1.0 / (limits.rate * SHARE)
         self._paid_interval = 1.0 / (limits.paid_rate * SHARE) if limits.paid_rate else None
+        self._credit = catch_up(limits.rate)
+        self._paid_credit = catch_up(limits.paid_rate) if limits.paid_rate else 0.0
+        self._cap = window_cap(limits.rate)
+        self._paid_cap = window_cap(limits.paid_rate) if limits.paid_rate else 0
         self._private_gap = limits.private_interval / SHARE
         self._group_window = limits.group_window / SHARE
         self._replicas = 1  # live replicas, as Redis last told us
@@ -98,15 +108,19 @@ class RedisBudget:
         """Return how many replicas share the budget, as Redis last told us."""
         return self._replicas
 
-    async def acquire(self, chat: int | str, paid: bool) -> Decision:
-        """Count the send and return Decision(0), or return how long it must wait."""
+    async def acquire(self, chat: int | str, paid: bool, reply: bool = False) -> Decision:
+        """Count the send and return Decision(0), or return how long it must wait.
+
+        ``reply``: a person's reply; while it waits for the shared pace, no replica's digest
+        takes the slot it waits for.
+        """
         self._start_heartbeat()
         held = self._local_hold(chat)
         if held is not None:
             return held
         if self._local is None:
             try:
-                return await self._acquire_shared(chat, paid)
+                return await self._acquire_shared(chat, paid, reply)
             except UNAVAILABLE as exc:
                 self._fall_back(exc)
         assert self._local is not None
@@ -148,9 +162,10 @@ class RedisBudget:
     def _chat_key(self, chat: int | str) -> str:
         return self._key(f"sends:{chat}" if is_group(chat) else f"last:{chat}")
 
-    async def _acquire_shared(self, chat: int | str, paid: bool) -> Decision:
+    async def _acquire_shared(self, chat: int | str, paid: bool, reply: bool) -> Decision:
         paid_interval = self._paid_interval if paid else None
         interval = self._interval if paid_interval is None else paid_interval
+        credit = self._credit if paid_interval is None else self._paid_credit
         group = is_group(chat)
         wait, scope, replicas = await self._acquire(
             keys=[
@@ -159,6 +174,8 @@ class RedisBudget:
                 self._chat_key(chat),
                 self._key("pace" if paid_interval is None else "pace:paid"),
                 self._key("replicas"),
+                self._key("replies" if paid_interval is None else "replies:paid"),
+                self._key("granted" if paid_interval is None else "granted:paid"),
             ],
             args=[
                 int(group),
@@ -169,7 +186,10 @@ class RedisBudget:
                 STALE,
                 PACE_IDLE,
                 next(self._seq),
-                CATCH_UP * interval,
+                credit,
+                int(reply),
+                REPLY_CLAIM,
+                self._cap if paid_interval is None else self._paid_cap,
             ],
         )
         _raise_if_cancelled()
@@ -177,7 +197,7 @@ class RedisBudget:
         seconds = float(wait)
         if seconds <= 0:
             return Decision(0.0)
-        if scope == "global" and self._replicas > 1:
+        if scope == "global" and self._replicas > 1 and not reply:
             seconds += random.uniform(0.0, PACE_JITTER * interval)
         return Decision(seconds, scope)
 

@@ -88,11 +88,8 @@ class Scheduler:
     its own chat's limit steps aside (parked until then) and the lane goes on.
     """
 
-    def __init__(self, budget: Budget, *, priority: bool = True) -> None:
+    def __init__(self, budget: Budget) -> None:
         self.budget = budget
-        # Without priority every send waits in one line, replies behind queued digests: the
-        # behaviour before the lanes, kept as a switch for the benchmark that compares them.
-        self._priority = priority
         self._lanes: dict[Lane, list[_Ticket]] = {lane: [] for lane in Lane}
         self._parked: list[tuple[float, _Ticket]] = []
         self._seq = itertools.count()
@@ -102,8 +99,6 @@ class Scheduler:
     async def turn(self, chat: int | str, lane: Lane, paid: bool) -> float:
         """Wait until this send may go; return how long it waited (seconds)."""
         loop = asyncio.get_running_loop()
-        if not self._priority:
-            lane = Lane.DIGEST
         ticket = _Ticket(next(self._seq), chat, lane, paid, loop.create_future(), loop.time())
         heapq.heappush(self._lanes[lane], ticket)
         if self._task is None or self._task.done():
@@ -156,7 +151,9 @@ class Scheduler:
             if ticket.future.done():  # its sender gave up (cancelled)
                 heapq.heappop(lane)
                 continue
-            decision = await self.budget.acquire(ticket.chat, ticket.paid)
+            decision = await self.budget.acquire(
+                ticket.chat, ticket.paid, reply=ticket.lane is Lane.REPLY
+            )
             now = loop.time()
             if not lane or lane[0] is not ticket:
                 # The lane changed while the budget was asked (abort() emptied it at
@@ -182,12 +179,11 @@ class FloodControl(BaseRateLimiter[int]):
         self,
         budget: Budget,
         *,
-        priority: bool = True,
         max_retries: int = 3,
         on_wait: Callable[[Lane, float], None] | None = None,
     ) -> None:
         self.budget = budget
-        self.scheduler = Scheduler(budget, priority=priority)
+        self.scheduler = Scheduler(budget)
         self.max_retries = max_retries
         self._on_wait = on_wait
 

@@ -8,11 +8,14 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib.resources import files
 from pathlib import Path
-
-from PIL import Image, ImageDraw, ImageFont
+from typing import TYPE_CHECKING
 
 from bot.content.scripts import Script
 from bot.render.linebreak import NO_LINE_END, balanced, shorten, wrap_at_most
+
+if TYPE_CHECKING:
+    # Pillow is imported where a card is drawn: a bot that never draws one never loads it.
+    from PIL import Image, ImageFont
 
 # 4:5 portrait: Telegram shows it whole in a chat, and it stays far below the photo limits.
 CARD_SIZE = (1080, 1350)
@@ -91,6 +94,8 @@ def _collection() -> tuple[Path, dict[Script, int]] | None:
         path = Path(str(files(_FONT_PACKAGE).joinpath(_FONT_FILE)))
     except ModuleNotFoundError:
         return None
+    from PIL import ImageFont
+
     wanted = {family: script for script, family in _FACES.items()}
     found: dict[Script, int] = {}
     for index in range(_MAX_FACES):
@@ -117,6 +122,8 @@ def available() -> bool:
 # Enough for both scripts' usual sizes (7 each); each face costs a few MB.
 @lru_cache(maxsize=16)
 def _font(script: Script, size: int) -> ImageFont.FreeTypeFont:
+    from PIL import ImageFont
+
     found = _collection()
     if found is None:
         raise CardFontMissing(f"quote cards need the font from the {_FONT_PACKAGE} package")
@@ -189,6 +196,8 @@ def _layout(card: QuoteCard) -> CardLayout:
 def _ink_left(script: Script, size: int, char: str) -> int:
     """Return how far right of the pen position a glyph's ink begins."""
     # Drawn, not asked: for this font Pillow's getbbox gives the advance box, not the ink.
+    from PIL import Image, ImageDraw
+
     scratch = Image.new("L", (3 * size, 3 * size))
     font = _font(script, size)
     ImageDraw.Draw(scratch).text((size, 2 * size), char, font=font, anchor="ls", fill=255)
@@ -200,6 +209,8 @@ class _Pen:
     """Draws one script's text and rules on a card, left-aligned at the margin."""
 
     def __init__(self, image: Image.Image, script: Script) -> None:
+        from PIL import ImageDraw
+
         self.draw = ImageDraw.Draw(image)
         self.script = script
 
@@ -229,6 +240,8 @@ def render(card: QuoteCard) -> bytes:
 
 
 def _render(card: QuoteCard) -> bytes:
+    from PIL import Image
+
     plan = _layout(card)
     width, height = CARD_SIZE
     image = Image.new("RGB", CARD_SIZE, PAPER)

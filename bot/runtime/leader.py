@@ -16,9 +16,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
-import asyncpg
 from sqlalchemy.engine import make_url
+
+if TYPE_CHECKING:
+    import asyncpg  # imported where used: a bot on SQLite never loads it
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +53,8 @@ class PollingLeadership:
 
     async def run(self) -> None:
         """Try for the lock forever (cancel to stop); poll while holding it."""
+        import asyncpg
+
         while True:
             conn: asyncpg.Connection | None = None
             try:

@@ -158,6 +158,18 @@ def _ping_when_idle(engine: AsyncEngine) -> None:
             raise DisconnectionError("connection lost while idle") from exc
 
 
+def one_statement(engine: AsyncEngine) -> AsyncEngine:
+    """Return the engine to run a lone statement on, committed as it runs.
+
+    On PostgreSQL one statement is atomic by itself, and BEGIN and COMMIT around it are two
+    more round trips to the server (of three). SQLite's transactions are calls into the
+    library, not round trips: it keeps them.
+    """
+    if engine.dialect.name == "postgresql":
+        return engine.execution_options(isolation_level="AUTOCOMMIT")
+    return engine
+
+
 def dialect_insert(conn: AsyncConnection, table: Table) -> SQLiteInsert | PGInsert:
     """Return the dialect's INSERT, which knows ON CONFLICT (both spell it alike)."""
     if conn.dialect.name == "sqlite":

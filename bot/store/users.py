@@ -10,7 +10,7 @@ from sqlalchemy.sql.expression import BindParameter, Executable
 
 from bot.content.scripts import Script
 from bot.rules.streaks import Streak
-from bot.store.engine import dialect_insert, insert_or_ignore, now
+from bot.store.engine import dialect_insert, insert_or_ignore, now, one_statement
 from bot.store.schema import users
 
 _SCRIPT = select(users.c.script).where(users.c.user_id == bindparam("p_user"))
@@ -19,10 +19,11 @@ _SCRIPT = select(users.c.script).where(users.c.user_id == bindparam("p_user"))
 class Users:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        self._once = one_statement(engine)
 
     async def script(self, user_id: int) -> Script | None:
         """Return the script the person chose, or None."""
-        async with self.engine.connect() as conn:
+        async with self._once.connect() as conn:
             value = (await conn.execute(_SCRIPT, {"p_user": user_id})).scalar()
         return Script(value) if value else None
 
@@ -52,7 +53,7 @@ class Users:
             "p_yesterday": (today - timedelta(days=1)).isoformat(),
             "p_now": now(),
         }
-        async with self.engine.begin() as conn:
+        async with self._once.begin() as conn:
             await conn.execute(_touch(conn), params)
 
     async def streak(self, user_id: int) -> Streak:
