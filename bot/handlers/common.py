@@ -6,7 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
-from telegram import ChatMember, InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, ChatMember, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest, ChatMigrated, Forbidden
 from telegram.ext import Application, CallbackContext, ExtBot
@@ -124,6 +124,23 @@ async def send(
 
 async def say(context: BotContext, update: Update, text: str) -> None:
     await send(context, update, render.Rendered(text))
+
+
+async def admins_press(
+    context: BotContext, update: Update
+) -> tuple[CallbackQuery, ChatState, Script] | None:
+    """Read a settings button's press: its query, the chat and the presser's script.
+
+    None when a non-admin pressed it in a group or channel: they are told so in an alert.
+    """
+    query = update.callback_query
+    assert query is not None
+    state = await chat_state(context, update)
+    current = await reader_script(context, update, state)
+    if not await is_admin(context, update):
+        await query.answer(texts.t(texts.ADMINS_ONLY, current), show_alert=True)
+        return None
+    return query, state, current
 
 
 async def is_admin(context: BotContext, update: Update) -> bool:

@@ -9,9 +9,9 @@ from bot.content.scripts import Script, echo
 from bot.handlers.common import (
     BotContext,
     admin_gate,
+    admins_press,
     chat_state,
     edit,
-    is_admin,
     reader_script,
     say,
     send,
@@ -47,13 +47,10 @@ async def pause(update: Update, context: BotContext) -> None:
 
 async def pause_button(update: Update, context: BotContext, button: cb.Pause) -> None:
     """A pause length chosen under a pause reply: the reply shows the new pause in place."""
-    query = update.callback_query
-    assert query is not None
-    state = await chat_state(context, update)
-    current = await reader_script(context, update, state)
-    if not await is_admin(context, update):
-        await query.answer(t(texts.ADMINS_ONLY, current), show_alert=True)
+    pressed = await admins_press(context, update)
+    if pressed is None:
         return
+    query, state, current = pressed
     await query.answer()
     if button.number > PAUSE_DAYS_MAX:
         return  # forged: no such button
@@ -88,13 +85,10 @@ async def resume(update: Update, context: BotContext) -> None:
 
 
 async def resume_button(update: Update, context: BotContext, button: cb.Resume) -> None:
-    query = update.callback_query
-    assert query is not None
-    state = await chat_state(context, update)
-    current = await reader_script(context, update, state)
-    if not await is_admin(context, update):
-        await query.answer(t(texts.ADMINS_ONLY, current), show_alert=True)
+    pressed = await admins_press(context, update)
+    if pressed is None:
         return
+    query, state, current = pressed
     await query.answer()
     await edit(context, update, render.Rendered(await _resumed(context, state, current)))
 

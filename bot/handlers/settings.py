@@ -12,6 +12,7 @@ from bot.content.scripts import Script, echo, parse_script
 from bot.handlers.common import (
     BotContext,
     admin_gate,
+    admins_press,
     chat_state,
     edit,
     edit_buttons,
@@ -185,13 +186,10 @@ def subscription_reply(context: BotContext, fresh: ChatState, current: Script) -
 
 async def days_button(update: Update, context: BotContext, button: cb.SetDays) -> None:
     """A reading-days button under a subscription reply (admins only in groups)."""
-    query = update.callback_query
-    assert query is not None
-    state = await chat_state(context, update)
-    current = await reader_script(context, update, state)
-    if not await is_admin(context, update):
-        await query.answer(t(texts.ADMINS_ONLY, current), show_alert=True)
+    pressed = await admins_press(context, update)
+    if pressed is None:
         return
+    query, state, current = pressed
     fresh = await context.services.chats.set_reading_days(state, button.number)
     days = render.days_label(fresh.reading_days, current)
     await query.answer(t(texts.DAYS_SET, current, days=days))
@@ -201,13 +199,10 @@ async def days_button(update: Update, context: BotContext, button: cb.SetDays) -
 
 async def toggle_quiet(update: Update, context: BotContext, button: cb.Quiet) -> None:
     """The button under a subscription reply: silent delivery on or off (admins only)."""
-    query = update.callback_query
-    assert query is not None
-    state = await chat_state(context, update)
-    current = await reader_script(context, update, state)
-    if not await is_admin(context, update):
-        await query.answer(t(texts.ADMINS_ONLY, current), show_alert=True)
+    pressed = await admins_press(context, update)
+    if pressed is None:
         return
+    query, state, current = pressed
     fresh = await context.services.chats.set_quiet(state, button.yes)
     await query.answer(t(texts.QUIET_NOW_ON if button.yes else texts.QUIET_NOW_OFF, current))
     if fresh.subscribed and not read_all(fresh, context.services.chats.defaults):
