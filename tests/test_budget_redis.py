@@ -3,6 +3,11 @@
 Each test has a key prefix of its own (and deletes its keys afterwards), so runs never see
 each other's data. The rules are checked on ``LocalBudget`` and ``RedisBudget`` alike, the
 local one standing for both "replicas" of a pair. Waits come from the budgets' decisions.
+
+Tests of the decisions run on a ``FakeClock`` they advance (the budgets pass it to the
+scripts as "now"), so a busy machine's delays cannot change them. Only the tests that need
+real time keep it: the pace shared by replicas sending at once, FloodControl's own
+scheduling, Redis outages and timeouts, and cancellations.
 """
 
 from __future__ import annotations
@@ -33,9 +38,29 @@ from tests.conftest import REDIS_URL, Harness
 from tests.tcp_proxy import TcpProxy
 
 # Decisions are computed on Redis's clock to the microsecond and slept out on ours: a
-# wait slept out with this much to spare is over on both.
+# wait slept out (or advanced past, on a FakeClock) with this much to spare is over on both.
 EPS = 0.005
 FAST = 1e6  # a pace that never gets in the way of tests about something else
+
+
+@dataclass
+class FakeClock:
+    """The time the budgets decide at: it moves only when the test advances it."""
+
+    now: float = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        assert seconds >= 0, seconds
+        self.now += seconds
+
+
+@pytest.fixture
+def fake_clock() -> FakeClock:
+    """The budgets' clock in this test (conftest's ``clock`` is the bot's calendar)."""
+    return FakeClock()
 
 
 @dataclass
@@ -46,8 +71,10 @@ class Replicas:
     client: Redis
     made: list[RedisBudget] = field(default_factory=list)
 
-    def __call__(self, limits: Limits, url: str = REDIS_URL) -> RedisBudget:
-        budget = RedisBudget(url, limits, prefix=self.prefix)
+    def __call__(
+        self, limits: Limits, url: str = REDIS_URL, clock: FakeClock | None = None
+    ) -> RedisBudget:
+        budget = RedisBudget(url, limits, prefix=self.prefix, clock=clock)
         self.made.append(budget)
         return budget
 
@@ -81,36 +108,45 @@ MakePair = Callable[[Limits], tuple[Budget, Budget]]
 
 
 @pytest.fixture(params=["local", "redis"])
-def pair(request: pytest.FixtureRequest) -> MakePair:
-    """Two replicas of one budget: one LocalBudget seen twice, or two RedisBudgets."""
+def pair(request: pytest.FixtureRequest, fake_clock: FakeClock) -> MakePair:
+    """Two replicas of one budget on the test's clock: one LocalBudget seen twice, or two
+    RedisBudgets."""
     if request.param == "local":
 
         def local(limits: Limits) -> tuple[Budget, Budget]:
-            budget = LocalBudget(limits)
+            budget = LocalBudget(limits, fake_clock)
             return budget, budget
 
         return local
     replica: Replicas = request.getfixturevalue("replica")
-    return lambda limits: (replica(limits), replica(limits))
+    return lambda limits: (
+        replica(limits, clock=fake_clock),
+        replica(limits, clock=fake_clock),
+    )
 
 
-async def sleep_out(decision: Decision) -> None:
-    """Wait as long as the decision says (and a hair more)."""
-    await asyncio.sleep(decision.wait + EPS)
+async def sleep_out(decision: Decision, clock: FakeClock | None = None) -> None:
+    """Wait as long as the decision says (and a hair more): on ``clock``, else in real time."""
+    if clock is None:
+        await asyncio.sleep(decision.wait + EPS)
+    else:
+        clock.advance(decision.wait + EPS)
 
 
-async def acquire_paced(budget: Budget, chat: int | str, paid: bool = False) -> None:
+async def acquire_paced(
+    budget: Budget, chat: int | str, paid: bool = False, clock: FakeClock | None = None
+) -> None:
     """Send to ``chat`` as soon as the overall pace allows."""
     while (decision := await budget.acquire(chat, paid)).wait > 0:
         assert decision.scope == "global", decision
-        await sleep_out(decision)
+        await sleep_out(decision, clock)
 
 
-async def send_twice(budget: Budget, chat: int) -> None:
+async def send_twice(budget: Budget, chat: int, clock: FakeClock | None = None) -> None:
     """Send to a private chat twice, one gap apart: a 429 now may be the chat's own."""
-    await acquire_paced(budget, chat)
+    await acquire_paced(budget, chat, clock=clock)
     while (decision := await budget.acquire(chat, False)).wait > 0:
-        await sleep_out(decision)
+        await sleep_out(decision, clock)
 
 
 async def eventually(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
@@ -132,50 +168,55 @@ def most_in_a_second(times: list[float]) -> int:
     return most
 
 
-async def test_a_private_chat_gets_one_send_per_interval(pair: MakePair) -> None:
+async def test_a_private_chat_gets_one_send_per_interval(
+    pair: MakePair, fake_clock: FakeClock
+) -> None:
     a, b = pair(Limits(rate=FAST, private_interval=0.2))
     gap = 0.2 / SHARE
     assert await a.acquire(1, False) == Decision(0.0)
+    fake_clock.advance(EPS)  # b asks a moment later (and float rounding stays inside)
     blocked = await b.acquire(1, False)
     assert blocked.scope == "chat"
-    assert 0.1 < blocked.wait <= gap
+    assert 0.1 < blocked.wait <= gap - EPS / 2
     assert await b.acquire(2, False) == Decision(0.0)  # another chat is free
-    await sleep_out(blocked)
+    await sleep_out(blocked, fake_clock)
     assert await b.acquire(1, False) == Decision(0.0)
     assert (await a.acquire(1, False)).scope == "chat"  # b's send counts for a, too
 
 
-async def test_a_group_gets_count_sends_per_window(pair: MakePair) -> None:
+async def test_a_group_gets_count_sends_per_window(pair: MakePair, fake_clock: FakeClock) -> None:
     a, b = pair(Limits(rate=FAST, group_count=3, group_window=0.5))
     assert await a.acquire("@news", False) == Decision(0.0)
-    await asyncio.sleep(0.1)  # the oldest send leaves the window well before the others
+    fake_clock.advance(0.1 + EPS)  # the oldest send leaves the window well before the others
     for budget in (b, a):
         assert await budget.acquire("@news", False) == Decision(0.0)
     full = await b.acquire("@news", False)
     assert full.scope == "chat"
     assert 0.3 < full.wait <= 0.5 / SHARE - 0.1
     assert await a.acquire(-100123, False) == Decision(0.0)  # another group is free
-    await sleep_out(full)
+    await sleep_out(full, fake_clock)
     assert await b.acquire("@news", False) == Decision(0.0)  # the oldest left the window
     assert (await a.acquire("@news", False)).scope == "chat"  # and only the oldest
 
 
-async def test_the_pace_is_even_and_saves_nothing_up(pair: MakePair) -> None:
+async def test_the_pace_is_even_and_saves_nothing_up(
+    pair: MakePair, fake_clock: FakeClock
+) -> None:
     a, b = pair(Limits(rate=20))
     interval = 1 / (20 * SHARE)
     assert await a.acquire(1, False) == Decision(0.0)
     paced = await b.acquire(2, False)
     assert paced.scope == "global"
     assert 0 < paced.wait <= interval * (1 + PACE_JITTER)
-    await sleep_out(paced)
+    await sleep_out(paced, fake_clock)
     assert await b.acquire(2, False) == Decision(0.0)
     idle = await a.acquire(3, False)
-    await asyncio.sleep(idle.wait + 3 * interval)  # idle time earns no burst
+    fake_clock.advance(idle.wait + 3 * interval)  # idle time earns no burst
     assert await a.acquire(3, False) == Decision(0.0)
     assert (await b.acquire(4, False)).wait > interval / 2
 
 
-async def test_paid_sends_have_a_pace_of_their_own(pair: MakePair) -> None:
+async def test_paid_sends_have_a_pace_of_their_own(pair: MakePair, fake_clock: FakeClock) -> None:
     # A free pace of 2/s: half a second between free sends leaves a busy machine's delays
     # between these calls far inside the margins below.
     a, b = pair(Limits(rate=2, paid_rate=1000))
@@ -186,33 +227,33 @@ async def test_paid_sends_have_a_pace_of_their_own(pair: MakePair) -> None:
     assert free.wait > 0.25
     paid = await b.acquire(4, True)
     assert paid.wait <= (1 + PACE_JITTER) / (1000 * SHARE)  # at most its own pace
-    await acquire_paced(b, 5, paid=True)
+    await acquire_paced(b, 5, paid=True, clock=fake_clock)
     assert (await a.acquire(5, False)).wait > 0.2  # paid sends left the free pace alone
 
 
 async def test_a_waiting_reply_keeps_its_slot_from_every_replicas_digests(
-    replica: Replicas,
+    replica: Replicas, fake_clock: FakeClock
 ) -> None:
-    a, b = replica(Limits(rate=10)), replica(Limits(rate=10))
+    a, b = replica(Limits(rate=10), clock=fake_clock), replica(Limits(rate=10), clock=fake_clock)
     assert await a.acquire(1, False) == Decision(0.0)  # a's digest takes a slot
     waiting = await b.acquire(2, False, reply=True)  # b's reply waits for the next one
     assert waiting.scope == "global"
-    await sleep_out(waiting)
+    await sleep_out(waiting, fake_clock)
     assert (await a.acquire(3, False)).scope == "global"  # the slot is free, but claimed
     assert await b.acquire(2, False, reply=True) == Decision(0.0)  # the reply takes it
-    await acquire_paced(a, 3)  # the claim went with the reply: digests go on
+    await acquire_paced(a, 3, clock=fake_clock)  # the claim went with the reply: digests go on
 
 
 async def test_a_reply_that_never_comes_back_holds_digests_only_briefly(
-    replica: Replicas, monkeypatch: pytest.MonkeyPatch
+    replica: Replicas, monkeypatch: pytest.MonkeyPatch, fake_clock: FakeClock
 ) -> None:
     monkeypatch.setattr(budget_redis, "REPLY_CLAIM", 0.2)
-    a, b = replica(Limits(rate=10)), replica(Limits(rate=10))
+    a, b = replica(Limits(rate=10), clock=fake_clock), replica(Limits(rate=10), clock=fake_clock)
     assert await a.acquire(1, False) == Decision(0.0)
-    started = time.monotonic()
+    started = fake_clock()
     waiting = await b.acquire(2, False, reply=True)  # b's replica dies with its reply
-    await acquire_paced(a, 3)
-    elapsed = time.monotonic() - started
+    await acquire_paced(a, 3, clock=fake_clock)
+    elapsed = fake_clock() - started
     assert waiting.wait + 0.2 - EPS <= elapsed <= waiting.wait + 0.2 + 0.5
 
 
@@ -224,7 +265,7 @@ async def test_paid_sends_share_the_free_pace_without_a_paid_rate(pair: MakePair
 
 
 async def test_a_global_hold_stops_every_replica_and_is_never_shortened(
-    pair: MakePair,
+    pair: MakePair, fake_clock: FakeClock
 ) -> None:
     a, b = pair(Limits(rate=FAST))
     assert await a.hold(5, 0.6) == "global"  # chat 5 sent nothing: not its own limit
@@ -237,13 +278,13 @@ async def test_a_global_hold_stops_every_replica_and_is_never_shortened(
     assert await b.hold(7, 0.8) == "global"
     longer = await a.acquire(6, False)
     assert longer.wait > 0.6  # a longer one extends it (the first had at most 0.6 left)
-    await sleep_out(longer)
+    await sleep_out(longer, fake_clock)
     assert await b.acquire(6, False) == Decision(0.0)
 
 
-async def test_a_chat_near_its_limit_is_held_alone(pair: MakePair) -> None:
+async def test_a_chat_near_its_limit_is_held_alone(pair: MakePair, fake_clock: FakeClock) -> None:
     a, b = pair(Limits(rate=FAST, private_interval=0.1))
-    await send_twice(a, 7)
+    await send_twice(a, 7, fake_clock)
     assert await a.hold(7, 0.6) == "chat"  # it sent twice within the gap: its own limit
     held = await b.acquire(7, False)
     assert held.scope == "chat"
@@ -252,14 +293,16 @@ async def test_a_chat_near_its_limit_is_held_alone(pair: MakePair) -> None:
     assert await b.hold(7, 0.1) == "chat"
     shorter = await a.acquire(7, False)
     assert shorter.wait > 0.2  # not shortened
-    await sleep_out(shorter)
+    await sleep_out(shorter, fake_clock)
     assert await a.acquire(7, False) == Decision(0.0)
 
 
-async def test_a_chat_that_sent_long_ago_cannot_be_at_its_limit(pair: MakePair) -> None:
+async def test_a_chat_that_sent_long_ago_cannot_be_at_its_limit(
+    pair: MakePair, fake_clock: FakeClock
+) -> None:
     a, b = pair(Limits(rate=FAST, private_interval=0.1))
     assert await a.acquire(9, False) == Decision(0.0)
-    await asyncio.sleep(2 * 0.1 / SHARE + EPS)  # twice the gap: no longer near its limit
+    fake_clock.advance(2 * 0.1 / SHARE + EPS)  # twice the gap: no longer near its limit
     assert await a.acquire(9, False) == Decision(0.0)
     assert await b.hold(9, 0.2) == "global"
 
@@ -282,11 +325,11 @@ async def test_a_group_is_held_alone_only_at_its_limit(pair: MakePair) -> None:
     assert await a.hold("@quiet", 0.3) == "global"
 
 
-async def test_every_key_expires(replica: Replicas) -> None:
+async def test_every_key_expires(replica: Replicas, fake_clock: FakeClock) -> None:
     limits = Limits(rate=10, private_interval=0.5, group_count=3, group_window=2.0)
-    budget = replica(limits)
-    await send_twice(budget, 1)
-    await acquire_paced(budget, "@g")
+    budget = replica(limits, clock=fake_clock)
+    await send_twice(budget, 1, fake_clock)
+    await acquire_paced(budget, "@g", clock=fake_clock)
     await budget.hold(1, 1.5)
     await budget.hold(2, 3.0)
     keys = await replica.keys()
@@ -463,15 +506,16 @@ async def test_an_outage_falls_back_to_this_replicas_share(
 
 
 async def test_holds_and_sends_answer_while_redis_is_away(
-    replica: Replicas, proxy: TcpProxy
+    replica: Replicas, proxy: TcpProxy, fake_clock: FakeClock
 ) -> None:
-    budget = replica(Limits(rate=FAST), url=proxy.through(REDIS_URL))
+    budget = replica(Limits(rate=FAST), url=proxy.through(REDIS_URL), clock=fake_clock)
     await proxy.cut()  # before the first word: nothing known, one replica assumed
     assert await budget.hold(5, 0.3) == "global"
     assert not budget.shared
     held = await budget.acquire(6, False)
     assert held.scope == "global"
-    await sleep_out(held)
+    assert held.wait > 0.2
+    await sleep_out(held, fake_clock)
     assert await budget.acquire(6, False) == Decision(0.0)
     assert budget.replicas() == 1
 

@@ -2,10 +2,17 @@
 
 ``bot.flood.budget_redis`` runs them and describes the keys; acquire and hold decide as
 ``LocalBudget`` (``bot.flood.budget``) does.
+
+Each script reads the time from Redis (TIME), so that every replica decides on one clock.
+Only tests pass "now" themselves, as one ARGV after those a script expects: then the
+script decides at that instant, and a test advances its clock instead of sleeping. Key
+expiries stay on Redis's own clock either way.
 """
 
 _COMMON = """
-local function clock()
+-- Redis's time, unless the caller passed "now" (tests) after the script's n arguments.
+local function clock(n)
+  if #ARGV > n then return tonumber(ARGV[n + 1]) end
   local t = redis.call('TIME')
   return tonumber(t[1]) + tonumber(t[2]) / 1000000
 end
@@ -37,11 +44,11 @@ end
 # ARGV: group?, chat gap or window, group count, pace interval, replica id, stale,
 #       pace idle, sequence number (keeps a group's entries distinct), catch-up credit,
 #       reply? ('1': a person's reply, '0': a digest), how long a waiting reply keeps its claim,
-#       the most grants the pace allows in any second
+#       the most grants the pace allows in any second; tests only: now
 ACQUIRE = (
     _COMMON
     + """
-local now = clock()
+local now = clock(12)
 local replicas = register(KEYS[5], ARGV[5], now, tonumber(ARGV[6]))
 local reply = ARGV[10] == '1'
 local ticket = ARGV[5] .. '/' .. tostring(KEYS[3])
@@ -104,11 +111,11 @@ return {'0', '', replicas}
 )
 
 # KEYS: global hold, chat hold, chat's sends
-# ARGV: group?, chat gap or window, group count, seconds
+# ARGV: group?, chat gap or window, group count, seconds; tests only: now
 HOLD = (
     _COMMON
     + """
-local now = clock()
+local now = clock(4)
 local limit = tonumber(ARGV[2])
 local near
 if ARGV[1] == '1' then
@@ -130,10 +137,10 @@ return scope
 """
 )
 
-# KEYS: replicas; ARGV: replica id, stale
+# KEYS: replicas; ARGV: replica id, stale; tests only: now
 BEAT = (
     _COMMON
     + """
-return register(KEYS[1], ARGV[1], clock(), tonumber(ARGV[2]))
+return register(KEYS[1], ARGV[1], clock(2), tonumber(ARGV[2]))
 """
 )

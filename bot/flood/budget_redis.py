@@ -20,6 +20,11 @@ sending on a ``LocalBudget`` with its share of the limits - the overall paces di
 live replicas it last counted; per-chat limits as they are. Its heartbeat tries Redis once
 a second meanwhile and brings it back to the shared budget when Redis answers; holds set
 while Redis was away stay with this replica until they end.
+
+Tests may give ``RedisBudget`` a clock of their own: the scripts then decide at the instant it
+tells (and the local share, while Redis is down, counts on it too), so that a test advances
+time instead of waiting for it. Production gives none and always decides on Redis's clock,
+the one every replica agrees on.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ import random
 import socket
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import replace
 
 from redis.asyncio import Redis
@@ -67,7 +73,15 @@ UNAVAILABLE = (RedisError, OSError)
 class RedisBudget:
     """The budget of every replica together, in Redis; this replica's share when it is down."""
 
-    def __init__(self, url: str, limits: Limits, *, prefix: str = "serialbot:") -> None:
+    def __init__(
+        self,
+        url: str,
+        limits: Limits,
+        *,
+        prefix: str = "serialbot:",
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        """Share ``limits`` under ``prefix``; ``clock`` (tests only) replaces Redis's TIME."""
         self.limits = limits
         self.prefix = prefix
         self._redis = Redis.from_url(
@@ -82,6 +96,9 @@ class RedisBudget:
         self._beat = self._redis.register_script(budget_lua.BEAT)
         self.id = f"{socket.gethostname()}/{os.getpid()}/{uuid.uuid4().hex[:8]}"
         self._seq = itertools.count()
+        # None: the scripts read Redis's clock. Else "now" goes with every script call.
+        self._clock = clock
+        self._local_clock = clock or time.monotonic  # the local share's and holds' clock
         self._interval = 1.0 / (limits.rate * SHARE)
         self._paid_interval = 1.0 / (limits.paid_rate * SHARE) if limits.paid_rate else None
         self._credit = catch_up(limits.rate)
@@ -93,7 +110,7 @@ class RedisBudget:
         self._replicas = 1  # live replicas, as Redis last told us
         self._local: LocalBudget | None = None  # set while Redis is down
         self._down_since = 0.0
-        # Holds set while Redis was down (chat, or None for every send → monotonic end):
+        # Holds set while Redis was down (chat, or None for every send → its end, local clock):
         # the shared budget never heard of them, so this replica keeps them until they end.
         self._local_holds: dict[int | str | None, float] = {}
         self._heartbeat: asyncio.Task[None] | None = None
@@ -137,7 +154,7 @@ class RedisBudget:
         assert self._local is not None
         scope = await self._local.hold(chat, seconds)
         held = chat if scope == "chat" else None
-        until = time.monotonic() + seconds
+        until = self._local_clock() + seconds
         self._local_holds[held] = max(self._local_holds.get(held, 0.0), until)
         return scope
 
@@ -158,6 +175,10 @@ class RedisBudget:
 
     def _key(self, name: str) -> str:
         return f"{self.prefix}{name}"
+
+    def _now(self) -> list[float]:
+        """Return the script's trailing "now" argument: none, unless a clock was given."""
+        return [] if self._clock is None else [self._clock()]
 
     def _chat_key(self, chat: int | str) -> str:
         return self._key(f"sends:{chat}" if is_group(chat) else f"last:{chat}")
@@ -190,6 +211,7 @@ class RedisBudget:
                 int(reply),
                 REPLY_CLAIM,
                 self._cap if paid_interval is None else self._paid_cap,
+                *self._now(),
             ],
         )
         _raise_if_cancelled()
@@ -210,6 +232,7 @@ class RedisBudget:
                 self._group_window if group else self._private_gap,
                 self.limits.group_count,
                 seconds,
+                *self._now(),
             ],
         )
         _raise_if_cancelled()
@@ -219,7 +242,7 @@ class RedisBudget:
         """Return the wait a hold set while Redis was down imposes, if one still runs."""
         if not self._local_holds:
             return None
-        now = time.monotonic()
+        now = self._local_clock()
         self._local_holds = {c: t for c, t in self._local_holds.items() if t > now}
         wait, scope = max(
             (self._local_holds.get(None, 0.0) - now, "global"),
@@ -237,9 +260,10 @@ class RedisBudget:
                 self.limits,
                 rate=self.limits.rate / share,
                 paid_rate=self.limits.paid_rate / share if self.limits.paid_rate else None,
-            )
+            ),
+            clock=self._local_clock,
         )
-        self._down_since = time.monotonic()
+        self._down_since = self._local_clock()
         log.warning(
             "Redis does not answer (%s: %s): flood budget is local now, 1/%d of the shared rate",
             type(exc).__name__,
@@ -254,7 +278,7 @@ class RedisBudget:
             self._local = None
             log.info(
                 "Redis answers again after %.1f s: flood budget is shared again (replicas: %d)",
-                time.monotonic() - self._down_since,
+                self._local_clock() - self._down_since,
                 self._replicas,
             )
 
@@ -267,7 +291,9 @@ class RedisBudget:
         while not self._closed:
             await asyncio.sleep(HEARTBEAT if self._local is None else RETRY_EVERY)
             try:
-                replicas = await self._beat(keys=[self._key("replicas")], args=[self.id, STALE])
+                replicas = await self._beat(
+                    keys=[self._key("replicas")], args=[self.id, STALE, *self._now()]
+                )
             except UNAVAILABLE as exc:
                 self._fall_back(exc)
             else:
