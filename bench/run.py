@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import platform
@@ -57,7 +58,9 @@ SECTIONS: dict[str, Section] = {
 }
 
 METHOD = {
-    "fake": "fake_telegram.FakeTelegram in the driver process, HTTP on 127.0.0.1",
+    "fake": "fake_telegram.FakeTelegram in the driver process, HTTP on 127.0.0.1; the "
+    "driver's cyclic garbage collector is off during each section (its pauses stalled the "
+    "fake)",
     "bots": "subprocesses: python -m bot; baseline python -m bench.echo_bot",
     "baseline_transport": "bot.telegram_io.transport.AiohttpRequest (same as ours); stock PTB "
     "httpx echo reported as latency.echo_stock_ptb",
@@ -134,7 +137,16 @@ async def run(plan: Plan, quick: bool, only: list[str]) -> JSON:
         if only and name not in only:
             continue
         began = time.monotonic()
-        report[name] = await section(plan, library)
+        # The fake Bot API runs in this process and keeps every message it received: with
+        # the cyclic collector on, its full collections stall the fake for 100-400 ms at a
+        # time as they grow, and each stall shows as a dip in whatever is being measured.
+        # Collect between sections instead; reference counting frees the rest meanwhile.
+        gc.collect()
+        gc.disable()
+        try:
+            report[name] = await section(plan, library)
+        finally:
+            gc.enable()
         durations[name] = round(time.monotonic() - began, 1)
         log(f"{name} took {durations[name]}s")
     report["targets"] = _targets(report)

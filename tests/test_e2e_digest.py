@@ -17,10 +17,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import func, select
 
 from bench.seed import add_subscribers
 from bot.rules.chats import ChatState
 from bot.store import Claim, Store
+from bot.store.schema import chats
 from fake_telegram import FakeTelegram, SentMessage
 from tests.conftest import BotRunner, Clock, Harness
 
@@ -34,6 +36,7 @@ class Probe:
     """Watches the deliverer's claims: which instant it asked about and how many it got."""
 
     def __init__(self, store: Store) -> None:
+        self.store = store
         self.claims: list[tuple[int, int]] = []
         self._changed = asyncio.Event()
         original = store.queue.claim
@@ -57,6 +60,15 @@ class Probe:
             while not any(e >= epoch and n == 0 for e, n in self.claims[start:]):
                 self._changed.clear()
                 await self._changed.wait()
+            # The next claim goes out while the last batch is still being sent: wait for
+            # every claimed chat to be recorded or handed back.
+            while await self._in_flight():
+                await asyncio.sleep(0.02)
+
+    async def _in_flight(self) -> int:
+        query = select(func.count()).select_from(chats).where(chats.c.claim_token.is_not(None))
+        async with self.store.engine.connect() as conn:
+            return int((await conn.execute(query)).scalar_one())
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ database is refused with a clear message.
 from __future__ import annotations
 
 import fcntl
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,7 +23,6 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from alembic.util.exc import CommandError
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -60,11 +60,22 @@ def _config(connection: Connection | None = None) -> Config:
     return config
 
 
+@functools.cache
+def _revisions() -> tuple[str, frozenset[str]]:
+    """Return the newest revision this code knows, and every one it knows.
+
+    Read once: the migrations are files shipped with the code, and reading them loads each
+    one, which the health check every two seconds would otherwise repeat.
+    """
+    script = ScriptDirectory.from_config(_config())
+    found = script.get_current_head()
+    assert found is not None
+    return found, frozenset(r.revision for r in script.walk_revisions())
+
+
 def head() -> str:
     """Return the newest revision this code knows."""
-    found = ScriptDirectory.from_config(_config()).get_current_head()
-    assert found is not None
-    return found
+    return _revisions()[0]
 
 
 def current(connection: Connection) -> str | None:
@@ -72,10 +83,7 @@ def current(connection: Connection) -> str | None:
 
 
 def _known(revision: str) -> bool:
-    try:
-        return ScriptDirectory.from_config(_config()).get_revision(revision) is not None
-    except CommandError:
-        return False
+    return revision in _revisions()[1]
 
 
 def _compatible(connection: Connection) -> bool:
