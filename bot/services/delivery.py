@@ -171,17 +171,31 @@ class Deliverer:
         """
         token = claimed[0].state.claim_token
         assert token is not None
-        batch = _Batch(token, {c.state.chat_id for c in claimed})
+        batch = _Batch(token, {c.state.chat_id for c in claimed}, open=len(claimed))
         # Once this few are left to mark, the run claims its next batch.
         soon = max(1, self.config.concurrency)
         fill = self.config.concurrency // 2
         marking: _Grouped[int, set[int]] = _Grouped(
-            lambda ids: self.queue.start_sending(token, ids), linger=GROUP_LINGER, fill=fill
+            lambda ids: self.queue.start_sending(token, ids),
+            linger=GROUP_LINGER,
+            fill=fill,
+            coming=lambda queued: len(batch.waiting) > queued,
         )
-        recording = _Grouped(self._record, linger=GROUP_LINGER, fill=fill)
+        recording = _Grouped(
+            self._record,
+            linger=GROUP_LINGER,
+            fill=fill,
+            coming=lambda queued: batch.open > queued,
+        )
         started = time.monotonic()
 
         async def one(claim: Claim) -> None:
+            try:
+                await deliver(claim)
+            finally:
+                batch.open -= 1
+
+        async def deliver(claim: Claim) -> None:
             state = claim.state
             async with slots:
                 if batch.halted:
@@ -492,6 +506,7 @@ class _Batch:
 
     token: str
     waiting: set[int]  # claimed, not yet marked as being sent
+    open: int = 0  # claimed, neither recorded nor given up yet
     halted: bool = False  # the lease was lost or the database is away: send nothing more
     error: Exception | None = None  # the database error that halted it
 
@@ -504,17 +519,24 @@ class _Batch:
 class _Grouped(Generic[T, R]):
     """Run a statement for many callers at once: each run takes whatever queued meanwhile.
 
-    Every caller of one run gets that run's result (or its exception). A run waits up to
-    ``linger`` seconds for ``fill`` callers: a pace of one send a millisecond otherwise
-    makes a transaction of every one or two chats, which cost more CPU than the sends.
+    Every caller of one run gets that run's result (or its exception). While ``coming``
+    says more callers are on their way, a run waits up to ``linger`` seconds for ``fill``
+    of them: a pace of one send a millisecond otherwise makes a transaction of every one
+    or two chats, which cost more CPU than the sends.
     """
 
     def __init__(
-        self, action: Callable[[list[T]], Awaitable[R]], *, linger: float = 0.0, fill: int = 1
+        self,
+        action: Callable[[list[T]], Awaitable[R]],
+        *,
+        linger: float = 0.0,
+        fill: int = 1,
+        coming: Callable[[int], bool] = lambda queued: False,
     ) -> None:
         self._action = action
         self._linger = linger
         self._fill = max(1, fill)
+        self._coming = coming
         self._queue: list[tuple[T, asyncio.Future[R]]] = []
         self._full = asyncio.Event()
         self._runner: asyncio.Task[None] | None = None
@@ -530,7 +552,11 @@ class _Grouped(Generic[T, R]):
 
     async def _run(self) -> None:
         while self._queue:
-            if self._linger > 0 and len(self._queue) < self._fill:
+            if (
+                self._linger > 0
+                and len(self._queue) < self._fill
+                and self._coming(len(self._queue))
+            ):
                 self._full.clear()
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(self._linger):
