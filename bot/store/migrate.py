@@ -18,17 +18,22 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 BASELINE = "0001"
+# The newest revision in migrations/versions; tests/test_migrations.py holds it to Alembic's
+# head. A database already there is recognised without importing Alembic (11 MB and a
+# tenth of a second at every start): Alembic is loaded only to migrate or to judge a
+# revision this code does not have at its head.
+HEAD = "0007"
 # Any constant: the PostgreSQL advisory lock that makes replicas starting together migrate once.
 _LOCK_KEY = 0x5E12_1A1
 
@@ -53,6 +58,8 @@ class Migration:
 
 
 def _config(connection: Connection | None = None) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     if connection is not None:
@@ -67,6 +74,8 @@ def _revisions() -> tuple[str, frozenset[str]]:
     Read once: the migrations are files shipped with the code, and reading them loads each
     one, which the health check every two seconds would otherwise repeat.
     """
+    from alembic.script import ScriptDirectory
+
     script = ScriptDirectory.from_config(_config())
     found = script.get_current_head()
     assert found is not None
@@ -79,7 +88,10 @@ def head() -> str:
 
 
 def current(connection: Connection) -> str | None:
-    return MigrationContext.configure(connection).get_current_revision()
+    """Return the database's revision: Alembic's one-row table (None before any)."""
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
 def _known(revision: str) -> bool:
@@ -114,6 +126,10 @@ def _upgrade(connection: Connection) -> Migration:
         # here, then finds the schema current and does nothing.
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
     before = current(connection)
+    if before == HEAD:
+        return Migration(before, before, False)
+    from alembic import command
+
     _check_known(before, connection)
     if before is not None and not _known(before):
         return Migration(before, before, False)  # a newer release's, compatible: run as is
@@ -164,6 +180,7 @@ async def downgrade(engine: AsyncEngine, target: str) -> Migration:
     release whose newest revision it is; return what was done."""
     if not _known(target):
         raise SchemaError(f"revision {target} is not one this bot knows")
+    from alembic import command
 
     def run(connection: Connection) -> Migration:
         before = current(connection)
@@ -190,6 +207,8 @@ async def check_current(engine: AsyncEngine) -> None:
     that says this code may run on it)."""
     async with engine.connect() as conn:
         found = await conn.run_sync(current)
+        if found == HEAD:
+            return
         if found is not None and not _known(found) and await conn.run_sync(_compatible):
             return
     _check_known(found)
