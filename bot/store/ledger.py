@@ -14,12 +14,27 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Collection, Sequence
+from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, and_, cast, delete, func, or_, select, update
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    and_,
+    bindparam,
+    cast,
+    delete,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.sql.dml import ReturningInsert
 
 from bot.store.engine import insert_or_ignore
 from bot.store.schema import processed_updates as seen
+
+_INSERTS: dict[str, ReturningInsert[Any]] = {}
 
 
 class Seen(enum.Enum):
@@ -76,16 +91,20 @@ class UpdateLedger:
         ids = [update_id for update_id, _ in batch]
         async with self.engine.begin() as conn:
             at = _clock(conn)
-            created = await conn.execute(
-                insert_or_ignore(conn, seen)
-                .values(
-                    [
-                        {"update_id": update_id, "claimed_until": at + lease, "body": body}
-                        for update_id, body in batch
-                    ]
+            statement = _INSERTS.get(conn.dialect.name)
+            if statement is None:
+                # Built once and given its rows as parameters: a statement shaped by its batch
+                # was compiled anew for every poll.
+                statement = (
+                    insert_or_ignore(conn, seen)
+                    .values(claimed_until=at + bindparam("lease", type_=BigInteger()))
+                    .returning(seen.c.update_id)
                 )
-                .returning(seen.c.update_id)
-            )
+                _INSERTS[conn.dialect.name] = statement
+            rows = [
+                {"update_id": update_id, "body": body, "lease": lease} for update_id, body in batch
+            ]
+            created = await conn.execute(statement, rows[0] if len(rows) == 1 else rows)
             mine = {row[0] for row in created}
             known = [update_id for update_id in ids if update_id not in mine]
             if known:
