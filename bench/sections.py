@@ -22,7 +22,11 @@ from bot.content import Library
 FANOUT_TARGET = 1000.0  # msgs/s with flood control off
 LIMIT_FRACTION_TARGET = 0.95  # of 30/s with Telegram-like flood control on
 MEMORY_GROWTH_TARGET_MB = 30.0  # 0 → 100,000 chats
-LATENCY_RATIO_TARGET = 1.5  # ours / echo, for p50 and for p99
+# Ours / the aiohttp echo bot at p50 and p99: on SQLite, and on PostgreSQL (where the echo
+# needs no database and ours makes its round trips), whose CPU per update has a cap too.
+LATENCY_TARGETS = {"sqlite": (1.5, 2.0, None), "postgresql": (3.0, 5.0, 2.0)}
+STARTUP_RATIO_TARGET = 2.0  # to the first getUpdates, ours / the echo bot
+MEMORY_RATIO_TARGET = 1.5  # peak RSS after start-up and a few commands, ours / the echo bot
 SCRIPT_RATIO_TARGET = 1.5  # simplified / traditional: serving the other script is a lookup
 MUST_BE_ZERO = ("http_429", "duplicates", "misses", "retry_after_violations")
 
@@ -37,7 +41,7 @@ def script_conversion(library: Library) -> JSON:
 
 
 async def startup(plan: Plan) -> JSON:
-    """Seconds to the first getUpdates: information only (ours migrates its database first)."""
+    """Seconds to the first getUpdates (ours creates and migrates its database first)."""
     log("start-up")
     ups = await alternate(
         plan.startup_reps,
@@ -49,6 +53,8 @@ async def startup(plan: Plan) -> JSON:
     )
     result: JSON = {"ours_s": median(ups["ours"]), "echo_s": median(ups["echo"]), "reps": ups}
     result["ratio"] = ratio(result["ours_s"], result["echo_s"])
+    result["target_ratio"] = STARTUP_RATIO_TARGET
+    result["met"] = result["ratio"] is not None and result["ratio"] <= STARTUP_RATIO_TARGET
     return result
 
 
@@ -97,10 +103,14 @@ async def latency(
         result["echo_stock_ptb"] = stock
     result["ratio_p50"] = ratio(result["ours"]["p50_ms"], result["echo"]["p50_ms"])
     result["ratio_p99"] = ratio(result["ours"]["p99_ms"], result["echo"]["p99_ms"])
-    result["target_ratio"] = LATENCY_RATIO_TARGET
-    for q in ("p50", "p99"):
+    p50, p99, cpu_ms = LATENCY_TARGETS[database]
+    result["target_ratio_p50"], result["target_ratio_p99"] = p50, p99
+    for q, target in (("p50", p50), ("p99", p99)):
         value = result[f"ratio_{q}"]
-        result[f"met_{q}"] = value is not None and value <= LATENCY_RATIO_TARGET
+        result[f"met_{q}"] = value is not None and value <= target
+    if cpu_ms is not None:
+        result["target_cpu_ms_per_update"] = cpu_ms
+        result["met_cpu"] = result["ours"]["cpu_ms_per_update"] <= cpu_ms
     result["reps"] = lat
     return result
 
@@ -186,7 +196,13 @@ async def memory(plan: Plan) -> JSON:
     }
     result["growth_mb"] = result["rss_mb_100k"] - result["rss_mb_0"]
     result["ratio_to_echo"] = ratio(result["rss_mb_0"], result["echo_rss_mb"])
+    # A restart over a database already at head (the everyday start) loads no Alembic.
+    result["ratio_to_echo_at_head"] = ratio(result["rss_mb_100k"], result["echo_rss_mb"])
     result["target_growth_mb"] = MEMORY_GROWTH_TARGET_MB
     result["met"] = result["growth_mb"] <= MEMORY_GROWTH_TARGET_MB
+    result["target_ratio_to_echo"] = MEMORY_RATIO_TARGET
+    result["met_ratio"] = (
+        result["ratio_to_echo"] is not None and result["ratio_to_echo"] <= MEMORY_RATIO_TARGET
+    )
     result["reps"] = mem
     return result
