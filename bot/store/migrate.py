@@ -40,6 +40,8 @@ _LOCK_KEY = 0x5E12_1A1
 
 # The meta row a migration writes: the oldest revision whose code can run on its schema.
 COMPATIBLE_KEY = "schema_compatible_from"
+# The rows the migrations leave in ``meta`` of a new database (held to them by a test).
+NEW_DATABASE_META = {"schema_version": "2", COMPATIBLE_KEY: "0003"}
 
 
 class SchemaError(Exception):
@@ -120,7 +122,34 @@ def _check_known(revision: str | None, connection: Connection | None = None) -> 
     )
 
 
-def _upgrade(connection: Connection) -> Migration:
+def _create(connection: Connection) -> Migration:
+    """Create an empty SQLite database from the models and stamp it at head.
+
+    Alembic's recipe for a new database ("create_all, then stamp"), done without loading
+    Alembic: the embedded default's first start is a third faster and 11 MB lighter. A test
+    holds the result to what the migrations make. PostgreSQL always migrates.
+    """
+    from bot.store.schema import meta, metadata
+
+    metadata.create_all(connection)
+    connection.execute(
+        meta.insert(), [{"key": k, "value": v} for k, v in NEW_DATABASE_META.items()]
+    )
+    connection.execute(
+        text(
+            "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, "
+            "CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))"
+        )
+    )
+    connection.execute(text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": HEAD})
+    return Migration(None, HEAD, False)
+
+
+def _empty(connection: Connection) -> bool:
+    return not inspect(connection).get_table_names()
+
+
+def _upgrade(connection: Connection, from_models: bool = True) -> Migration:
     if connection.dialect.name == "postgresql":
         # Held until this transaction ends: a replica starting at the same moment waits
         # here, then finds the schema current and does nothing.
@@ -128,6 +157,8 @@ def _upgrade(connection: Connection) -> Migration:
     before = current(connection)
     if before == HEAD:
         return Migration(before, before, False)
+    if from_models and connection.dialect.name == "sqlite" and _empty(connection):
+        return _create(connection)
     from alembic import command
 
     _check_known(before, connection)
@@ -166,11 +197,15 @@ def _file_lock(url: str) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-async def upgrade(engine: AsyncEngine) -> Migration:
-    """Upgrade the schema to head in one transaction; return what was done."""
+async def upgrade(engine: AsyncEngine, *, from_models: bool = True) -> Migration:
+    """Upgrade the schema to head in one transaction; return what was done.
+
+    ``from_models``: an empty SQLite database is created from the models (False: by running
+    every migration, as tests compare).
+    """
     with _file_lock(engine.url.render_as_string(hide_password=False)):
         async with engine.connect() as conn:
-            result = await conn.run_sync(_upgrade)
+            result = await conn.run_sync(_upgrade, from_models)
             await conn.commit()
     return result
 
