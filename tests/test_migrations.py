@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 import sys
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, closing
 from pathlib import Path
 from typing import Any
 
@@ -347,3 +348,33 @@ asyncio.run(main())
     out, _ = await process.communicate()
     assert process.returncode == 0
     assert out.decode().split() == [HEAD, "False", "False"]
+
+
+def _sqlite_schema(path: Path) -> dict[str, Any]:
+    """Every table's columns, indexes and foreign keys, and the rows a new database holds."""
+    with closing(sqlite3.connect(path)) as db:
+        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        found: dict[str, Any] = {}
+        for table in tables:
+            columns = {r[1]: r[2:] for r in db.execute(f"PRAGMA table_info('{table}')")}
+            indexes = {
+                tuple(c[2] for c in db.execute(f"PRAGMA index_info('{name}')")): unique
+                for _, name, unique, *_ in db.execute(f"PRAGMA index_list('{table}')")
+            }
+            keys = sorted(r[2:5] for r in db.execute(f"PRAGMA foreign_key_list('{table}')"))
+            rows = sorted(map(tuple, db.execute(f"SELECT * FROM '{table}'")))
+            found[table] = (columns, indexes, keys, rows)
+        return found
+
+
+async def test_a_new_sqlite_database_made_from_the_models_is_what_the_migrations_make(
+    tmp_path: Path,
+) -> None:
+    made = {}
+    for name, from_models in (("models", True), ("migrations", False)):
+        path = tmp_path / f"{name}.db"
+        store = Store(f"sqlite:///{path}")
+        assert (await upgrade(store.engine, from_models=from_models)).after == HEAD
+        await store.close()
+        made[name] = _sqlite_schema(path)
+    assert made["models"] == made["migrations"]
