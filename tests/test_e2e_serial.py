@@ -4,6 +4,7 @@ line, the finish effect, copying a quote, and the reading history."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import re
 from datetime import UTC, datetime, timedelta
@@ -578,6 +579,7 @@ async def test_help_and_the_command_menu_name_the_new_commands(
     assert ("/pause [天數] 暫停每日推播" if script is T else "/pause [天数] 暂停每日推送") in (
         shown.plain_text
     )
+    await asyncio.wait_for(bot.app.menus_published.wait(), 10)
     menus = [c.params for c in bot.fake.calls_for("setMyCommands")]
     language = {T: "zh-hant", S: None}[script]  # simplified is the menu's default
     mine = [m for m in menus if m.get("language_code") == language]

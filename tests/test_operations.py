@@ -141,6 +141,7 @@ async def test_stats_is_for_operators_only(run_bot: BotRunner, fake: FakeTelegra
         assert "運作狀態" not in refused.plain_text and "/help" in refused.plain_text
         group = u.group_chat(-5204, "Ops")
         assert await bot.ask(u.command("/stats", 5201, chat=group)) == []  # groups: silence
+        await asyncio.wait_for(bot.app.menus_published.wait(), 10)
     menus = [c.params for c in fake.calls_for("setMyCommands")]
     assert all("stats" not in str(m) for m in menus)
 

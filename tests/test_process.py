@@ -78,7 +78,8 @@ async def test_process_serves_survives_an_outage_and_never_logs_the_token(
     try:
         await fake.wait_for(lambda: fake.polling or fake.call_count("getUpdates") > 0, 30)
         # Start-up registered the command menu (both scripts, private and groups) and
-        # the description, generated from the same catalog as /help.
+        # the description, generated from the same catalog as /help, while polling began.
+        await fake.wait_for(lambda: fake.call_count("setMyDescription") == 2, 30)
         assert fake.call_count("setMyCommands") == 4
         assert fake.call_count("setMyDescription") == 2
         commands = {c.params.get("language_code") for c in fake.calls_for("setMyCommands")}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, cast
@@ -30,6 +31,7 @@ class BotApplication(Application):
 
     services: Services
     run_jobs: bool  # schedule the delivery job on start (tests deliver by calling it)
+    menus_published: asyncio.Event  # the command menus and descriptions are with Telegram
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):

@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 from telegram import BotCommand, BotCommandScopeAllGroupChats
-from telegram.error import InvalidToken, NetworkError
+from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from bot.app import ALLOWED_UPDATES, build_application
 from bot.config import Settings
@@ -87,9 +87,12 @@ async def running(
         await svc.health.check_store(svc.store)
         await _connect(app)
         async with app:
-            await _publish_commands(app)
             _schedule_jobs(app)
             await app.start()
+            # The menus go out while the bot already answers: eight calls to Telegram that
+            # a start no longer waits for.
+            app.menus_published = asyncio.Event()
+            background.append(asyncio.create_task(_publish_menus(app)))
             # Objects made at start-up (the article, handlers, caches) live as long as the
             # bot: moving them out of the collector's sight keeps full collections short.
             gc.freeze()
@@ -269,6 +272,23 @@ async def _housekeeping(context: BotContext) -> None:
     svc.metrics.parked.set((await svc.store.chats.parked())[0])
     await svc.store.updates.prune()
     await svc.store.queue.prune_log()
+
+
+async def _publish_menus(app: BotApplication) -> None:
+    """Publish the menus; while Telegram refuses or cannot be reached, try again later."""
+    delay = 5.0
+    while True:
+        try:
+            await _publish_commands(app)
+        except TelegramError as exc:
+            log.warning(
+                "could not publish the command menus (%s); trying again in %.0f s", exc, delay
+            )
+            await asyncio.sleep(delay)
+            delay = min(300.0, delay * 2)
+        else:
+            app.menus_published.set()
+            return
 
 
 async def _publish_commands(app: BotApplication) -> None:
