@@ -7,6 +7,7 @@ same places; highlighting finds the word again in the reader's own script.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from bot.content.library import Library
@@ -61,7 +62,12 @@ class Search:
             for p, paragraph in enumerate(s.paragraphs)
             for i, sentence in enumerate(split_sentences(paragraph))
         ]
-        self._narrated = {q.number: self._home(q.text, q.section) for q in article.quotes}
+
+    @functools.cached_property
+    def _narrated(self) -> dict[int, Place | None]:
+        # Matched on first use: comparing every quote with every sentence costs a start.
+        article = self.library.article(Script.SIMPLIFIED)
+        return {q.number: self._home(q.text, q.section) for q in article.quotes}
 
     def find(self, word: str) -> Found:
         key = fold(word.strip())

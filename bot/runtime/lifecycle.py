@@ -17,7 +17,7 @@ import logging
 import signal
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import DBAPIError
 from telegram import BotCommand, BotCommandScopeAllGroupChats
@@ -33,8 +33,10 @@ from bot.ops.failures import StartupError, describe_db_error
 from bot.render import texts
 from bot.runtime.leader import PollingLeadership
 from bot.runtime.polling import Poller
-from bot.runtime.web import WebServer
 from bot.runtime.webhook import register
+
+if TYPE_CHECKING:
+    from bot.runtime.web import WebServer
 
 log = logging.getLogger("bot")
 
@@ -72,7 +74,11 @@ async def running(
 ) -> AsyncIterator[BotApplication]:
     """Run the bot until the block ends: one lifecycle for production, console and tests."""
     svc = app.services
-    web = WebServer(app) if svc.settings.http_port or svc.settings.webhook_mode else None
+    web: WebServer | None = None
+    if svc.settings.http_port or svc.settings.webhook_mode:
+        from bot.runtime.web import WebServer  # aiohttp's server only where it is used
+
+        web = WebServer(app)
     background: list[asyncio.Task[None]] = []
     try:
         if web is not None:
