@@ -71,9 +71,13 @@ async def _run(names: list[str], top: int) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__)
-    parser.add_argument("names", nargs="*", choices=[*PROFILES, []], default=list(PROFILES))
+    # No choices= here: argparse checks a nargs="*" default against them as one value.
+    parser.add_argument("names", nargs="*", metavar="NAME", help=", ".join(PROFILES))
     parser.add_argument("--top", type=int, default=25)
     args = parser.parse_args(argv)
+    unknown = sorted(set(args.names) - set(PROFILES))
+    if unknown:
+        parser.error(f"unknown profile(s) {', '.join(unknown)}; choose from {', '.join(PROFILES)}")
     asyncio.run(_run(args.names or list(PROFILES), args.top))
     return 0
 
